@@ -1,0 +1,1 @@
+"""The StableSteering research dashboard (Dash); its app comes with the dashboard issue."""

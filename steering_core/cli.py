@@ -1,0 +1,661 @@
+"""The `steer` command line: a thin layer that builds core objects, calls them, formats output.
+
+Core errors become one-line messages with a non-zero exit code (2 for invalid input, 1 for
+runtime failures, 130 for a cancelled job); `--json` prints machine-readable output.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from steering_core import __version__
+from steering_core.errors import InvalidInput, JobCancelled, NotFound, SteeringError
+
+EXIT_INVALID = 2
+EXIT_RUNTIME = 1
+EXIT_CANCELLED = 130
+
+
+class SteerGroup(click.Group):
+    """Turns core errors into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (InvalidInput, NotFound) as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(EXIT_INVALID)
+        except SteeringError as error:
+            click.echo(f"error ({error.kind}): {error}", err=True)
+            ctx.exit(EXIT_CANCELLED if error.kind == "cancelled" else EXIT_RUNTIME)
+
+
+def _workspace(ctx: click.Context):  # noqa: ANN202
+    from steering_core.storage import Workspace
+
+    options = ctx.find_root().obj
+    if "workspace" not in options:
+        options["workspace"] = Workspace.open(options["data_root"], options["labels_dir"])
+    return options["workspace"]
+
+
+def _print_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, default=str))
+
+
+@click.group(cls=SteerGroup)
+@click.option(
+    "--data-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the database and images (default: $STEER_DATA_ROOT or ./data).",
+)
+@click.option(
+    "--labels-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the label CSVs (default: $STEER_LABELS_DIR, ./labels, or DATA_ROOT/labels).",
+)
+@click.version_option(__version__, prog_name="steer")
+@click.pass_context
+def cli(ctx: click.Context, data_root: Path | None, labels_dir: Path | None) -> None:
+    """Steer a diffusion model toward what you want by judging rounds of candidates."""
+    ctx.obj = {"data_root": data_root, "labels_dir": labels_dir}
+    if ctx.invoked_subcommand not in (None, "sessions", "status", "undo", "feedback", "show"):
+        from steering_core.quiet import quiet_model_libraries
+
+        quiet_model_libraries()
+
+
+# --- sessions --------------------------------------------------------------------------
+@cli.group()
+def session() -> None:
+    """Create steering sessions."""
+
+
+def _overrides(options: dict[str, Any]) -> dict[str, Any]:
+    """CLI flags as a nested config mapping (only the flags that were given)."""
+    overrides: dict[str, Any] = {}
+    simple = {
+        "prompt": "prompt",
+        "negative_prompt": "negative_prompt",
+        "k": "k",
+        "d": "d",
+        "preset": "preset",
+        "steps": "steps",
+        "guidance": "guidance_scale",
+        "width": "width",
+        "height": "height",
+        "trust_radius": "trust_radius",
+        "feedback_mode": "feedback_mode",
+        "seed_policy": "seed_policy",
+        "seed": "seed",
+    }
+    for flag, field in simple.items():
+        if options.get(flag) is not None:
+            overrides[field] = options[flag]
+    generator = {
+        field: options[flag]
+        for flag, field in (
+            ("backend", "backend"),
+            ("model", "model"),
+            ("device", "device"),
+            ("dtype", "dtype"),
+        )
+        if options.get(flag) is not None
+    }
+    if generator:
+        overrides["generator"] = generator
+    if options.get("basis") is not None or options.get("pair"):
+        basis: dict[str, Any] = {}
+        if options.get("basis") is not None:
+            basis["kind"] = options["basis"]
+        if options.get("pair"):
+            pairs = []
+            for text in options["pair"]:
+                first, sep, second = text.partition(":")
+                if not sep or not first or not second:
+                    raise InvalidInput(f"--pair: expected WORD:WORD (got {text!r})")
+                pairs.append([first, second])
+            basis["pairs"] = pairs
+        overrides["basis"] = basis
+    if options.get("sampler") is not None:
+        overrides["sampler"] = {"name": options["sampler"]}
+    if options.get("preference_model") is not None:
+        overrides["preference_model"] = {"name": options["preference_model"]}
+    return overrides
+
+
+def _config_options(function: Any) -> Any:
+    options = [
+        click.option("--prompt", help="What the image should show."),
+        click.option("--negative-prompt", help="What it should not show."),
+        click.option("--backend", help="Generator backend (default: diffusers)."),
+        click.option("--model", help="Local diffusers pipeline folder or cached model id."),
+        click.option("--device", help="auto, cpu, cuda, cuda:N or mps."),
+        click.option("--dtype", help="auto, float32, float16 or bfloat16."),
+        click.option("--k", type=int, help="Candidates per round (2-32, default 8)."),
+        click.option("--d", type=int, help="Steering dimension (1-64)."),
+        click.option("--preset", help="fast-explore (d=4), balanced (d=8), high-capacity (d=16)."),
+        click.option("--steps", type=int, help="Denoising steps (1-200)."),
+        click.option("--guidance", type=float, help="Guidance scale (0-30)."),
+        click.option("--width", type=int, help="Image width in pixels (multiple of 8)."),
+        click.option("--height", type=int, help="Image height in pixels (multiple of 8)."),
+        click.option("--basis", help="random_orthogonal, pca or attribute."),
+        click.option("--pair", multiple=True, help="Attribute word pair FROM:TO (repeatable)."),
+        click.option("--trust-radius", type=float, help="Sampler radius, relative (0-2]."),
+        click.option("--sampler", help="Registered sampler name."),
+        click.option("--preference-model", help="Registered preference model name."),
+        click.option("--feedback-mode", help="Default feedback mode of the session."),
+        click.option("--seed-policy", help="fixed, per_round or per_candidate."),
+        click.option("--seed", type=int, help="Random seed of the session."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@session.command("new")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML config; flags override it.",
+)
+@_config_options
+@click.option("--json", "as_json", is_flag=True, help="Print the session as JSON.")
+@click.pass_context
+def session_new(
+    ctx: click.Context, config_file: Path | None, as_json: bool, **options: Any
+) -> None:
+    """Start a steering session."""
+    from steering_core.config import load_config_file, make_config
+    from steering_core.sessions import create_session
+
+    overrides = _overrides(options)
+    if config_file is not None:
+        config = load_config_file(config_file, overrides)
+    else:
+        if "prompt" not in overrides:
+            raise InvalidInput("prompt: required (give --prompt or --config)")
+        config = make_config(overrides)
+    record = create_session(_workspace(ctx), config, source="cli")
+    if as_json:
+        _print_json({"session_id": record.id, "config": record.config})
+    else:
+        click.echo(f"session {record.id}: {config.prompt!r} (k={config.k}, d={config.d})")
+        click.echo("next: steer round")
+
+
+@cli.command("sessions")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sessions_command(ctx: click.Context, as_json: bool) -> None:
+    """List the sessions of the data root, newest first."""
+    from steering_core.sessions import list_sessions
+
+    sessions = list_sessions(_workspace(ctx))
+    if as_json:
+        _print_json(sessions)
+        return
+    if not sessions:
+        click.echo("no sessions yet")
+    for item in sessions:
+        fork = (
+            f" fork of #{item['forked_from_candidate_id']}"
+            if item["forked_from_candidate_id"]
+            else ""
+        )
+        click.echo(
+            f"{item['id']}  {item['created_at'][:19]}  rounds={item['rounds']:<3} "
+            f"judgments={item['judgments']:<4} {item['prompt'][:60]!r}{fork}"
+        )
+
+
+@cli.command("status")
+@click.argument("session_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
+    """Round, incumbent and judgment counts of a session (default: the latest)."""
+    from steering_core.sessions import session_status
+
+    status = session_status(_workspace(ctx), session_id)
+    if as_json:
+        _print_json(status)
+        return
+    click.echo(f"session {status['session_id']}: {status['prompt']!r}")
+    click.echo(
+        f"rounds: {status['rounds']}  judgments: {status['judgments']} "
+        f"{status['judgments_by_mode']}  undone: {status['undone']}  "
+        f"comparisons: {status['comparisons']}  candidates shown: {status['candidates_shown']}"
+    )
+    incumbent = status["incumbent"]
+    if incumbent:
+        utility = incumbent["predicted_utility"]
+        click.echo(
+            f"incumbent: candidate #{incumbent['candidate_id']} from round "
+            f"{incumbent['round_index']}, "
+            f"distance from prompt {incumbent['distance_from_prompt']:.3f}"
+            + (f", predicted utility {utility:.3f}" if utility is not None else "")
+        )
+        click.echo(f"  image: {incumbent['image_path']}")
+    click.echo(f"labels: {status['labels_csv']}")
+
+
+# --- rounds ----------------------------------------------------------------------------
+def _candidates_table(workspace: Any, session_id: str, round_index: int | None) -> list[dict]:
+    from steering_core.sessions import get_round
+
+    record, candidates = get_round(workspace, session_id, round_index)
+    rows = []
+    for candidate in candidates:
+        rows.append(
+            {
+                "slot": candidate.slot,
+                "candidate_id": candidate.id,
+                "round_index": record.round_index,
+                "role": candidate.role,
+                "seed": candidate.seed,
+                "distance_from_prompt": float(sum(v * v for v in candidate.steering_vector) ** 0.5),
+                "parent_candidate_id": candidate.parent_candidate_id,
+                "image": str(workspace.data_root / candidate.image_path)
+                if candidate.image_path
+                else None,
+                "why": candidate.sampler_metadata.get("why", ""),
+            }
+        )
+    return rows
+
+
+def _echo_candidates(rows: list[dict]) -> None:
+    click.echo(f"round {rows[0]['round_index']}:")
+    for row in rows:
+        click.echo(
+            f"  [{row['slot']}] #{row['candidate_id']:<5} {row['role']:<10} "
+            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  {row['image']}"
+        )
+
+
+@cli.command("round")
+@click.argument("session_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def round_command(ctx: click.Context, session_id: str | None, as_json: bool, quiet: bool) -> None:
+    """Generate the next round of candidates (default session: the latest)."""
+    from tqdm import tqdm
+
+    from steering_core.sessions import get_session
+    from steering_core.worker import Worker
+
+    workspace = _workspace(ctx)
+    session_record = get_session(workspace, session_id)
+    worker = Worker(workspace).start()
+    job_id = worker.submit_round(session_record.id)
+    # disable=None: no bar when stderr is not a terminal (pipes, logs, tests).
+    bar = None if quiet or as_json else tqdm(total=1, file=sys.stderr, leave=False, disable=None)
+    shown: tuple = ()
+    try:
+        while True:
+            snapshot = worker.wait(job_id, timeout=0.1)
+            progress = snapshot.progress
+            state = (snapshot.phase, progress.get("step"), progress.get("images_done"))
+            if bar is not None and state != shown:
+                shown = state
+                if progress:
+                    bar.total = progress["steps"]
+                    bar.n = progress["step"]
+                bar.set_description(snapshot.phase)
+                bar.refresh()
+            if snapshot.finished:
+                break
+    except KeyboardInterrupt:
+        worker.cancel(job_id)
+        snapshot = worker.wait(job_id)
+    finally:
+        if bar is not None:
+            bar.close()
+        worker.stop()
+    if snapshot.status == "cancelled":
+        raise JobCancelled(snapshot.error or "cancelled")
+    if snapshot.status == "failed":
+        error = InvalidInput if snapshot.error_kind == "invalid input" else SteeringError
+        raise error(snapshot.error)
+    rows = _candidates_table(workspace, session_record.id, snapshot.result["round_index"])
+    if as_json:
+        _print_json(
+            {
+                "session_id": session_record.id,
+                "job_id": job_id,
+                "candidates": rows,
+                "timings": snapshot.result.get("timings", {}),
+            }
+        )
+    else:
+        _echo_candidates(rows)
+
+
+@cli.command("show")
+@click.argument("session_id", required=False)
+@click.option("--round", "round_index", type=int, help="Round index (default: the latest).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show_command(
+    ctx: click.Context, session_id: str | None, round_index: int | None, as_json: bool
+) -> None:
+    """List the candidates of a round."""
+    from steering_core.sessions import get_session
+
+    workspace = _workspace(ctx)
+    record = get_session(workspace, session_id)
+    rows = _candidates_table(workspace, record.id, round_index)
+    if as_json:
+        _print_json(rows)
+    else:
+        _echo_candidates(rows)
+
+
+# --- feedback --------------------------------------------------------------------------
+def _slots(text: str, flag: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip() != ""]
+    except ValueError:
+        raise InvalidInput(
+            f"{flag}: expected comma-separated slot numbers (got {text!r})"
+        ) from None
+
+
+def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) -> dict[str, Any]:
+    """The one feedback mode the flags express, with slots turned into candidate ids."""
+
+    def ids(slots: list[int], flag: str) -> list[int]:
+        for slot in slots:
+            if slot not in slot_to_id:
+                raise InvalidInput(
+                    f"{flag}: slot {slot} is not in this round (slots 0-{len(slot_to_id) - 1})"
+                )
+        return [slot_to_id[slot] for slot in slots]
+
+    given = [
+        name
+        for name in (
+            "rate",
+            "pairwise",
+            "rank",
+            "winner",
+            "approve",
+            "reject",
+            "reject_all",
+            "critique",
+            "cannot_decide",
+        )
+        if options.get(name) not in (None, (), False)
+    ]
+    if "approve" in given and "reject" in given:
+        given.remove("reject")
+    if len(given) != 1:
+        raise InvalidInput(
+            "give exactly one feedback mode: --rate, --pairwise, --rank, --winner, "
+            "--approve/--reject, --reject-all, --critique or --cannot-decide"
+            + (f" (got {', '.join('--' + g.replace('_', '-') for g in given)})" if given else "")
+        )
+    mode = given[0]
+    raw: dict[str, Any]
+    if mode == "rate":
+        ratings: dict[int, int] = {}
+        for text in options["rate"]:
+            slot, sep, stars = text.partition("=")
+            try:
+                ratings[ids([int(slot)], "--rate")[0]] = int(stars)
+            except ValueError:
+                raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})") from None
+            if not sep:
+                raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})")
+        raw = {"mode": "rating", "ratings": ratings}
+    elif mode == "pairwise":
+        text = options["pairwise"].replace(" ", "")
+        symbol = next((s for s in "><=" if s in text), None)
+        if symbol is None:
+            raise InvalidInput(f"--pairwise: expected A>B, A<B or A=B (got {text!r})")
+        choice = {">": "first", "<": "second", "=": "tie"}[symbol]
+        first, _, second = text.partition(symbol)
+        pair = ids(_slots(f"{first},{second}", "--pairwise"), "--pairwise")
+        if len(pair) != 2:
+            raise InvalidInput(f"--pairwise: expected A>B, A<B or A=B (got {text!r})")
+        raw = {"mode": "pairwise", "first": pair[0], "second": pair[1], "choice": choice}
+    elif mode == "rank":
+        raw = {"mode": "ranking", "order": ids(_slots(options["rank"], "--rank"), "--rank")}
+    elif mode == "winner":
+        raw = {"mode": "winner", "winner": ids([options["winner"]], "--winner")[0]}
+    elif mode in ("approve", "reject"):
+        raw = {
+            "mode": "approve_reject",
+            "approved": ids(_slots(options.get("approve") or "", "--approve"), "--approve"),
+            "rejected": ids(_slots(options.get("reject") or "", "--reject"), "--reject"),
+        }
+    elif mode == "reject_all":
+        raw = {"mode": "reject_all", "reason": options.get("reason") or ""}
+    elif mode == "critique":
+        tags = [t.strip() for t in options["critique"].split(",") if t.strip()]
+        raw = {"mode": "critique", "tags": tags, "text": options.get("text") or ""}
+        if options.get("candidate") is not None:
+            raw["candidate"] = ids([options["candidate"]], "--candidate")[0]
+    else:
+        raw = {"mode": "cannot_decide"}
+    if options.get("confidence") is not None:
+        raw["confidence"] = options["confidence"]
+    return raw
+
+
+@cli.command("feedback")
+@click.argument("session_id", required=False)
+@click.option("--round", "round_index", type=int, help="Round judged (default: the latest).")
+@click.option("--rate", multiple=True, help="SLOT=STARS, 1-5 (repeatable).")
+@click.option("--pairwise", help="A>B, A<B or A=B (tie), by slot.")
+@click.option("--rank", help="Slots best first, e.g. 3,0,5 (top-k).")
+@click.option("--winner", type=int, help="Slot of the best candidate.")
+@click.option("--approve", help="Slots approved, e.g. 1,4.")
+@click.option("--reject", help="Slots rejected, e.g. 2,6.")
+@click.option("--reject-all", is_flag=True, help="None of the round is good.")
+@click.option("--reason", help="Why everything was rejected (with --reject-all).")
+@click.option(
+    "--critique",
+    help="Comma-separated tags: composition, realism, lighting, colour, faithfulness, artifacts.",
+)
+@click.option("--text", help="Free-text critique (with --critique).")
+@click.option("--candidate", type=int, help="Slot the critique is about (default: the round).")
+@click.option("--cannot-decide", is_flag=True, help="No preference this round.")
+@click.option("--confidence", type=float, help="How sure you are, 0-1 (default 1).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def feedback_command(
+    ctx: click.Context,
+    session_id: str | None,
+    round_index: int | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Judge a round: exactly one mode per call; candidates are named by slot."""
+    from steering_core.sessions import get_round, get_session, submit_feedback
+
+    workspace = _workspace(ctx)
+    record = get_session(workspace, session_id)
+    round_record, candidates = get_round(workspace, record.id, round_index)
+    slot_to_id = {c.slot: c.id for c in candidates}
+    raw = _feedback_from_flags(options, slot_to_id)
+    event = submit_feedback(
+        workspace, record.id, raw, round_index=round_record.round_index, source="cli"
+    )
+    if as_json:
+        _print_json(
+            {
+                "event_id": event.id,
+                "mode": event.mode,
+                "round_index": event.round_index,
+                "comparisons": event.comparisons,
+                "raw": event.raw,
+            }
+        )
+    else:
+        click.echo(
+            f"stored judgment #{event.id} ({event.mode}) on round {event.round_index}: "
+            f"{len(event.comparisons)} comparisons"
+        )
+
+
+@cli.command("undo")
+@click.argument("session_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
+    """Withdraw the session's last judgment."""
+    from steering_core.sessions import get_session, undo_last_feedback
+
+    workspace = _workspace(ctx)
+    record = get_session(workspace, session_id)
+    event = undo_last_feedback(workspace, record.id, source="cli")
+    if as_json:
+        _print_json({"event_id": event.id, "undoes_event_id": event.undoes_event_id})
+    else:
+        click.echo(f"undid judgment #{event.undoes_event_id}")
+
+
+@cli.command("fork")
+@click.argument("candidate_id", type=int)
+@click.option("--prompt", help="A new prompt for the fork (default: the parent's).")
+@click.option("--negative-prompt")
+@click.option("--k", type=int)
+@click.option("--trust-radius", type=float)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def fork_command(ctx: click.Context, candidate_id: int, as_json: bool, **options: Any) -> None:
+    """Start a new session from any past candidate (by its #id); lineage is kept."""
+    from steering_core.sessions import fork_session
+
+    record = fork_session(_workspace(ctx), candidate_id, _overrides(options), source="cli")
+    if as_json:
+        _print_json({"session_id": record.id, "forked_from_candidate_id": candidate_id})
+    else:
+        click.echo(f"session {record.id}: fork of candidate #{candidate_id}")
+        click.echo(f"next: steer round {record.id}")
+
+
+# --- maintenance -----------------------------------------------------------------------
+@cli.group()
+def labels() -> None:
+    """Label CSV maintenance."""
+
+
+@labels.command("rebuild")
+@click.argument("session_id")
+@click.pass_context
+def labels_rebuild(ctx: click.Context, session_id: str) -> None:
+    """Rewrite a session's label CSV from the database (old file kept as .bak)."""
+    from steering_core.sessions import rebuild_labels
+
+    result = rebuild_labels(_workspace(ctx), session_id)
+    click.echo(f"wrote {result['rows']} rows to {result['path']}")
+
+
+@cli.command("verify")
+@click.argument("session_id", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
+    """Check the database, every image and every label CSV; exit 1 on any problem."""
+    from steering_core.verify import verify_workspace
+
+    report = verify_workspace(_workspace(ctx), session_id)
+    if as_json:
+        _print_json(report)
+    else:
+        click.echo(f"database: {report['database']}")
+        click.echo(
+            f"images checked: {report['images_checked']}  label rows: {report['label_rows']}"
+        )
+        for problem in report["problems"]:
+            click.echo(f"problem: {problem}")
+        click.echo("ok" if not report["problems"] else f"{len(report['problems'])} problem(s)")
+    if report["problems"]:
+        ctx.exit(EXIT_RUNTIME)
+
+
+@cli.command("diagnostics")
+@click.option("--backend", default="diffusers")
+@click.option("--model", help="Load this model and report cold-start time and device.")
+@click.option("--device", default="auto")
+@click.option("--dtype", default="auto")
+@click.option("--json", "as_json", is_flag=True)
+def diagnostics_command(
+    backend: str, model: str | None, device: str, dtype: str, as_json: bool
+) -> None:
+    """Versions, devices, and (with --model) the generator's device and load time."""
+    import torch
+
+    from steering_core.config import GeneratorConfig
+    from steering_core.generators.base import make_generator
+
+    report: dict[str, Any] = {
+        "steer": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "mps_available": bool(getattr(torch.backends, "mps", None))
+        and torch.backends.mps.is_available(),
+    }
+    for package in ("diffusers", "transformers", "dash", "numpy"):
+        try:
+            report[package] = __import__(package).__version__
+        except ImportError:
+            report[package] = None
+    if torch.cuda.is_available():
+        properties = torch.cuda.get_device_properties(0)
+        report["gpu"] = {"name": properties.name, "memory_gib": properties.total_memory / 2**30}
+    if model is not None:
+        from pydantic import ValidationError
+
+        try:
+            config = GeneratorConfig(backend=backend, model=model, device=device, dtype=dtype)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            raise InvalidInput(f"generator.{first['loc'][0]}: {first['msg']}") from None
+        generator = make_generator(config)
+        check = getattr(type(generator), "check_config", None)
+        if check is not None:
+            check(config)
+        generator.load()
+        report["generator"] = generator.describe()
+    if as_json:
+        _print_json(report)
+    else:
+        for key, value in report.items():
+            click.echo(f"{key}: {value}")
+
+
+@cli.group()
+def dev() -> None:
+    """Developer helpers."""
+
+
+@dev.command("tiny-pipeline")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--sdxl", is_flag=True, help="SDXL-style (two text encoders, pooled embeds).")
+def dev_tiny_pipeline(folder: Path, sdxl: bool) -> None:
+    """Write a tiny random-weight pipeline (for trying the CLI without a checkpoint)."""
+    from steering_core.generators.tiny import build_tiny_sd_pipeline, build_tiny_sdxl_pipeline
+
+    (build_tiny_sdxl_pipeline if sdxl else build_tiny_sd_pipeline)(folder)
+    click.echo(f"wrote a random-weight pipeline to {folder}")
+
+
+def main() -> None:
+    cli(prog_name="steer")

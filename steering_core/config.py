@@ -1,0 +1,244 @@
+"""Session configuration: one validated, frozen object per session, loadable from YAML.
+
+Errors name the field and the allowed values. Plug-ins (sampler, preference model, generator
+backend) are named by their registered names and checked against the registries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from steering_core.errors import InvalidInput
+
+MAX_PROMPT_CHARS = 2000
+PRESETS: dict[str, int] = {"fast-explore": 4, "balanced": 8, "high-capacity": 16}
+FEEDBACK_MODES = (
+    "rating",
+    "pairwise",
+    "ranking",
+    "winner",
+    "approve_reject",
+    "reject_all",
+    "critique",
+    "cannot_decide",
+)
+BASIS_KINDS = ("random_orthogonal", "pca", "attribute")
+SEED_POLICIES = ("fixed", "per_round", "per_candidate")
+
+
+def _check_text(value: str, field: str, allow_empty: bool) -> str:
+    if not allow_empty and not value.strip():
+        raise ValueError("must not be empty")
+    if len(value) > MAX_PROMPT_CHARS:
+        raise ValueError(f"must be at most {MAX_PROMPT_CHARS} characters (got {len(value)})")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text (it holds undecodable bytes)") from None
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GeneratorConfig(_Frozen):
+    """Which generator backend runs the session, on which weights, device and dtype."""
+
+    backend: str = "diffusers"
+    model: str | None = None
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    batch_size: int | None = Field(default=None, ge=1, le=64)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        base = value.split(":", 1)[0]
+        if base not in ("auto", "cpu", "cuda", "mps"):
+            raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps (got {value!r})")
+        return value
+
+
+class PluginConfig(_Frozen):
+    """A plug-in named by its registered name, with keyword parameters for its constructor."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class BasisConfig(_Frozen):
+    """How the steering basis is built.
+
+    `variations`: prompt variations for `pca` (defaults to a built-in list of style words);
+    `pairs`: word pairs for `attribute`, e.g. [["red", "blue"]] (positive moves toward blue).
+    """
+
+    kind: Literal["random_orthogonal", "pca", "attribute"] = "random_orthogonal"
+    variations: list[str] = Field(default_factory=list)
+    pairs: list[tuple[str, str]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pairs_for_attribute(self) -> BasisConfig:
+        if self.kind == "attribute" and not self.pairs:
+            raise ValueError("an attribute basis needs at least one word pair in basis.pairs")
+        return self
+
+
+class SessionConfig(_Frozen):
+    """Everything that defines a steering session; saved with it."""
+
+    prompt: str
+    negative_prompt: str = ""
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    width: int | None = Field(default=None, ge=32, le=2048, multiple_of=8)
+    height: int | None = Field(default=None, ge=32, le=2048, multiple_of=8)
+    steps: int = Field(default=20, ge=1, le=200)
+    guidance_scale: float = Field(default=7.5, ge=0.0, le=30.0)
+    k: int = Field(default=8, ge=2, le=32)
+    d: int = Field(default=8, ge=1, le=64)
+    preset: Literal["fast-explore", "balanced", "high-capacity"] | None = None
+    basis: BasisConfig = Field(default_factory=BasisConfig)
+    trust_radius: float = Field(default=0.25, gt=0.0, le=2.0)
+    sampler: PluginConfig = Field(default_factory=lambda: PluginConfig(name="trust_region"))
+    preference_model: PluginConfig = Field(
+        default_factory=lambda: PluginConfig(name="bradley_terry")
+    )
+    feedback_mode: Literal[
+        "rating",
+        "pairwise",
+        "ranking",
+        "winner",
+        "approve_reject",
+        "reject_all",
+        "critique",
+        "cannot_decide",
+    ] = "winner"
+    seed_policy: Literal["fixed", "per_round", "per_candidate"] = "fixed"
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str) -> str:
+        return _check_text(value, "prompt", allow_empty=False)
+
+    @field_validator("negative_prompt")
+    @classmethod
+    def _negative_prompt(cls, value: str) -> str:
+        return _check_text(value, "negative_prompt", allow_empty=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        # A preset sets d unless d is given explicitly.
+        if isinstance(data, dict) and data.get("preset") in PRESETS and data.get("d") is None:
+            data = {**data, "d": PRESETS[data["preset"]]}
+        return data
+
+    @field_validator("sampler")
+    @classmethod
+    def _sampler_exists(cls, plugin: PluginConfig) -> PluginConfig:
+        from steering_core.samplers import SAMPLERS
+
+        return _check_plugin(plugin, SAMPLERS)
+
+    @field_validator("preference_model")
+    @classmethod
+    def _model_exists(cls, plugin: PluginConfig) -> PluginConfig:
+        from steering_core.models import PREFERENCE_MODELS
+
+        return _check_plugin(plugin, PREFERENCE_MODELS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _check_plugin(plugin: PluginConfig, registry: Any) -> PluginConfig:
+    """The plug-in must be registered and accept its params."""
+    if plugin.name not in registry:
+        raise ValueError(
+            f"unknown {registry.kind} {plugin.name!r}; allowed: {', '.join(registry.names())}"
+        )
+    try:
+        registry.get(plugin.name)(**plugin.params)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"bad params for {plugin.name}: {error}") from None
+    return plugin
+
+
+def _describe_error(error: dict[str, Any]) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "config"
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        return f"{field}: unknown field"
+    if kind == "missing":
+        return f"{field}: required"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{field}: {error['msg'].replace('Input should be', 'must be')} (got {got!r})"
+    if kind == "literal_error":
+        return f"{field}: must be one of {ctx.get('expected')} (got {got!r})"
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        # Validators that already name a sub-field say so themselves.
+        return message if error["loc"] == () else f"{field}: {message}"
+    return f"{field}: {error['msg']} (got {got!r})"
+
+
+def _raise_invalid(error: ValidationError, source: str) -> None:
+    messages = [_describe_error(e) for e in error.errors(include_url=False)]
+    prefix = f"{source}: " if source else ""
+    raise InvalidInput(prefix + "; ".join(messages)) from None
+
+
+def make_config(data: dict[str, Any], source: str = "") -> SessionConfig:
+    """Validate a mapping into a SessionConfig; raises InvalidInput naming every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{source or 'config'}: must be a mapping of fields")
+    try:
+        return SessionConfig.model_validate(data)
+    except ValidationError as error:
+        _raise_invalid(error, source)
+        raise AssertionError("unreachable") from None
+
+
+def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> SessionConfig:
+    """Load a session config from YAML, apply `overrides` (e.g. CLI flags), and validate."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"config file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"config file {path} is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise InvalidInput(f"config file {path} is not valid YAML{line}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidInput(f"config file {path}: must be a mapping of fields, not a list or value")
+    merged = deep_merge(data, overrides or {})
+    return make_config(merged, source=str(path))
+
+
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Merge `overrides` into `base` key by key, recursing into nested mappings."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,262 @@
+"""Feedback: every judgment a researcher can give, validated raw and normalized to comparisons.
+
+Each mode is stored exactly as given (`raw`) and normalized into weighted comparisons
+`(winner, loser, weight)` plus ties. `ELSEWHERE` (-1) stands for the implicit "better option
+elsewhere" that reject-all and reject-only judgments prefer to every shown candidate.
+Confidence (0-1) scales every weight of its event. Candidates are named by candidate id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from steering_core.errors import InvalidInput
+
+ELSEWHERE = -1
+CRITIQUE_TAGS = ("composition", "realism", "lighting", "colour", "faithfulness", "artifacts")
+MAX_TEXT_CHARS = 5000
+
+
+class _Feedback(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    decision_seconds: float | None = Field(default=None, ge=0.0)
+
+    def candidate_ids(self) -> list[int]:
+        """Every candidate id this judgment names."""
+        return []
+
+
+class RatingFeedback(_Feedback):
+    """1-5 stars for some or all candidates of the round."""
+
+    mode: Literal["rating"] = "rating"
+    ratings: dict[int, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1)
+
+    def candidate_ids(self) -> list[int]:
+        return list(self.ratings)
+
+
+class PairwiseFeedback(_Feedback):
+    """One of two candidates is better, or they are tied."""
+
+    mode: Literal["pairwise"] = "pairwise"
+    first: int
+    second: int
+    choice: Literal["first", "second", "tie"]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PairwiseFeedback:
+        if self.first == self.second:
+            raise ValueError("pairwise: first and second must be different candidates")
+        return self
+
+    def candidate_ids(self) -> list[int]:
+        return [self.first, self.second]
+
+
+class RankingFeedback(_Feedback):
+    """Top-k ranking, best first; ranked candidates beat every unranked one of the round."""
+
+    mode: Literal["ranking"] = "ranking"
+    order: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RankingFeedback:
+        duplicates = sorted({c for c in self.order if self.order.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"ranking: candidates ranked twice: {duplicates}")
+        return self
+
+    def candidate_ids(self) -> list[int]:
+        return list(self.order)
+
+
+class WinnerFeedback(_Feedback):
+    """One candidate is best of the round."""
+
+    mode: Literal["winner"] = "winner"
+    winner: int
+
+    def candidate_ids(self) -> list[int]:
+        return [self.winner]
+
+
+class ApproveRejectFeedback(_Feedback):
+    """Some candidates approved, some rejected; approved beat rejected."""
+
+    mode: Literal["approve_reject"] = "approve_reject"
+    approved: list[int] = Field(default_factory=list)
+    rejected: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> ApproveRejectFeedback:
+        if not self.approved and not self.rejected:
+            raise ValueError("approve_reject: approve or reject at least one candidate")
+        both = sorted(set(self.approved) & set(self.rejected))
+        if both:
+            raise ValueError(f"approve_reject: candidates both approved and rejected: {both}")
+        return self
+
+    def candidate_ids(self) -> list[int]:
+        return [*self.approved, *self.rejected]
+
+
+class RejectAllFeedback(_Feedback):
+    """None of the round is good: every shown candidate loses to something better elsewhere."""
+
+    mode: Literal["reject_all"] = "reject_all"
+    reason: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+
+class CritiqueFeedback(_Feedback):
+    """Tags and free text about one candidate or the whole round; no comparison."""
+
+    mode: Literal["critique"] = "critique"
+    candidate: int | None = None
+    tags: list[Literal["composition", "realism", "lighting", "colour", "faithfulness", "artifacts"]]
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+    @model_validator(mode="after")
+    def _something(self) -> CritiqueFeedback:
+        if not self.tags and not self.text.strip():
+            raise ValueError("critique: give at least one tag or some text")
+        return self
+
+    def candidate_ids(self) -> list[int]:
+        return [] if self.candidate is None else [self.candidate]
+
+
+class CannotDecideFeedback(_Feedback):
+    """The researcher cannot decide this round; recorded, carries no comparison."""
+
+    mode: Literal["cannot_decide"] = "cannot_decide"
+
+
+Feedback = Annotated[
+    RatingFeedback
+    | PairwiseFeedback
+    | RankingFeedback
+    | WinnerFeedback
+    | ApproveRejectFeedback
+    | RejectAllFeedback
+    | CritiqueFeedback
+    | CannotDecideFeedback,
+    Field(discriminator="mode"),
+]
+_FEEDBACK_ADAPTER: TypeAdapter[Any] = TypeAdapter(Feedback)
+
+
+def parse_feedback(raw: dict[str, Any]) -> _Feedback:
+    """Validate a raw feedback mapping (with its `mode`); raises InvalidInput naming the field."""
+    try:
+        return _FEEDBACK_ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        messages = []
+        for item in error.errors(include_url=False):
+            where = ".".join(str(p) for p in item["loc"][1:]) or "feedback"
+            if item["type"] == "value_error":
+                messages.append(str(item["ctx"]["error"]))
+            elif item["type"] == "union_tag_invalid":
+                messages.append(
+                    f"mode: must be one of {', '.join(FEEDBACK_MODE_NAMES)} "
+                    f"(got {item['input'].get('mode')!r})"
+                )
+            else:
+                messages.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+        raise InvalidInput("; ".join(messages)) from None
+
+
+FEEDBACK_MODE_NAMES = (
+    "rating",
+    "pairwise",
+    "ranking",
+    "winner",
+    "approve_reject",
+    "reject_all",
+    "critique",
+    "cannot_decide",
+)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`winner` beat `loser` (candidate ids; `winner` may be ELSEWHERE), or they tied."""
+
+    winner: int
+    loser: int
+    weight: float
+    tie: bool = False
+
+
+@dataclass(frozen=True)
+class NormalizedFeedback:
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {"winner": c.winner, "loser": c.loser, "weight": c.weight, "tie": c.tie}
+            for c in self.comparisons
+        ]
+
+
+def check_candidates(feedback: _Feedback, shown: Sequence[int], where: str) -> None:
+    """Every candidate the feedback names must be one of the round's `shown` candidates."""
+    outside = [c for c in feedback.candidate_ids() if c not in set(shown)]
+    if outside:
+        raise InvalidInput(
+            f"candidate {outside[0]} is not in {where} (its candidates are "
+            f"{', '.join(map(str, shown))})"
+        )
+
+
+def normalize(feedback: _Feedback, shown: Sequence[int]) -> NormalizedFeedback:
+    """Turn a validated judgment on the round's `shown` candidates into weighted comparisons."""
+    weight = feedback.confidence
+    out: list[Comparison] = []
+    if isinstance(feedback, RatingFeedback):
+        for (a, ra), (b, rb) in combinations(feedback.ratings.items(), 2):
+            if ra == rb:
+                out.append(Comparison(a, b, weight * 0.5, tie=True))
+            else:
+                (high, rh), (low, rl) = sorted([(a, ra), (b, rb)], key=lambda x: -x[1])
+                # A 5-vs-1 gap is as strong as a winner pick; a 1-star gap a quarter of it.
+                out.append(Comparison(high, low, weight * (rh - rl) / 4))
+    elif isinstance(feedback, PairwiseFeedback):
+        if feedback.choice == "tie":
+            out.append(Comparison(feedback.first, feedback.second, weight, tie=True))
+        elif feedback.choice == "first":
+            out.append(Comparison(feedback.first, feedback.second, weight))
+        else:
+            out.append(Comparison(feedback.second, feedback.first, weight))
+    elif isinstance(feedback, RankingFeedback):
+        order = feedback.order
+        for i, better in enumerate(order):
+            for worse in order[i + 1 :]:
+                out.append(Comparison(better, worse, weight))
+        unranked = [c for c in shown if c not in set(order)]
+        for better in order:
+            for worse in unranked:
+                out.append(Comparison(better, worse, weight))
+    elif isinstance(feedback, WinnerFeedback):
+        for loser in shown:
+            if loser != feedback.winner:
+                out.append(Comparison(feedback.winner, loser, weight))
+    elif isinstance(feedback, ApproveRejectFeedback):
+        for better in feedback.approved:
+            for worse in feedback.rejected:
+                out.append(Comparison(better, worse, weight))
+        if not feedback.approved:
+            for worse in feedback.rejected:
+                out.append(Comparison(ELSEWHERE, worse, weight))
+    elif isinstance(feedback, RejectAllFeedback):
+        for worse in shown:
+            out.append(Comparison(ELSEWHERE, worse, weight))
+    # Critique and cannot-decide carry no comparison; they are kept raw.
+    return NormalizedFeedback(out)

@@ -1,0 +1,57 @@
+"""The preference-model contract (scikit-learn style) and its registry.
+
+`fit(X, comparisons, weights, ties, tie_weights) -> self` learns a utility over steering
+vectors; `predict(X) -> (mean, std)`. `X`: an `n x d` array of steering vectors;
+`comparisons`: an `m x 2` integer array of (winner row, loser row) into `X`, where a winner of
+`ELSEWHERE` (-1) is the implicit better option of a reject-all; `ties`: a `t x 2` array of
+rows judged equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from steering_core.errors import SteeringError
+from steering_core.registry import Registry
+
+PREFERENCE_MODELS: Registry[Any] = Registry("preference model")
+
+
+class NotFittedError(SteeringError):
+    """`predict` was called before `fit`."""
+
+
+@runtime_checkable
+class PreferenceModel(Protocol):
+    loss_history_: list[float]
+
+    def fit(
+        self,
+        X: np.ndarray,
+        comparisons: np.ndarray,
+        weights: np.ndarray | None = None,
+        ties: np.ndarray | None = None,
+        tie_weights: np.ndarray | None = None,
+    ) -> PreferenceModel: ...
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able summary of the learned state, stored with each round."""
+        ...
+
+
+def as_comparison_arrays(
+    comparisons: np.ndarray | None, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Comparisons as an `m x 2` int array and their weights (default 1) as length `m`."""
+    pairs = np.zeros((0, 2), dtype=np.int64) if comparisons is None else np.asarray(comparisons)
+    pairs = pairs.reshape(-1, 2).astype(np.int64)
+    if weights is None:
+        weights = np.ones(len(pairs))
+    weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if len(weights) != len(pairs):
+        raise ValueError(f"{len(pairs)} comparisons but {len(weights)} weights")
+    return pairs, weights

@@ -1,0 +1,306 @@
+"""Generating a round: fit the preference model, pick the incumbent, propose, render, store.
+
+`plan_round` is pure bookkeeping (no generator); `generate_round` renders the plan with a
+generator and stores the round in one transaction. The worker runs `generate_round` as a job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from steering_core.config import SessionConfig
+from steering_core.errors import InvalidInput, JobCancelled
+from steering_core.generators.base import GenerationSettings, Generator, StepProgress
+from steering_core.models import PREFERENCE_MODELS
+from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
+from steering_core.sessions import (
+    comparison_table,
+    get_candidate,
+    get_round,
+    get_rounds,
+    get_session,
+    load_session_config,
+)
+from steering_core.steering_space import SteeringSpace, build_steering_space
+from steering_core.storage.records import CandidateRecord, RoundRecord, now
+from steering_core.storage.workspace import Workspace
+
+
+class RoundReporter:
+    """How a round reports progress; the worker passes one that publishes job events."""
+
+    def phase(self, name: str, message: str = "") -> None:
+        """A new phase began (fitting, proposing, encoding prompt, generating, saving)."""
+
+    def step(self, progress: StepProgress) -> None:
+        """A denoising step finished."""
+
+    def should_cancel(self) -> bool:
+        return False
+
+
+@dataclass
+class RoundPlan:
+    """What the next round will show, before any image is rendered."""
+
+    session_id: str
+    round_index: int
+    config: SessionConfig
+    proposal: Proposal
+    seeds: list[int]
+    parents: list[int | None]
+    reused_images: dict[int, str]  # slot -> image path of an unchanged re-shown candidate
+    model_state: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def candidate_seed(config: SessionConfig, round_index: int, slot: int) -> int:
+    """The noise seed of a new candidate under the session's seed policy."""
+    if config.seed_policy == "fixed":
+        return config.seed
+    key = (
+        [config.seed, round_index]
+        if config.seed_policy == "per_round"
+        else [
+            config.seed,
+            round_index,
+            slot,
+        ]
+    )
+    return int(np.random.default_rng(key).integers(0, 2**32 - 1))
+
+
+def fit_preference_model(workspace: Workspace, session_id: str, config: SessionConfig):  # noqa: ANN201
+    """Fit the session's preference model on all its judgments; returns (model, X, ids)."""
+    X, first_ids, pairs, weights, ties, tie_weights = comparison_table(workspace, session_id)
+    model = PREFERENCE_MODELS.get(config.preference_model.name)(**config.preference_model.params)
+    table = X if len(X) else np.zeros((1, config.d))
+    model.fit(table, pairs, weights, ties, tie_weights)
+    return model, X, first_ids
+
+
+def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
+    """Decide the next round of a session: incumbent, proposed vectors, seeds and lineage."""
+    session = get_session(workspace, session_id)
+    config = load_session_config(session)
+    rounds = get_rounds(workspace, session.id)
+    round_index = rounds[-1].round_index + 1 if rounds else 0
+
+    started = time.perf_counter()
+    model, X, first_ids = fit_preference_model(workspace, session.id, config)
+    fit_seconds = time.perf_counter() - started
+
+    incumbent: CandidateRecord | None = None
+    if rounds:
+        _, previous = get_round(workspace, session.id, rounds[-1].round_index)
+        incumbent = previous[0]
+        if len(X):
+            mean, _ = model.predict(X)
+            current = int(np.flatnonzero((incumbent.steering_vector == X).all(axis=1))[0])
+            best = int(np.argmax(mean))
+            # Keep the incumbent unless something is predicted strictly better.
+            if mean[best] > mean[current] + 1e-9:
+                incumbent = get_candidate(workspace, first_ids[best])
+    elif session.forked_from_candidate_id is not None:
+        incumbent = get_candidate(workspace, session.forked_from_candidate_id)
+
+    incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
+    history = SamplerHistory(
+        incumbent=incumbent_vector,
+        shown=X,
+        round_index=round_index,
+        trust_radius=config.trust_radius,
+        incumbent_is_baseline=not np.any(incumbent_vector),
+    )
+    sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
+    rng = np.random.default_rng([config.seed, round_index])
+    started = time.perf_counter()
+    proposal = sampler.propose(history, model, config.k, rng)
+    propose_seconds = time.perf_counter() - started
+    if proposal.vectors.shape != (config.k, config.d):
+        raise InvalidInput(
+            f"sampler {config.sampler.name} proposed {proposal.vectors.shape} vectors, "
+            f"expected {config.k} x {config.d}"
+        )
+
+    seeds = [candidate_seed(config, round_index, slot) for slot in range(config.k)]
+    parents: list[int | None] = [None if incumbent is None else incumbent.id] * config.k
+    reused: dict[int, str] = {}
+    if incumbent is not None:
+        seeds[0] = incumbent.seed
+        parent_session = get_session(workspace, incumbent.session_id)
+        # The incumbent is re-shown unchanged when it was rendered with the same settings.
+        if incumbent.image_path and _same_rendering(parent_session.config, session.config):
+            reused[0] = incumbent.image_path
+
+    incumbent_mean, incumbent_std = model.predict(incumbent_vector[None])
+    state = model.state() if hasattr(model, "state") else {}
+    state.update(
+        incumbent_utility=float(incumbent_mean[0]),
+        incumbent_uncertainty=float(incumbent_std[0]),
+        incumbent_candidate_id=None if incumbent is None else incumbent.id,
+    )
+    return RoundPlan(
+        session_id=session.id,
+        round_index=round_index,
+        config=config,
+        proposal=proposal,
+        seeds=seeds,
+        parents=parents,
+        reused_images=reused,
+        model_state=state,
+        timings={"fit_seconds": fit_seconds, "propose_seconds": propose_seconds},
+    )
+
+
+def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    keys = (
+        "prompt",
+        "negative_prompt",
+        "generator",
+        "width",
+        "height",
+        "steps",
+        "guidance_scale",
+        "basis",
+        "d",
+        "seed",
+    )
+    return all(a.get(key) == b.get(key) for key in keys)
+
+
+# Steering spaces are deterministic from the session; keep them per process (PCA encodes).
+_space_cache: dict[tuple[str, int], tuple[Any, SteeringSpace]] = {}
+
+
+def steering_space_for(
+    session_id: str, config: SessionConfig, generator: Generator
+) -> tuple[Any, SteeringSpace]:
+    """The prompt's conditioning and the session's steering space (cached per generator)."""
+    key = (session_id, id(generator))
+    if key not in _space_cache:
+        base = generator.encode(config.prompt, config.negative_prompt)
+
+        def encode(text: str) -> np.ndarray:
+            return generator.encode(text, config.negative_prompt).steerable_vector()
+
+        space = build_steering_space(
+            config.prompt, base, config.basis, config.d, config.seed, encode
+        )
+        _space_cache[key] = (base, space)
+    return _space_cache[key]
+
+
+def render_plan(plan: RoundPlan, generator: Generator, reporter: RoundReporter) -> dict[int, Any]:
+    """Render every slot of the plan that is not re-shown unchanged; slot -> PIL image."""
+    config = plan.config
+    reporter.phase("encoding prompt")
+    base, space = steering_space_for(plan.session_id, config, generator)
+    slots = [slot for slot in range(config.k) if slot not in plan.reused_images]
+    if not slots:
+        return {}
+    conditionings = space.conditionings(base, plan.proposal.vectors[slots])
+    settings = GenerationSettings(
+        steps=config.steps,
+        guidance_scale=config.guidance_scale,
+        height=config.height,
+        width=config.width,
+    )
+    reporter.phase("generating", f"{len(slots)} candidates, {config.steps} steps")
+    images = generator.generate(
+        conditionings,
+        [plan.seeds[slot] for slot in slots],
+        settings,
+        on_progress=reporter.step,
+        should_cancel=reporter.should_cancel,
+    )
+    return dict(zip(slots, images, strict=True))
+
+
+def store_round(
+    workspace: Workspace, plan: RoundPlan, images: dict[int, Any]
+) -> tuple[RoundRecord, list[CandidateRecord]]:
+    """Save the images and insert the round and its candidates in one transaction."""
+    token = uuid.uuid4().hex[:6]  # keeps a competing process's images apart
+    paths = dict(plan.reused_images)
+    for slot, image in images.items():
+        paths[slot] = workspace.images.save(
+            image, f"images/{plan.session_id}/r{plan.round_index:03d}-{token}/c{slot:02d}.png"
+        )
+    stamp = now()
+    with workspace.db.transaction() as connection:
+        latest = connection.execute(
+            "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (plan.session_id,)
+        ).fetchone()[0]
+        expected = -1 if latest is None else latest
+        if expected + 1 != plan.round_index:
+            raise InvalidInput(
+                f"round {plan.round_index} of session {plan.session_id} was created by another "
+                "process meanwhile; ask for the next round again"
+            )
+        round_id = connection.execute(
+            "INSERT INTO rounds (session_id, round_index, created_at, model_state_json, "
+            "timings_json) VALUES (?,?,?,?,?)",
+            (
+                plan.session_id,
+                plan.round_index,
+                stamp,
+                json.dumps(plan.model_state),
+                json.dumps(plan.timings),
+            ),
+        ).lastrowid
+        ids = []
+        for slot in range(plan.config.k):
+            ids.append(
+                connection.execute(
+                    "INSERT INTO candidates (session_id, round_id, round_index, slot, "
+                    "steering_vector_json, seed, role, parent_candidate_id, "
+                    "sampler_metadata_json, image_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        plan.session_id,
+                        round_id,
+                        plan.round_index,
+                        slot,
+                        json.dumps(plan.proposal.vectors[slot].tolist()),
+                        plan.seeds[slot],
+                        plan.proposal.roles[slot],
+                        plan.parents[slot],
+                        json.dumps(plan.proposal.metadata[slot]),
+                        paths[slot],
+                        stamp,
+                    ),
+                ).lastrowid
+            )
+        connection.execute(
+            "UPDATE rounds SET incumbent_candidate_id = ? WHERE id = ?", (ids[0], round_id)
+        )
+    return get_round(workspace, plan.session_id, plan.round_index)
+
+
+def generate_round(
+    workspace: Workspace,
+    generator: Generator,
+    session_id: str,
+    reporter: RoundReporter | None = None,
+) -> tuple[RoundRecord, list[CandidateRecord]]:
+    """Plan, render and store the next round of a session."""
+    reporter = reporter or RoundReporter()
+    reporter.phase("fitting", "preference model on all judgments")
+    plan = plan_round(workspace, session_id)
+    if plan.reused_images:
+        reporter.phase("checking", "the re-shown incumbent's image")
+        for path in plan.reused_images.values():
+            workspace.images.load(path)  # a damaged image stops the round with its name
+    started = time.perf_counter()
+    images = render_plan(plan, generator, reporter)
+    plan.timings["generate_seconds"] = time.perf_counter() - started
+    if reporter.should_cancel():
+        raise JobCancelled("round cancelled before it was saved")
+    reporter.phase("saving artifacts", f"{len(images)} images")
+    return store_round(workspace, plan, images)

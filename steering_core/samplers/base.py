@@ -1,0 +1,63 @@
+"""The sampler contract and its registry: `propose(history, model, k, rng) -> Proposal`.
+
+All randomness comes from the `rng` passed in, so a session is reproducible from its seed
+and its feedback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from steering_core.models.base import PreferenceModel
+from steering_core.registry import Registry
+
+SAMPLERS: Registry[Any] = Registry("sampler")
+ROLES = ("incumbent", "baseline", "exploit", "explore", "challenger")
+
+
+@dataclass(frozen=True)
+class SamplerHistory:
+    """What a sampler may look at.
+
+    `incumbent`: the current best steering vector (length `d`); `shown`: an `n x d` array of
+    every steering vector shown so far in the session; `round_index`: the round being proposed;
+    `trust_radius`: the session's radius; `incumbent_is_baseline`: True while the incumbent is
+    still the unsteered prompt.
+    """
+
+    incumbent: np.ndarray
+    shown: np.ndarray
+    round_index: int
+    trust_radius: float
+    incumbent_is_baseline: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """`vectors`: a `k x d` array; row 0 is always the incumbent, re-shown unchanged."""
+
+    vectors: np.ndarray
+    roles: list[str]
+    metadata: list[dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        if not (len(self.vectors) == len(self.roles) == len(self.metadata)):
+            raise ValueError("a proposal needs one role and one metadata entry per vector")
+        unknown = set(self.roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)}; allowed: {', '.join(ROLES)}")
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    def propose(
+        self,
+        history: SamplerHistory,
+        model: PreferenceModel | None,
+        k: int,
+        rng: np.random.Generator,
+    ) -> Proposal: ...

@@ -1,0 +1,111 @@
+"""Trust-region sampler: candidates within a radius of the incumbent, which is always re-shown.
+
+One or more "exploit" candidates go where the preference model's mean is highest inside the
+region; the rest "explore", spread out on the region's boundary (farthest-point selection).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steering_core.models.base import PreferenceModel
+from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory
+
+
+def sample_ball(center: np.ndarray, radius: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` points uniform in the ball of `radius` around `center` (length `d`)."""
+    d = center.size
+    directions = rng.standard_normal((n, d))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    radii = radius * rng.random(n) ** (1.0 / d)
+    return center + directions * radii[:, None]
+
+
+def sample_sphere(
+    center: np.ndarray, radius: float, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`n` points on the sphere of `radius` around `center`."""
+    directions = rng.standard_normal((n, center.size))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    return center + radius * directions
+
+
+def farthest_points(pool: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
+    """Greedily pick `n` rows of `pool` each farthest from everything chosen so far."""
+    picked = []
+    reference = chosen.copy()
+    for _ in range(n):
+        distance = np.min(np.linalg.norm(pool[:, None, :] - reference[None], axis=2), axis=1)
+        best = int(np.argmax(distance))
+        picked.append(pool[best])
+        reference = np.vstack([reference, pool[best]])
+    return np.array(picked).reshape(n, pool.shape[1])
+
+
+@SAMPLERS.register("trust_region")
+class TrustRegionSampler:
+    """Propose around the incumbent within a trust radius.
+
+    radius: overrides the session's trust radius when set.
+    exploit_fraction: share of the new candidates placed at the model's best predicted points.
+    pool_size: random points scored by the model to choose the exploit candidates.
+    """
+
+    def __init__(
+        self, radius: float | None = None, exploit_fraction: float = 0.25, pool_size: int = 512
+    ) -> None:
+        if radius is not None and not 0 < radius <= 2:
+            raise ValueError(f"radius must be in (0, 2] (got {radius})")
+        if not 0 <= exploit_fraction <= 1:
+            raise ValueError(f"exploit_fraction must be in [0, 1] (got {exploit_fraction})")
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1 (got {pool_size})")
+        self.radius = radius
+        self.exploit_fraction = exploit_fraction
+        self.pool_size = pool_size
+
+    def propose(
+        self,
+        history: SamplerHistory,
+        model: PreferenceModel | None,
+        k: int,
+        rng: np.random.Generator,
+    ) -> Proposal:
+        radius = self.radius or history.trust_radius
+        incumbent = np.asarray(history.incumbent, dtype=np.float64)
+        vectors = [incumbent]
+        roles = ["baseline" if history.incumbent_is_baseline else "incumbent"]
+        metadata: list[dict] = [{"why": "the current best, re-shown unchanged"}]
+
+        new = k - 1
+        has_evidence = model is not None and getattr(model, "n_comparisons_", 0) > 0
+        n_exploit = min(new, max(1, round(self.exploit_fraction * new))) if has_evidence else 0
+        if n_exploit:
+            pool = sample_ball(incumbent, radius, self.pool_size, rng)
+            mean, std = model.predict(pool)
+            for index in np.argsort(-mean)[:n_exploit]:
+                vectors.append(pool[index])
+                roles.append("exploit")
+                metadata.append(
+                    {
+                        "why": "highest predicted utility in the trust region",
+                        "predicted_utility": float(mean[index]),
+                        "uncertainty": float(std[index]),
+                    }
+                )
+        n_explore = new - n_exploit
+        if n_explore:
+            pool = sample_sphere(incumbent, radius, max(8 * n_explore, 64), rng)
+            for point in farthest_points(pool, np.array(vectors), n_explore):
+                vectors.append(point)
+                roles.append("explore")
+                metadata.append({"why": "spread on the trust-region boundary"})
+        for vector, meta in zip(vectors, metadata, strict=True):
+            meta["distance_from_incumbent"] = float(np.linalg.norm(vector - incumbent))
+            meta["radius"] = float(radius)
+        if model is not None and hasattr(model, "theta_"):
+            mean, std = model.predict(np.array(vectors))
+            for meta, m, s in zip(metadata, mean, std, strict=True):
+                meta.setdefault("predicted_utility", float(m))
+                meta.setdefault("uncertainty", float(s))
+        return Proposal(vectors=np.array(vectors), roles=roles, metadata=metadata)

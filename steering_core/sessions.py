@@ -1,0 +1,396 @@
+"""Session orchestration: create, list, status, feedback, undo and fork.
+
+Every function takes the `Workspace` it works on, so the CLI, the dashboard and scripts all
+call the same code. Generating a round (which needs the generator) lives in `rounds`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from steering_core.config import SessionConfig, deep_merge, make_config
+from steering_core.errors import InvalidInput, NotFound
+from steering_core.feedback import ELSEWHERE, check_candidates, normalize, parse_feedback
+from steering_core.generators.base import GENERATORS
+from steering_core.storage.records import (
+    CandidateRecord,
+    FeedbackEventRecord,
+    RoundRecord,
+    SessionRecord,
+    now,
+)
+from steering_core.storage.workspace import Workspace
+
+SOURCES = ("human", "synthetic", "cli", "script")
+
+# Sessions whose label CSV this process has already checked against the database.
+_reconciled: set[tuple[str, str]] = set()
+
+
+def load_session_config(session: SessionRecord) -> SessionConfig:
+    return make_config(session.config, source=f"session {session.id} config")
+
+
+def check_generator_config(config: SessionConfig) -> None:
+    """Ask the named backend whether its model can be loaded here (no loading)."""
+    import steering_core.generators.diffusers_backend  # noqa: F401  (registers "diffusers")
+
+    backend = GENERATORS.get(config.generator.backend)
+    check = getattr(backend, "check_config", None)
+    if check is not None:
+        check(config.generator)
+
+
+def create_session(
+    workspace: Workspace,
+    config: SessionConfig,
+    source: str = "human",
+    forked_from_candidate_id: int | None = None,
+) -> SessionRecord:
+    """Validate the generator and store a new session; returns its record."""
+    if source not in SOURCES:
+        raise InvalidInput(f"source: must be one of {', '.join(SOURCES)} (got {source!r})")
+    check_generator_config(config)
+    session_id = uuid.uuid4().hex[:10]
+    with workspace.db.transaction() as connection:
+        connection.execute(
+            "INSERT INTO sessions (id, created_at, prompt, config_json, "
+            "forked_from_candidate_id, source) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                session_id,
+                now(),
+                config.prompt,
+                json.dumps(config.to_dict()),
+                forked_from_candidate_id,
+                source,
+            ),
+        )
+    return get_session(workspace, session_id)
+
+
+def get_session(workspace: Workspace, session_id: str | None = None) -> SessionRecord:
+    """A session by id; None or "latest" means the most recently created one."""
+    if session_id in (None, "", "latest"):
+        row = workspace.db.query_one("SELECT * FROM sessions ORDER BY created_at DESC LIMIT 1")
+        if row is None:
+            raise NotFound("no sessions yet in this data root; create one with `steer session new`")
+    else:
+        row = workspace.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        if row is None:
+            raise NotFound(f"no session {session_id!r} in data root {workspace.data_root}")
+    return SessionRecord.from_row(row)
+
+
+def list_sessions(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every session with its round and feedback counts, newest first."""
+    rows = workspace.db.query(
+        """SELECT s.id, s.created_at, s.prompt, s.source, s.forked_from_candidate_id,
+                  (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id) AS rounds,
+                  (SELECT COUNT(*) FROM feedback_events f
+                    WHERE f.session_id = s.id AND f.undone_at IS NULL AND f.mode != 'undo')
+                    AS judgments
+             FROM sessions s ORDER BY s.created_at DESC"""
+    )
+    return [dict(row) for row in rows]
+
+
+def get_rounds(workspace: Workspace, session_id: str) -> list[RoundRecord]:
+    rows = workspace.db.query(
+        "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
+    )
+    return [RoundRecord.from_row(row) for row in rows]
+
+
+def get_round(
+    workspace: Workspace, session_id: str, round_index: int | None = None
+) -> tuple[RoundRecord, list[CandidateRecord]]:
+    """A round (the latest when `round_index` is None) and its candidates in slot order."""
+    if round_index is None:
+        row = workspace.db.query_one(
+            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index DESC LIMIT 1",
+            (session_id,),
+        )
+        if row is None:
+            raise NotFound(f"session {session_id} has no rounds yet; run `steer round` first")
+    else:
+        row = workspace.db.query_one(
+            "SELECT * FROM rounds WHERE session_id = ? AND round_index = ?",
+            (session_id, round_index),
+        )
+        if row is None:
+            raise NotFound(f"session {session_id} has no round {round_index}")
+    record = RoundRecord.from_row(row)
+    candidates = workspace.db.query(
+        "SELECT * FROM candidates WHERE round_id = ? ORDER BY slot", (record.id,)
+    )
+    return record, [CandidateRecord.from_row(c) for c in candidates]
+
+
+def get_candidate(workspace: Workspace, candidate_id: int) -> CandidateRecord:
+    row = workspace.db.query_one("SELECT * FROM candidates WHERE id = ?", (candidate_id,))
+    if row is None:
+        raise NotFound(f"no candidate {candidate_id} in data root {workspace.data_root}")
+    return CandidateRecord.from_row(row)
+
+
+def get_candidates(workspace: Workspace, session_id: str) -> list[CandidateRecord]:
+    rows = workspace.db.query(
+        "SELECT * FROM candidates WHERE session_id = ? ORDER BY round_index, slot", (session_id,)
+    )
+    return [CandidateRecord.from_row(row) for row in rows]
+
+
+def lineage(workspace: Workspace, candidate_id: int) -> list[CandidateRecord]:
+    """The candidate and its ancestors, back to round 0 (of the first session forked from)."""
+    chain = [get_candidate(workspace, candidate_id)]
+    while chain[-1].parent_candidate_id is not None and len(chain) < 100_000:
+        chain.append(get_candidate(workspace, chain[-1].parent_candidate_id))
+    return chain
+
+
+def get_feedback_events(
+    workspace: Workspace, session_id: str, include_undone: bool = True
+) -> list[FeedbackEventRecord]:
+    sql = "SELECT * FROM feedback_events WHERE session_id = ?"
+    if not include_undone:
+        sql += " AND undone_at IS NULL AND mode != 'undo'"
+    rows = workspace.db.query(sql + " ORDER BY id", (session_id,))
+    return [FeedbackEventRecord.from_row(row) for row in rows]
+
+
+def _label_rows(workspace: Workspace, session_id: str) -> list[dict[str, Any]]:
+    return [event.label_row() for event in get_feedback_events(workspace, session_id)]
+
+
+def _reconcile_labels_once(workspace: Workspace, session_id: str) -> None:
+    """Bring the label CSV up to date with the database once per process (inside the lock)."""
+    key = (str(workspace.labels_dir), session_id)
+    if key not in _reconciled:
+        workspace.labels.reconcile(session_id, _label_rows(workspace, session_id))
+        _reconciled.add(key)
+
+
+def submit_feedback(
+    workspace: Workspace,
+    session_id: str,
+    raw: dict[str, Any],
+    round_index: int | None = None,
+    source: str = "human",
+) -> FeedbackEventRecord:
+    """Validate, normalize and store one judgment; returns once it is durable in the
+    database and in the label CSV. Nothing is stored when the judgment is invalid."""
+    if source not in SOURCES:
+        raise InvalidInput(f"source: must be one of {', '.join(SOURCES)} (got {source!r})")
+    session = get_session(workspace, session_id)
+    feedback = parse_feedback(raw)
+    round_record, candidates = get_round(workspace, session.id, round_index)
+    shown = [c.id for c in candidates]
+    check_candidates(
+        feedback, shown, where=f"round {round_record.round_index} of session {session.id}"
+    )
+    normalized = normalize(feedback, shown)
+    stored_raw = feedback.model_dump(mode="json")
+    with workspace.labels.locked(session.id):
+        _reconcile_labels_once(workspace, session.id)
+        with workspace.db.transaction() as connection:
+            cursor = connection.execute(
+                "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
+                "comparisons_json, confidence, source, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    session.id,
+                    round_record.round_index,
+                    feedback.mode,
+                    json.dumps(stored_raw, sort_keys=True, ensure_ascii=False),
+                    json.dumps(normalized.to_json()),
+                    feedback.confidence,
+                    source,
+                    now(),
+                ),
+            )
+            event_id = cursor.lastrowid
+            connection.executemany(
+                "INSERT INTO comparisons (event_id, session_id, winner_candidate_id, "
+                "loser_candidate_id, weight, is_tie) VALUES (?,?,?,?,?,?)",
+                [
+                    (event_id, session.id, c.winner, c.loser, c.weight, int(c.tie))
+                    for c in normalized.comparisons
+                ],
+            )
+            row = connection.execute(
+                "SELECT * FROM feedback_events WHERE id = ?", (event_id,)
+            ).fetchone()
+        event = FeedbackEventRecord.from_row(row)
+        workspace.labels.append(event.label_row())
+    return event
+
+
+def undo_last_feedback(
+    workspace: Workspace, session_id: str, source: str = "human"
+) -> FeedbackEventRecord:
+    """Withdraw the session's most recent judgment that is not already undone.
+
+    The judgment stays stored (marked undone) and an `undo` event is logged, so the label
+    CSV keeps the full history; undone comparisons no longer reach the preference model.
+    """
+    session = get_session(workspace, session_id)
+    with workspace.labels.locked(session.id):
+        _reconcile_labels_once(workspace, session.id)
+        with workspace.db.transaction() as connection:
+            target = connection.execute(
+                "SELECT * FROM feedback_events WHERE session_id = ? AND undone_at IS NULL "
+                "AND mode != 'undo' ORDER BY id DESC LIMIT 1",
+                (session.id,),
+            ).fetchone()
+            if target is None:
+                raise InvalidInput(f"session {session.id} has no judgment to undo")
+            stamp = now()
+            connection.execute(
+                "UPDATE feedback_events SET undone_at = ? WHERE id = ?", (stamp, target["id"])
+            )
+            cursor = connection.execute(
+                "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
+                "comparisons_json, confidence, source, created_at, undoes_event_id) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    session.id,
+                    target["round_index"],
+                    "undo",
+                    json.dumps({"mode": "undo", "undoes_event_id": target["id"]}),
+                    "[]",
+                    1.0,
+                    source,
+                    stamp,
+                    target["id"],
+                ),
+            )
+            row = connection.execute(
+                "SELECT * FROM feedback_events WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
+        event = FeedbackEventRecord.from_row(row)
+        workspace.labels.append(event.label_row())
+    return event
+
+
+def rebuild_labels(workspace: Workspace, session_id: str) -> dict[str, Any]:
+    """Rewrite a session's label CSV from the database (the old file is kept as .bak)."""
+    session = get_session(workspace, session_id)
+    with workspace.labels.locked(session.id):
+        rows = _label_rows(workspace, session.id)
+        backup = workspace.labels.rebuild(session.id, rows)
+    return {"path": str(workspace.labels.path(session.id)), "rows": len(rows), "backup": backup}
+
+
+def fork_session(
+    workspace: Workspace,
+    candidate_id: int,
+    overrides: dict[str, Any] | None = None,
+    source: str = "human",
+) -> SessionRecord:
+    """A new session that starts from a past candidate (its round 0 incumbent).
+
+    The fork keeps the parent's steering space (basis kind, seed and `d`) so the candidate's
+    steering vector means the same; `overrides` may change anything else (e.g. the prompt).
+    """
+    candidate = get_candidate(workspace, candidate_id)
+    parent = get_session(workspace, candidate.session_id)
+    overrides = overrides or {}
+    for locked in ("d", "basis"):
+        if locked in overrides and overrides[locked] != parent.config.get(locked):
+            raise InvalidInput(f"{locked}: a fork keeps its parent's steering space")
+    config = make_config(deep_merge(parent.config, overrides), source="fork")
+    return create_session(workspace, config, source=source, forked_from_candidate_id=candidate.id)
+
+
+def comparison_table(
+    workspace: Workspace, session_id: str
+) -> tuple[np.ndarray, list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The session's judgments in the preference-model form.
+
+    Returns `X` (`n x d` distinct steering vectors shown), the candidate id of each row's first
+    showing, comparisons (`m x 2` rows of X, winner -1 = elsewhere) with weights, and ties
+    (`t x 2`) with weights. Undone judgments are left out.
+    """
+    candidates = get_candidates(workspace, session_id)
+    row_of_vector: dict[bytes, int] = {}
+    row_of_candidate: dict[int, int] = {}
+    points: list[np.ndarray] = []
+    first_ids: list[int] = []
+    for candidate in candidates:
+        key = candidate.steering_vector.tobytes()
+        if key not in row_of_vector:
+            row_of_vector[key] = len(points)
+            points.append(candidate.steering_vector)
+            first_ids.append(candidate.id)
+        row_of_candidate[candidate.id] = row_of_vector[key]
+    rows = workspace.db.query(
+        """SELECT c.winner_candidate_id, c.loser_candidate_id, c.weight, c.is_tie
+             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.undone_at IS NULL ORDER BY c.id""",
+        (session_id,),
+    )
+    pairs, weights, ties, tie_weights = [], [], [], []
+    for row in rows:
+        winner = row["winner_candidate_id"]
+        winner_row = ELSEWHERE if winner == ELSEWHERE else row_of_candidate[winner]
+        loser_row = row_of_candidate[row["loser_candidate_id"]]
+        if row["is_tie"]:
+            ties.append((winner_row, loser_row))
+            tie_weights.append(row["weight"])
+        elif winner_row != loser_row:
+            pairs.append((winner_row, loser_row))
+            weights.append(row["weight"])
+    d = len(points[0]) if points else 0
+    return (
+        np.array(points).reshape(len(points), d),
+        first_ids,
+        np.array(pairs, dtype=np.int64).reshape(-1, 2),
+        np.array(weights, dtype=np.float64),
+        np.array(ties, dtype=np.int64).reshape(-1, 2),
+        np.array(tie_weights, dtype=np.float64),
+    )
+
+
+def session_status(workspace: Workspace, session_id: str | None = None) -> dict[str, Any]:
+    """Round, incumbent and counts of a session, as a JSON-able mapping."""
+    session = get_session(workspace, session_id)
+    rounds = get_rounds(workspace, session.id)
+    events = get_feedback_events(workspace, session.id)
+    judgments = [e for e in events if e.mode != "undo" and e.undone_at is None]
+    comparisons = sum(len(e.comparisons) for e in judgments)
+    shown = workspace.db.query_one(
+        "SELECT COUNT(*) AS n FROM candidates WHERE session_id = ?", (session.id,)
+    )["n"]
+    status: dict[str, Any] = {
+        "session_id": session.id,
+        "prompt": session.prompt,
+        "created_at": session.created_at,
+        "source": session.source,
+        "forked_from_candidate_id": session.forked_from_candidate_id,
+        "rounds": len(rounds),
+        "latest_round": rounds[-1].round_index if rounds else None,
+        "candidates_shown": shown,
+        "judgments": len(judgments),
+        "judgments_by_mode": dict(Counter(e.mode for e in judgments)),
+        "undone": sum(1 for e in events if e.undone_at is not None),
+        "comparisons": comparisons,
+        "incumbent": None,
+        "labels_csv": str(workspace.labels.path(session.id)),
+    }
+    if rounds:
+        incumbent = get_candidate(workspace, rounds[-1].incumbent_candidate_id)
+        state = rounds[-1].model_state
+        status["incumbent"] = {
+            "candidate_id": incumbent.id,
+            "round_index": incumbent.round_index,
+            "steering_vector": [round(v, 4) for v in incumbent.steering_vector.tolist()],
+            "distance_from_prompt": float(np.linalg.norm(incumbent.steering_vector)),
+            "predicted_utility": state.get("incumbent_utility"),
+            "uncertainty": state.get("incumbent_uncertainty"),
+            "image_path": incumbent.image_path,
+        }
+    return status

@@ -1,0 +1,57 @@
+"""Candidate images as PNG files under the data root, referenced by relative paths."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from steering_core.errors import DataCorrupt, NotFound
+
+
+class ImageStore:
+    """Writes PNGs atomically and reads them back verified; never outside `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def resolve(self, relative_path: str) -> Path:
+        """The absolute path of a stored image; refuses paths that escape the data root."""
+        path = (self.root / relative_path).resolve()
+        if not path.is_relative_to(self.root) or Path(relative_path).is_absolute():
+            raise NotFound(f"image path {relative_path!r} is outside the data root")
+        return path
+
+    def save(self, image: Image.Image, relative_path: str) -> str:
+        """Write `image` as PNG (temp file, fsync, rename) and return its relative path."""
+        path = self.resolve(relative_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                image.save(handle, format="PNG")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return relative_path
+
+    def load(self, relative_path: str) -> Image.Image:
+        """Read a stored PNG; a missing or damaged file raises an error naming it."""
+        path = self.resolve(relative_path)
+        if not path.exists():
+            raise NotFound(f"image {relative_path} is missing from the data root {self.root}")
+        try:
+            with Image.open(path) as probe:
+                probe.verify()
+            with Image.open(path) as image:
+                image.load()
+                return image.convert("RGB")
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            raise DataCorrupt(
+                f"image {relative_path} in the data root is not a readable PNG ({error})"
+            ) from None

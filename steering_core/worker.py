@@ -1,0 +1,384 @@
+"""The worker: one long-lived thread that owns the generator and runs jobs from a queue.
+
+Jobs (generate a round, warm up, ...) publish phase-level progress events with timestamps.
+Pollers read snapshots under a short lock and never wait for the worker. Every job is also
+persisted (the `jobs` and `job_events` tables) so another process can see it. A failing job
+records its error and the worker goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from steering_core.config import GeneratorConfig
+from steering_core.errors import JobCancelled, NotFound, SteeringError
+from steering_core.generators.base import Generator, StepProgress, make_generator
+from steering_core.rounds import RoundReporter, generate_round
+from steering_core.sessions import get_session, load_session_config
+from steering_core.storage.records import now
+from steering_core.storage.workspace import Workspace
+
+FINISHED = ("done", "failed", "cancelled")
+# Step progress is written to the database at most this often (phases always are).
+PERSIST_INTERVAL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    at: str
+    phase: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A job's state at one moment; `progress` holds the latest denoising step."""
+
+    id: str
+    kind: str
+    session_id: str | None
+    status: str  # queued, running, done, failed, cancelled
+    phase: str
+    message: str = ""
+    progress: dict[str, Any] = field(default_factory=dict)
+    events: tuple[JobEvent, ...] = ()
+    error: str | None = None
+    error_kind: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class JobContext(RoundReporter):
+    """Handed to a running job: report phases and steps, check for cancellation."""
+
+    def __init__(self, worker: Worker, job_id: str) -> None:
+        self._worker = worker
+        self.job_id = job_id
+
+    def phase(self, name: str, message: str = "") -> None:
+        self._worker._update(self.job_id, phase=name, message=message, event=True)
+
+    def step(self, progress: StepProgress) -> None:
+        self._worker._update(
+            self.job_id,
+            progress={
+                "images_done": progress.images_done,
+                "images_total": progress.images_total,
+                "step": progress.step,
+                "steps": progress.steps,
+            },
+        )
+
+    def should_cancel(self) -> bool:
+        return self._worker._cancel_requested(self.job_id)
+
+    def generator(self, config: GeneratorConfig) -> Generator:
+        return self._worker._generator(config, self)
+
+
+JobFunction = Callable[[JobContext], dict[str, Any]]
+
+
+class Worker:
+    """Owns the generators (and the GPU); runs submitted jobs one at a time, in order."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        generator_factory: Callable[[GeneratorConfig], Generator] = make_generator,
+    ) -> None:
+        self.workspace = workspace
+        self._generator_factory = generator_factory
+        self._generators: dict[GeneratorConfig, Generator] = {}
+        self._queue: queue.Queue[tuple[str, JobFunction] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._jobs: dict[str, JobSnapshot] = {}
+        self._cancelled: set[str] = set()
+        self._last_persist: dict[str, float] = {}
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def start(self) -> Worker:
+        if self._thread is None or not self._thread.is_alive():
+            mark_abandoned_jobs(self.workspace)
+            self._thread = threading.Thread(target=self._run, name="steering-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = 30) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- submitting and watching -------------------------------------------------------
+    def submit(self, kind: str, function: JobFunction, session_id: str | None = None) -> str:
+        job_id = uuid.uuid4().hex[:12]
+        stamp = now()
+        snapshot = JobSnapshot(
+            id=job_id,
+            kind=kind,
+            session_id=session_id,
+            status="queued",
+            phase="queued",
+            events=(JobEvent(stamp, "queued"),),
+            created_at=stamp,
+        )
+        with self._lock:
+            self._jobs[job_id] = snapshot
+        with self.workspace.db.transaction() as connection:
+            connection.execute(
+                "INSERT INTO jobs (id, session_id, kind, status, phase, created_at, pid, host) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (job_id, session_id, kind, "queued", "queued", stamp, os.getpid(), _host()),
+            )
+            connection.execute(
+                "INSERT INTO job_events (job_id, at, phase) VALUES (?,?,?)",
+                (job_id, stamp, "queued"),
+            )
+        self._queue.put((job_id, function))
+        return job_id
+
+    def submit_round(self, session_id: str) -> str:
+        """Queue the generation of a session's next round."""
+        session = get_session(self.workspace, session_id)
+        config = load_session_config(session)
+
+        def run(context: JobContext) -> dict[str, Any]:
+            generator = context.generator(config.generator)
+            record, candidates = generate_round(self.workspace, generator, session.id, context)
+            return {
+                "round_index": record.round_index,
+                "candidate_ids": [c.id for c in candidates],
+                "timings": record.timings,
+            }
+
+        return self.submit("round", run, session_id=session.id)
+
+    def submit_warm_up(self, config: GeneratorConfig) -> str:
+        """Queue loading a generator so that the next round starts warm."""
+
+        def run(context: JobContext) -> dict[str, Any]:
+            generator = context.generator(config)
+            return {"generator": generator.describe()}
+
+        return self.submit("warm_up", run)
+
+    def cancel(self, job_id: str) -> bool:
+        """Ask a queued or running job to stop; returns False if it already finished."""
+        with self._lock:
+            snapshot = self._jobs.get(job_id)
+            if snapshot is None:
+                raise NotFound(f"no job {job_id} in this process")
+            if snapshot.finished:
+                return False
+            self._cancelled.add(job_id)
+        return True
+
+    def snapshot(self, job_id: str) -> JobSnapshot:
+        with self._lock:
+            snapshot = self._jobs.get(job_id)
+        if snapshot is None:
+            raise NotFound(f"no job {job_id} in this process")
+        return snapshot
+
+    def snapshots(self) -> list[JobSnapshot]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.05) -> JobSnapshot:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            snapshot = self.snapshot(job_id)
+            if snapshot.finished:
+                return snapshot
+            if deadline is not None and time.monotonic() > deadline:
+                return snapshot
+            time.sleep(poll)
+
+    def generators(self) -> list[Generator]:
+        with self._lock:
+            return list(self._generators.values())
+
+    # --- inside the worker thread ------------------------------------------------------
+    def _generator(self, config: GeneratorConfig, context: JobContext) -> Generator:
+        generator = self._generators.get(config)
+        if generator is None:
+            generator = self._generator_factory(config)
+            with self._lock:
+                self._generators[config] = generator
+        if not generator.describe().get("warm"):
+            context.phase("loading model", str(config.model or config.backend))
+            generator.load()
+        return generator
+
+    def _cancel_requested(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._cancelled
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job_id, function = item
+            if self._cancel_requested(job_id):
+                self._finish(job_id, "cancelled", "cancelled before it started")
+                continue
+            self._update(job_id, status="running", phase="started", event=True, started=True)
+            try:
+                result = function(JobContext(self, job_id))
+            except JobCancelled as error:
+                self._finish(job_id, "cancelled", str(error) or "cancelled")
+            except SteeringError as error:
+                self._finish(job_id, "failed", str(error), error_kind=error.kind)
+            except Exception as error:  # the worker must outlive any job
+                kind = "out of memory" if "out of memory" in str(error).lower() else "runtime"
+                message = f"{type(error).__name__}: {error}"
+                self._finish(job_id, "failed", message, error_kind=kind, trace=True)
+            else:
+                self._finish(job_id, "done", "", result=result)
+
+    def _finish(
+        self,
+        job_id: str,
+        status: str,
+        message: str,
+        error_kind: str | None = None,
+        result: dict[str, Any] | None = None,
+        trace: bool = False,
+    ) -> None:
+        error = None if status == "done" else message
+        if trace:
+            traceback.print_exc()
+        self._update(
+            job_id,
+            status=status,
+            phase=status,
+            message=message,
+            error=error,
+            error_kind=error_kind or (None if status == "done" else status),
+            result=result or {},
+            event=True,
+            finished=True,
+        )
+
+    def _update(self, job_id: str, event: bool = False, **changes: Any) -> None:
+        stamp = now()
+        started = changes.pop("started", False)
+        finished = changes.pop("finished", False)
+        with self._lock:
+            snapshot = self._jobs[job_id]
+            if started:
+                changes["started_at"] = stamp
+            if finished:
+                changes["finished_at"] = stamp
+            if event:
+                phase = changes.get("phase", snapshot.phase)
+                message = changes.get("message", "")
+                changes["events"] = (*snapshot.events, JobEvent(stamp, phase, message))
+                if "message" not in changes:
+                    changes["message"] = ""
+            snapshot = replace(snapshot, **changes)
+            self._jobs[job_id] = snapshot
+            due = time.monotonic() - self._last_persist.get(job_id, 0) >= PERSIST_INTERVAL_SECONDS
+            if not (event or due):
+                return
+            self._last_persist[job_id] = time.monotonic()
+        self._persist(snapshot, event)
+
+    def _persist(self, snapshot: JobSnapshot, event: bool) -> None:
+        import json
+
+        with self.workspace.db.transaction() as connection:
+            connection.execute(
+                "UPDATE jobs SET status=?, phase=?, message=?, progress_json=?, result_json=?, "
+                "error=?, error_kind=?, started_at=?, finished_at=? WHERE id=?",
+                (
+                    snapshot.status,
+                    snapshot.phase,
+                    snapshot.message,
+                    json.dumps(snapshot.progress),
+                    json.dumps(snapshot.result),
+                    snapshot.error,
+                    snapshot.error_kind,
+                    snapshot.started_at,
+                    snapshot.finished_at,
+                    snapshot.id,
+                ),
+            )
+            if event:
+                last = snapshot.events[-1]
+                connection.execute(
+                    "INSERT INTO job_events (job_id, at, phase, message) VALUES (?,?,?,?)",
+                    (snapshot.id, last.at, last.phase, last.message),
+                )
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_abandoned_jobs(workspace: Workspace) -> int:
+    """Fail the unfinished jobs of processes on this host that no longer exist."""
+    rows = workspace.db.query(
+        "SELECT id, pid FROM jobs WHERE status IN ('queued', 'running') AND host = ?", (_host(),)
+    )
+    dead = [row["id"] for row in rows if row["pid"] is None or not _pid_alive(row["pid"])]
+    if dead:
+        with workspace.db.transaction() as connection:
+            connection.executemany(
+                "UPDATE jobs SET status='failed', phase='failed', error_kind='runtime', "
+                "error='the process running this job ended', finished_at=? WHERE id=?",
+                [(now(), job_id) for job_id in dead],
+            )
+    return len(dead)
+
+
+def list_jobs(
+    workspace: Workspace, session_id: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Jobs of every process on this data root, newest first (optionally of one session)."""
+    import json
+
+    sql = "SELECT * FROM jobs"
+    parameters: tuple = ()
+    if session_id is not None:
+        sql += " WHERE session_id = ?"
+        parameters = (session_id,)
+    rows = workspace.db.query(sql + " ORDER BY created_at DESC LIMIT ?", (*parameters, limit))
+    jobs = []
+    for row in rows:
+        job = dict(row)
+        job["progress"] = json.loads(job.pop("progress_json"))
+        job["result"] = json.loads(job.pop("result_json"))
+        jobs.append(job)
+    return jobs

@@ -1,0 +1,61 @@
+"""Trust-region sampler: the contract, staying inside the radius, and exploiting the model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from steering_core.models.bradley_terry import BradleyTerryModel
+from steering_core.samplers import SAMPLERS
+from steering_core.samplers.base import SamplerHistory
+from steering_core.samplers.trust_region import TrustRegionSampler
+from tests.steering_core.samplers.contract import check_sampler
+
+
+@pytest.mark.parametrize("name", SAMPLERS.names())
+def test_every_registered_sampler_passes_the_contract(name: str) -> None:
+    check_sampler(SAMPLERS.get(name))
+
+
+def test_candidates_stay_within_the_trust_radius() -> None:
+    history = SamplerHistory(
+        incumbent=np.ones(6) * 0.1, shown=np.zeros((1, 6)), round_index=1, trust_radius=0.3
+    )
+    proposal = TrustRegionSampler().propose(history, None, 16, np.random.default_rng(0))
+    distances = np.linalg.norm(proposal.vectors - history.incumbent, axis=1)
+    assert distances.max() <= 0.3 + 1e-9
+    # With no evidence everything new explores the boundary.
+    assert proposal.roles[1:] == ["explore"] * 15
+    assert np.allclose(distances[1:], 0.3)
+
+
+def test_round_zero_shows_the_unsteered_prompt_as_baseline() -> None:
+    history = SamplerHistory(
+        incumbent=np.zeros(4),
+        shown=np.zeros((0, 4)),
+        round_index=0,
+        trust_radius=0.25,
+        incumbent_is_baseline=True,
+    )
+    proposal = TrustRegionSampler().propose(history, None, 4, np.random.default_rng(0))
+    assert proposal.roles[0] == "baseline"
+
+
+def test_exploit_moves_toward_the_preferred_direction() -> None:
+    # Points along +x always win: the exploit candidate should step in +x.
+    X = np.array([[0.2, 0, 0], [0, 0, 0], [0.4, 0, 0], [-0.2, 0, 0]])
+    pairs = np.array([[0, 1], [2, 0], [1, 3], [2, 3], [0, 3]])
+    model = BradleyTerryModel().fit(X, pairs)
+    history = SamplerHistory(incumbent=np.zeros(3), shown=X, round_index=1, trust_radius=0.25)
+    proposal = TrustRegionSampler().propose(history, model, 8, np.random.default_rng(0))
+    exploit = proposal.vectors[[r == "exploit" for r in proposal.roles]]
+    assert len(exploit) >= 1
+    assert exploit[0][0] > 0.15
+
+
+@pytest.mark.parametrize(
+    "params", [{"radius": 0}, {"radius": 3}, {"exploit_fraction": 2}, {"pool_size": 0}]
+)
+def test_bad_parameters_are_refused(params: dict) -> None:
+    with pytest.raises(ValueError):
+        TrustRegionSampler(**params)

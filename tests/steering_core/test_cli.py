@@ -1,0 +1,288 @@
+"""The `steer` CLI in-process: five rounds end to end, and bad inputs that change nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+
+from steering_core.cli import cli
+from steering_core.sessions import get_candidates, get_feedback_events, lineage
+from steering_core.storage.workspace import Workspace
+from tests.steering_core.helpers import stored_state
+
+
+def steer(tmp_path: Path, *args: str) -> Result:
+    root = ["--data-root", str(tmp_path / "data"), "--labels-dir", str(tmp_path / "labels")]
+    return CliRunner().invoke(cli, [*root, *args], catch_exceptions=False)
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def session_id(tmp_path: Path, tiny_sd_path: Path) -> str:
+    result = ok(
+        steer(
+            tmp_path,
+            "session",
+            "new",
+            "--prompt",
+            "a red circle",
+            "--model",
+            str(tiny_sd_path),
+            "--device",
+            "cpu",
+            "--steps",
+            "2",
+            "--k",
+            "4",
+            "--d",
+            "4",
+            "--width",
+            "32",
+            "--height",
+            "32",
+            "--seed",
+            "3",
+            "--json",
+        )
+    )
+    return json.loads(result.stdout)["session_id"]
+
+
+def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session_id: str) -> None:
+    feedback = [
+        ["--winner", "2"],
+        ["--rate", "0=1", "--rate", "1=4", "--rate", "2=5", "--rate", "3=2", "--confidence", "0.8"],
+        ["--pairwise", "1>0"],
+        ["--rank", "3,1,0"],
+        ["--approve", "2", "--reject", "1,3"],
+    ]
+    incumbents = []
+    for flags in feedback:
+        rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+        assert [r["slot"] for r in rows] == [0, 1, 2, 3]
+        assert all(Path(r["image"]).exists() for r in rows)
+        incumbents.append(rows[0]["candidate_id"])
+        ok(steer(tmp_path, "feedback", session_id, *flags))
+    ok(steer(tmp_path, "feedback", session_id, "--reject-all", "--reason", "all too dark"))
+    ok(steer(tmp_path, "feedback", session_id, "--critique", "lighting,colour", "--text", "flat"))
+    ok(steer(tmp_path, "feedback", session_id, "--cannot-decide"))
+    ok(steer(tmp_path, "undo", session_id))
+
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    events = get_feedback_events(workspace, session_id)
+    assert [e.mode for e in events] == [
+        "winner",
+        "rating",
+        "pairwise",
+        "ranking",
+        "approve_reject",
+        "reject_all",
+        "critique",
+        "cannot_decide",
+        "undo",
+    ]
+    assert [e.round_index for e in events[:5]] == [0, 1, 2, 3, 4]
+    assert events[7].undone_at is not None and events[8].undoes_event_id == events[7].id
+    assert all(e.source == "cli" for e in events)
+    # Comparisons: winner of 4 -> 3; ratings 4 distinct -> 6; pairwise 1; ranking top-3 of 4 -> 6;
+    # approve 1 x reject 2 -> 2; reject-all -> 4.
+    assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 2, 4]
+    assert events[1].raw["confidence"] == 0.8
+    stored = workspace.db.query_one("SELECT COUNT(*) FROM comparisons")[0]
+    assert stored == 3 + 6 + 1 + 6 + 2 + 4
+
+    # Lineage: every round's candidates descend from the previous round's incumbent.
+    candidates = get_candidates(workspace, session_id)
+    for candidate in candidates:
+        if candidate.round_index > 0:
+            parent = next(c for c in candidates if c.id == candidate.parent_candidate_id)
+            assert parent.round_index < candidate.round_index
+    chain = lineage(workspace, incumbents[-1])
+    assert chain[-1].round_index == 0
+    # The winner of round 0 became the incumbent of round 1.
+    round0_winner = next(c for c in candidates if c.round_index == 0 and c.slot == 2)
+    round1_incumbent = next(c for c in candidates if c.id == incumbents[1])
+    np.testing.assert_array_equal(round1_incumbent.steering_vector, round0_winner.steering_vector)
+
+    status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
+    assert status["rounds"] == 5 and status["judgments"] == 7 and status["undone"] == 1
+    assert status["incumbent"]["candidate_id"] == incumbents[-1]
+
+    with open(tmp_path / "labels" / f"{session_id}.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["event_id"]) for r in rows] == [e.id for e in events]
+    assert json.loads(rows[5]["raw_json"])["reason"] == "all too dark"
+    assert ok(steer(tmp_path, "verify", session_id)).output.strip().endswith("ok")
+
+
+def test_sessions_show_fork_and_diagnostics(
+    tmp_path: Path, session_id: str, tiny_sd_path: Path
+) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    assert str(rows[0]["candidate_id"]) in ok(steer(tmp_path, "show", session_id)).output
+    fork = json.loads(ok(steer(tmp_path, "fork", str(rows[2]["candidate_id"]), "--json")).stdout)
+    listing = json.loads(ok(steer(tmp_path, "sessions", "--json")).stdout)
+    assert {s["id"] for s in listing} == {session_id, fork["session_id"]}
+    forked = json.loads(ok(steer(tmp_path, "round", fork["session_id"], "--json")).stdout)
+    assert forked["candidates"][0]["parent_candidate_id"] == rows[2]["candidate_id"]
+    report = json.loads(
+        ok(
+            steer(
+                tmp_path, "diagnostics", "--model", str(tiny_sd_path), "--device", "cpu", "--json"
+            )
+        ).stdout
+    )
+    assert report["generator"]["warm"] is True
+    assert report["generator"]["active_device"] == "cpu"
+    assert report["torch"] and report["diffusers"]
+
+
+def test_session_from_a_yaml_config(tmp_path: Path, tiny_sd_path: Path) -> None:
+    config = tmp_path / "my.yaml"
+    config.write_text(
+        f"prompt: a yellow star\ngenerator:\n  model: {tiny_sd_path}\n  device: cpu\n"
+        "k: 3\npreset: fast-explore\nsteps: 2\nwidth: 32\nheight: 32\n",
+        encoding="utf-8",
+    )
+    created = json.loads(
+        ok(steer(tmp_path, "session", "new", "--config", str(config), "--k", "5", "--json")).stdout
+    )
+    assert created["config"]["k"] == 5 and created["config"]["d"] == 4
+
+
+def error_line(result: Result) -> str:
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output  # one line, no traceback
+    assert lines[0].startswith("error")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--prompt", ""], "prompt: must not be empty"),
+        (["--prompt", "x" * 100_000], "prompt: must be at most 2000 characters"),
+        (["--prompt", "a", "--k", "1"], "k: must be greater than or equal to 2"),
+        (["--prompt", "a", "--k", "40"], "k: must be less than or equal to 32"),
+        (["--prompt", "a", "--d", "65"], "d: must be less than or equal to 64"),
+        (["--prompt", "a", "--sampler", "magic"], "unknown sampler 'magic'; allowed: trust_region"),
+        (["--prompt", "a", "--preference-model", "oracle"], "unknown preference model 'oracle'"),
+        (["--prompt", "a", "--model", "/no/such/model"], "generator.model"),
+        (["--k", "4"], "prompt: required"),
+    ],
+)
+def test_bad_session_flags(
+    tmp_path: Path, tiny_sd_path: Path, flags: list[str], expected: str
+) -> None:
+    if "--model" not in flags:
+        flags = [*flags, "--model", str(tiny_sd_path)]
+    line = error_line(steer(tmp_path, "session", "new", *flags))
+    assert expected in line
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    assert workspace.db.query_one("SELECT COUNT(*) FROM sessions")[0] == 0
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("prompt: a\nk: [4\n", encoding="utf-8")
+    assert "is not valid YAML at line" in error_line(
+        steer(tmp_path, "session", "new", "--config", str(config))
+    )
+
+
+def test_non_utf8_prompt_bytes(tmp_path: Path, tiny_sd_path: Path) -> None:
+    """Real argv bytes, as a shell would pass them, through the installed entry point."""
+    command = [
+        sys.executable,
+        "-m",
+        "steering_core",
+        "--data-root",
+        str(tmp_path / "data"),
+        "session",
+        "new",
+        "--model",
+        str(tiny_sd_path),
+        "--prompt",
+    ]
+    completed = subprocess.run(
+        [*(c.encode() for c in command), b"a \xff\xfe circle"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    stderr = completed.stderr.decode()
+    assert "prompt: must be valid UTF-8" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--rate", "0=7"], "ratings"),
+        (["--rank", "1,2,1"], "ranked twice"),
+        (["--winner", "9"], "--winner: slot 9 is not in this round"),
+        (["--winner", "1", "--cannot-decide"], "give exactly one feedback mode"),
+        ([], "give exactly one feedback mode"),
+        (["--pairwise", "1~2"], "--pairwise: expected A>B"),
+        (["--critique", "vibes"], "tags"),
+        (["--winner", "1", "--confidence", "2"], "confidence"),
+        (["--winner", "1", "--round", "5"], "has no round 5"),
+    ],
+)
+def test_bad_feedback_flags_change_nothing(
+    tmp_path: Path, session_id: str, flags: list[str], expected: str
+) -> None:
+    ok(steer(tmp_path, "round", session_id, "--quiet"))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    before = stored_state(workspace)
+    assert expected in error_line(steer(tmp_path, "feedback", session_id, *flags))
+    assert stored_state(workspace) == before
+
+
+def test_corrupt_incumbent_png_stops_the_round_with_its_name(
+    tmp_path: Path, session_id: str
+) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    Path(rows[2]["image"]).write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    before = stored_state(workspace)
+    line = error_line(steer(tmp_path, "round", session_id))
+    assert "c02.png in the data root is not a readable PNG" in line
+    assert stored_state(workspace) == before
+    verify = steer(tmp_path, "verify", session_id)
+    assert verify.exit_code == 1 and "not a readable PNG" in verify.output
+
+
+def test_mangled_labels_csv_row(tmp_path: Path, session_id: str) -> None:
+    ok(steer(tmp_path, "round", session_id, "--quiet"))
+    for slot in ("1", "2", "3"):
+        ok(steer(tmp_path, "feedback", session_id, "--winner", slot))
+    path = tmp_path / "labels" / f"{session_id}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2][:25] + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    # A fresh process (the CLI) checks the mirror before writing to it.
+    from steering_core import sessions
+
+    sessions._reconciled.clear()
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    before = stored_state(workspace)
+    line = error_line(steer(tmp_path, "feedback", session_id, "--winner", "1"))
+    assert f"{session_id}.csv line 3" in line and "steer labels rebuild" in line
+    assert stored_state(workspace) == before
+    ok(steer(tmp_path, "labels", "rebuild", session_id))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
+    assert len(workspace.labels.read(session_id)) == 4

@@ -1,0 +1,118 @@
+"""Feedback: every mode validates and normalizes to weighted comparisons and ties."""
+
+from __future__ import annotations
+
+import pytest
+
+from steering_core.errors import InvalidInput
+from steering_core.feedback import ELSEWHERE, check_candidates, normalize, parse_feedback
+
+SHOWN = [10, 11, 12, 13]
+
+
+def triples(raw: dict) -> set[tuple[int, int, float, bool]]:
+    feedback = parse_feedback(raw)
+    return {
+        (c.winner, c.loser, round(c.weight, 6), c.tie)
+        for c in normalize(feedback, SHOWN).comparisons
+    }
+
+
+def test_winner_beats_every_other_shown_candidate() -> None:
+    assert triples({"mode": "winner", "winner": 12}) == {
+        (12, 10, 1.0, False),
+        (12, 11, 1.0, False),
+        (12, 13, 1.0, False),
+    }
+
+
+def test_confidence_scales_weights() -> None:
+    assert {w for _, _, w, _ in triples({"mode": "winner", "winner": 12, "confidence": 0.4})} == {
+        0.4
+    }
+
+
+def test_ratings_give_graded_comparisons_and_ties() -> None:
+    result = triples({"mode": "rating", "ratings": {"10": 5, "11": 1, "12": 5}})
+    assert result == {(10, 11, 1.0, False), (12, 11, 1.0, False), (10, 12, 0.5, True)}
+
+
+def test_pairwise_with_tie() -> None:
+    assert triples({"mode": "pairwise", "first": 10, "second": 13, "choice": "second"}) == {
+        (13, 10, 1.0, False)
+    }
+    assert triples({"mode": "pairwise", "first": 10, "second": 13, "choice": "tie"}) == {
+        (10, 13, 1.0, True)
+    }
+
+
+def test_top_k_ranking_keeps_the_order_and_beats_the_unranked() -> None:
+    result = triples({"mode": "ranking", "order": [12, 10]})
+    assert result == {
+        (12, 10, 1.0, False),
+        (12, 11, 1.0, False),
+        (12, 13, 1.0, False),
+        (10, 11, 1.0, False),
+        (10, 13, 1.0, False),
+    }
+
+
+def test_approve_reject_and_reject_only() -> None:
+    assert triples({"mode": "approve_reject", "approved": [10], "rejected": [11, 12]}) == {
+        (10, 11, 1.0, False),
+        (10, 12, 1.0, False),
+    }
+    assert triples({"mode": "approve_reject", "rejected": [11]}) == {(ELSEWHERE, 11, 1.0, False)}
+
+
+def test_reject_all_is_evidence_not_an_error() -> None:
+    result = triples({"mode": "reject_all", "reason": "all too dark"})
+    assert result == {(ELSEWHERE, c, 1.0, False) for c in SHOWN}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"mode": "cannot_decide"},
+        {"mode": "cannot_decide", "confidence": 0.0},
+        {"mode": "critique", "tags": ["lighting", "colour"], "text": "too flat", "candidate": 11},
+        {"mode": "critique", "tags": [], "text": "the round drifts away from the prompt"},
+    ],
+)
+def test_modes_without_comparisons_are_accepted(raw: dict) -> None:
+    feedback = parse_feedback(raw)
+    assert normalize(feedback, SHOWN).comparisons == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"mode": "rating", "ratings": {"10": 7}},
+            "ratings.10: Input should be less than or equal to 5",
+        ),
+        ({"mode": "rating", "ratings": {}}, "ratings"),
+        ({"mode": "ranking", "order": [10, 11, 10]}, "ranked twice: [10]"),
+        ({"mode": "pairwise", "first": 10, "second": 10, "choice": "tie"}, "must be different"),
+        (
+            {"mode": "approve_reject", "approved": [10], "rejected": [10]},
+            "both approved and rejected",
+        ),
+        ({"mode": "approve_reject"}, "approve or reject at least one"),
+        ({"mode": "critique", "tags": ["vibes"]}, "tags.0"),
+        ({"mode": "critique", "tags": []}, "at least one tag or some text"),
+        ({"mode": "winner", "winner": 10, "confidence": 1.5}, "confidence"),
+        ({"mode": "telepathy"}, "mode: must be one of"),
+        ({"mode": "winner", "winner": 10, "extra": 1}, "extra"),
+    ],
+)
+def test_bad_feedback_names_the_problem(raw: dict, expected: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_feedback(raw)
+    assert expected in str(error.value)
+
+
+def test_candidate_of_another_round_is_refused() -> None:
+    feedback = parse_feedback({"mode": "winner", "winner": 99})
+    with pytest.raises(InvalidInput, match="candidate 99 is not in round 3"):
+        check_candidates(feedback, SHOWN, where="round 3 of session s")

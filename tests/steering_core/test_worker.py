@@ -1,0 +1,149 @@
+"""The worker thread: phases with timestamps, cancellation, failures that leave it running,
+and jobs visible to another process through the database."""
+
+from __future__ import annotations
+
+import threading
+
+from steering_core.config import GeneratorConfig, SessionConfig
+from steering_core.generators.base import make_generator
+from steering_core.sessions import create_session, get_round
+from steering_core.storage.workspace import Workspace
+from steering_core.worker import Worker, list_jobs
+
+
+def test_round_job_reports_phases_in_order(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+    try:
+        snapshot = worker.wait(worker.submit_round(session.id), timeout=120)
+    finally:
+        worker.stop()
+    assert snapshot.status == "done", snapshot.error
+    phases = [event.phase for event in snapshot.events]
+    assert phases == [
+        "queued",
+        "started",
+        "loading model",
+        "fitting",
+        "encoding prompt",
+        "generating",
+        "saving artifacts",
+        "done",
+    ]
+    stamps = [event.at for event in snapshot.events]
+    assert stamps == sorted(stamps)
+    assert snapshot.progress == {"images_done": 4, "images_total": 4, "step": 2, "steps": 2}
+    _, candidates = get_round(workspace, session.id)
+    assert snapshot.result["candidate_ids"] == [c.id for c in candidates]
+    for candidate in candidates:
+        assert workspace.images.load(candidate.image_path).size == (32, 32)
+
+
+def test_second_round_is_warm_and_reuses_the_incumbent_image(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+    try:
+        worker.wait(worker.submit_round(session.id), timeout=120)
+        second = worker.wait(worker.submit_round(session.id), timeout=120)
+    finally:
+        worker.stop()
+    assert "loading model" not in [e.phase for e in second.events]
+    assert "checking" in [e.phase for e in second.events]
+    assert second.progress["images_total"] == 3  # the incumbent is not re-rendered
+
+
+def test_a_failing_job_is_recorded_and_the_worker_goes_on(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+
+    def out_of_memory(context: object) -> dict:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    try:
+        failed = worker.wait(worker.submit("round", out_of_memory, session.id), timeout=30)
+        done = worker.wait(worker.submit_round(session.id), timeout=120)
+    finally:
+        worker.stop()
+    assert failed.status == "failed" and failed.error_kind == "out of memory"
+    assert "out of memory" in failed.error
+    assert done.status == "done"
+
+
+def test_cancel_a_queued_job_and_a_running_generation(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    release = threading.Event()
+    holder: dict[str, str] = {}
+
+    def cancelling_factory(config: GeneratorConfig):  # noqa: ANN202
+        generator = make_generator(config)
+        original = generator.generate
+
+        def generate(*args: object, on_progress: object = None, **kwargs: object) -> object:
+            def progress(step: object) -> None:
+                worker.cancel(holder["job"])  # the researcher presses cancel mid-generation
+                if on_progress:
+                    on_progress(step)
+
+            return original(*args, on_progress=progress, **kwargs)
+
+        generator.generate = generate
+        return generator
+
+    worker = Worker(workspace, generator_factory=cancelling_factory).start()
+    try:
+        blocker = worker.submit("wait", lambda context: (release.wait(30), {})[1])
+        queued = worker.submit_round(session.id)
+        assert worker.cancel(queued)
+        release.set()
+        assert worker.wait(blocker, timeout=30).status == "done"
+        assert worker.wait(queued, timeout=30).status == "cancelled"
+        holder["job"] = worker.submit_round(session.id)
+        running = worker.wait(holder["job"], timeout=120)
+    finally:
+        worker.stop()
+    assert running.status == "cancelled"
+    assert "generating" in [e.phase for e in running.events]
+    assert workspace.db.query_one("SELECT COUNT(*) FROM rounds")[0] == 0
+
+
+def test_jobs_are_visible_to_another_process(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+    try:
+        job_id = worker.submit_round(session.id)
+        worker.wait(job_id, timeout=120)
+    finally:
+        worker.stop()
+    # A second Workspace object reads the same files, as another process would.
+    other = Workspace.open(workspace.data_root, workspace.labels_dir)
+    jobs = list_jobs(other, session.id)
+    assert [j["id"] for j in jobs] == [job_id]
+    assert jobs[0]["status"] == "done" and jobs[0]["progress"]["step"] == 2
+    phases = [
+        r["phase"]
+        for r in other.db.query("SELECT phase FROM job_events WHERE job_id = ?", (job_id,))
+    ]
+    assert phases[0] == "queued" and phases[-1] == "done" and "generating" in phases
+
+
+def test_jobs_of_a_dead_process_are_marked_failed(workspace: Workspace) -> None:
+    with workspace.db.transaction() as connection:
+        connection.execute(
+            "INSERT INTO jobs (id, kind, status, phase, created_at, pid, host) "
+            "VALUES ('ghost', 'round', 'running', 'generating', 't', 999999999, ?)",
+            (__import__("socket").gethostname(),),
+        )
+    Worker(workspace).start().stop()
+    job = list_jobs(workspace)[0]
+    assert job["status"] == "failed" and "process running this job ended" in job["error"]
