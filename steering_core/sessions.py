@@ -28,7 +28,7 @@ from steering_core.storage.workspace import Workspace
 
 SOURCES = ("human", "synthetic", "cli", "script")
 
-# Sessions whose label CSV this process has already checked against the database.
+# Sessions whose label CSV this process has checked in full against the database.
 _reconciled: set[tuple[str, str]] = set()
 
 
@@ -167,12 +167,21 @@ def _label_rows(workspace: Workspace, session_id: str) -> list[dict[str, Any]]:
     return [event.label_row() for event in get_feedback_events(workspace, session_id)]
 
 
-def _reconcile_labels_once(workspace: Workspace, session_id: str) -> None:
-    """Bring the label CSV up to date with the database once per process (inside the lock)."""
+def _sync_labels(workspace: Workspace, session_id: str) -> None:
+    """Make the label CSV mirror the database before appending to it (inside the lock).
+
+    The whole file is checked once per process; after that only its tail is compared with
+    the database, so a row left out or torn by another process's crash is still repaired.
+    """
     key = (str(workspace.labels_dir), session_id)
-    if key not in _reconciled:
-        workspace.labels.reconcile(session_id, _label_rows(workspace, session_id))
-        _reconciled.add(key)
+    if key in _reconciled:
+        last = workspace.db.query_one(
+            "SELECT MAX(id) FROM feedback_events WHERE session_id = ?", (session_id,)
+        )[0]
+        if workspace.labels.last_event_id(session_id) == last:
+            return
+    workspace.labels.reconcile(session_id, _label_rows(workspace, session_id))
+    _reconciled.add(key)
 
 
 def submit_feedback(
@@ -196,7 +205,7 @@ def submit_feedback(
     normalized = normalize(feedback, shown)
     stored_raw = feedback.model_dump(mode="json")
     with workspace.labels.locked(session.id):
-        _reconcile_labels_once(workspace, session.id)
+        _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
             cursor = connection.execute(
                 "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
@@ -239,7 +248,7 @@ def undo_last_feedback(
     """
     session = get_session(workspace, session_id)
     with workspace.labels.locked(session.id):
-        _reconcile_labels_once(workspace, session.id)
+        _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
             target = connection.execute(
                 "SELECT * FROM feedback_events WHERE session_id = ? AND undone_at IS NULL "

@@ -2,8 +2,8 @@
 
 The dashboard and the CLI read and write these files only through this module, under a file
 lock, so that appends from several processes never interleave. Rows are appended with one
-write, flushed and fsynced. A row torn by a crash (the last line with no newline) is repaired
-from the database; a mangled row anywhere else is reported with its line number.
+write and fsynced. A last line without its newline is a row torn by a crash: it is cut and
+re-appended from the database. A mangled row anywhere else is reported with its line number.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ class LabelLog:
     def locked(self, session_id: str, timeout: float = 60) -> Iterator[None]:
         """Hold the session's label lock (used across the database write and the append)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.path(session_id)) + ".lock", timeout=timeout):
+        # A short poll interval keeps hand-overs between competing processes fair.
+        lock = FileLock(str(self.path(session_id)) + ".lock", timeout=timeout, poll_interval=0.002)
+        with lock:
             yield
 
     def append(self, row: dict[str, Any]) -> None:
@@ -67,44 +69,68 @@ class LabelLog:
         try:
             if os.fstat(descriptor).st_size == 0:
                 payload = _row_bytes(dict(zip(COLUMNS, COLUMNS, strict=True))) + payload
-            os.write(descriptor, payload)
+            view = memoryview(payload)
+            while view:  # os.write may write less than asked (a full disk, a signal)
+                view = view[os.write(descriptor, view) :]
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
 
     def read(self, session_id: str) -> list[dict[str, Any]]:
-        """Every row of the session's CSV, checked; a mangled row raises DataCorrupt."""
+        """Every complete row of the session's CSV, checked; a mangled row raises DataCorrupt.
+
+        A last line without its newline is a write cut short (by a crash, or in progress in
+        another process) and is left out; `reconcile` repairs it.
+        """
         rows, _ = self._read_checked(session_id)
         return rows
 
-    def _read_checked(self, session_id: str) -> tuple[list[dict[str, Any]], bool]:
-        """Rows, and whether the last line is torn (no trailing newline and unparseable)."""
+    def _read_checked(self, session_id: str) -> tuple[list[dict[str, Any]], int | None]:
+        """Complete rows, and the byte offset of a torn last line (None when there is none)."""
         path = self.path(session_id)
         if not path.exists():
-            return [], False
-        text = path.read_bytes().decode("utf-8", errors="strict")
-        lines = text.split("\n")
-        ends_cleanly = text.endswith("\n") or text == ""
-        if ends_cleanly:
-            lines = lines[:-1]
+            return [], None
+        data = path.read_bytes()
+        complete_end = data.rfind(b"\n") + 1
+        torn_at = complete_end if complete_end < len(data) else None
         rows: list[dict[str, Any]] = []
-        torn = False
-        for number, line in enumerate(lines, start=1):
-            if number == 1:
-                if tuple(next(csv.reader([line]), [])) != COLUMNS:
-                    raise DataCorrupt(f"{path} line 1: the header is not {','.join(COLUMNS)}")
-                continue
+        for number, raw_line in enumerate(data[:complete_end].split(b"\n")[:-1], start=1):
             try:
+                line = raw_line.decode("utf-8")
+                if number == 1:
+                    if tuple(next(csv.reader([line]), [])) != COLUMNS:
+                        raise ValueError(f"the header is not {','.join(COLUMNS)}")
+                    continue
                 rows.append(self._parse(line))
-            except ValueError as error:
-                if number == len(lines) and not ends_cleanly:
-                    torn = True  # a write cut short by a crash; the database has the event
-                    break
+            except ValueError as error:  # UnicodeDecodeError is a ValueError too
                 raise DataCorrupt(
                     f"{path} line {number}: {error}; fix or delete that line, or rebuild the "
                     f"file from the database with `steer labels rebuild {session_id}`"
                 ) from None
-        return rows, torn
+        return rows, torn_at
+
+    def last_event_id(self, session_id: str) -> int | None:
+        """The event id of the last complete row, reading only the file's tail (cheap).
+
+        Returns -1 when the file ends in a torn line or its tail cannot be read, so callers
+        reconcile; None when the file has no rows.
+        """
+        path = self.path(session_id)
+        if not path.exists():
+            return None
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 65536))
+            tail = handle.read()
+        if not tail.endswith(b"\n"):
+            return -1 if tail else None
+        last = tail[:-1].rsplit(b"\n", 1)[-1]
+        try:
+            first_field = last.split(b",", 1)[0].decode("ascii")
+            return None if first_field == COLUMNS[0] else int(first_field)
+        except (UnicodeDecodeError, ValueError):
+            return -1
 
     @staticmethod
     def _parse(line: str) -> dict[str, Any]:
@@ -124,14 +150,14 @@ class LabelLog:
     def reconcile(self, session_id: str, events: list[dict[str, Any]]) -> int:
         """Append the database's `events` missing from the CSV; returns how many were added.
 
-        Call inside `locked(session_id)`. A torn last line is cut off first.
+        Call inside `locked(session_id)`. A torn last line is cut off first (its event is
+        then re-appended from the database).
         """
         path = self.path(session_id)
-        rows, torn = self._read_checked(session_id)
-        if torn:
-            text = path.read_bytes()
+        rows, torn_at = self._read_checked(session_id)
+        if torn_at is not None:
             with open(path, "r+b") as handle:
-                handle.truncate(text.rfind(b"\n") + 1)
+                handle.truncate(torn_at)
                 handle.flush()
                 os.fsync(handle.fileno())
         present = {row["event_id"] for row in rows}
