@@ -23,73 +23,12 @@ import torch
 from steering_core.config import GeneratorConfig
 from steering_core.generators.base import Conditioning, GenerationSettings
 from steering_core.generators.diffusers_backend import DiffusersGenerator
-from steering_core.generators.tiny import write_byte_level_clip_tokenizer
+from steering_core.generators.tiny import build_tiny_sd_pipeline
 
 
 def build_benchmark_sd_pipeline(folder: Path, seed: int = 0) -> None:
     """A random-weight SD 1.x-style pipeline, 8x wider than the test one, saved to `folder`."""
-    from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    write_byte_level_clip_tokenizer(folder / "tokenizer")
-    tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer"), local_files_only=True)
-    torch.manual_seed(seed)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=2,
-        sample_size=32,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
-    )
-    torch.manual_seed(seed)
-    vae = AutoencoderKL(
-        block_out_channels=[32, 64],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
-        latent_channels=4,
-    )
-    torch.manual_seed(seed)
-    text_encoder = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.eos_token_id,
-            hidden_size=32,
-            intermediate_size=37,
-            num_attention_heads=4,
-            num_hidden_layers=5,
-            vocab_size=len(tokenizer),
-            projection_dim=32,
-        )
-    )
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
-    StableDiffusionPipeline(
-        unet=unet,
-        scheduler=scheduler,
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    ).save_pretrained(str(folder))
+    build_tiny_sd_pipeline(folder, seed=seed, widths=(32, 64), layers_per_block=2)
 
 
 def steered_candidates(conditioning: Conditioning, k: int, radius: float) -> list[Conditioning]:

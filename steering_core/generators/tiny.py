@@ -71,41 +71,48 @@ def _tokenizer(folder: Path):  # noqa: ANN202 - transformers type
     return CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
-def _vae():  # noqa: ANN202 - diffusers type
+def _vae(widths: tuple[int, int] = (4, 8), groups: int = 2):  # noqa: ANN202 - diffusers type
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
-        block_out_channels=[4, 8],
+        block_out_channels=list(widths),
         in_channels=3,
         out_channels=3,
         down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
         up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
         latent_channels=4,
-        norm_num_groups=2,
+        norm_num_groups=groups,
     )
 
 
-def build_tiny_sd_pipeline(folder: Path, seed: int = 0):  # noqa: ANN201 - diffusers type
-    """Build a random-weight SD 1.x-style pipeline, save it to `folder`, and return it."""
+def build_tiny_sd_pipeline(  # noqa: ANN201 - diffusers type
+    folder: Path, seed: int = 0, widths: tuple[int, int] = (4, 8), layers_per_block: int = 1
+):
+    """Build a random-weight SD 1.x-style pipeline, save it to `folder`, and return it.
+
+    `widths` are the UNet's and VAE's block widths: the default is diffusers' test size;
+    benchmarks use wider blocks so that denoising dominates as in a real model.
+    """
     from diffusers import DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel
 
     folder = Path(folder)
     tokenizer = _tokenizer(folder / "tokenizer")
     torch.manual_seed(seed)
+    groups = 2 if widths[0] < 32 else 32
     unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
+        block_out_channels=widths,
+        layers_per_block=layers_per_block,
         sample_size=32,
         in_channels=4,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32,
-        norm_num_groups=2,
+        norm_num_groups=groups,
     )
     torch.manual_seed(seed)
-    vae = _vae()
+    vae = _vae(widths, groups)
     torch.manual_seed(seed)
     config = _text_encoder_config(len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id)
     text_encoder = CLIPTextModel(config)
