@@ -418,6 +418,8 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
                 raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})") from None
             if not sep:
                 raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})")
+            if not 1 <= int(stars) <= 5:
+                raise InvalidInput(f"--rate: stars must be 1-5 (got {stars} for slot {slot})")
         raw = {"mode": "rating", "ratings": ratings}
     elif mode == "pairwise":
         text = options["pairwise"].replace(" ", "")

@@ -229,7 +229,7 @@ def test_non_utf8_prompt_bytes(tmp_path: Path, tiny_sd_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--rate", "0=7"], "ratings"),
+        (["--rate", "0=7"], "--rate: stars must be 1-5 (got 7 for slot 0)"),
         (["--rank", "1,2,1"], "ranked twice"),
         (["--winner", "9"], "--winner: slot 9 is not in this round"),
         (["--winner", "1", "--cannot-decide"], "give exactly one feedback mode"),
@@ -286,3 +286,41 @@ def test_mangled_labels_csv_row(tmp_path: Path, session_id: str) -> None:
     ok(steer(tmp_path, "labels", "rebuild", session_id))
     ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
     assert len(workspace.labels.read(session_id)) == 4
+
+
+def test_data_root_from_the_environment(
+    tmp_path: Path, tiny_sd_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$STEER_DATA_ROOT moves the database, the images and (inside it) the label CSVs."""
+    monkeypatch.setenv("STEER_DATA_ROOT", str(tmp_path / "elsewhere"))
+    runner = CliRunner()
+    created = runner.invoke(
+        cli,
+        [
+            "session",
+            "new",
+            "--prompt",
+            "a cat",
+            "--model",
+            str(tiny_sd_path),
+            "--k",
+            "2",
+            "--steps",
+            "1",
+            "--guidance",
+            "0",
+            "--width",
+            "32",
+            "--height",
+            "32",
+            "--json",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    session = json.loads(created.stdout)["session_id"]
+    # Guidance 0 and one step: how SD-Turbo-style models are sampled.
+    assert runner.invoke(cli, ["round", "--quiet"]).exit_code == 0
+    assert runner.invoke(cli, ["feedback", "--winner", "1"]).exit_code == 0
+    assert (tmp_path / "elsewhere" / "steering.sqlite3").exists()
+    assert (tmp_path / "elsewhere" / "labels" / f"{session}.csv").exists()
+    assert list((tmp_path / "elsewhere" / "images" / session).rglob("*.png"))
