@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import platform
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from filelock import Timeout
 
 from steering_core import __version__
 from steering_core.errors import InvalidInput, JobCancelled, NotFound, SteeringError
@@ -20,6 +22,8 @@ from steering_core.errors import InvalidInput, JobCancelled, NotFound, SteeringE
 EXIT_INVALID = 2
 EXIT_RUNTIME = 1
 EXIT_CANCELLED = 130
+# Integers SQLite can hold; larger ones would fail deep inside with an OverflowError.
+ID_RANGE = click.IntRange(0, 2**62)
 
 
 class SteerGroup(click.Group):
@@ -34,6 +38,10 @@ class SteerGroup(click.Group):
         except SteeringError as error:
             click.echo(f"error ({error.kind}): {error}", err=True)
             ctx.exit(EXIT_CANCELLED if error.kind == "cancelled" else EXIT_RUNTIME)
+        except (Timeout, sqlite3.OperationalError) as error:
+            # Another process held the data root's lock for too long: transient, retry.
+            click.echo(f"error (transient): the data root is busy ({error}); try again", err=True)
+            ctx.exit(EXIT_RUNTIME)
 
 
 def _workspace(ctx: click.Context):  # noqa: ANN202
@@ -224,7 +232,7 @@ def sessions_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def status_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
     """Round, incumbent and judgment counts of a session (default: the latest)."""
-    from steering_core.sessions import session_status
+    from steering_core.status import session_status
 
     status = session_status(_workspace(ctx), session_id)
     if as_json:
@@ -344,7 +352,7 @@ def round_command(ctx: click.Context, session_id: str | None, as_json: bool, qui
 
 @cli.command("show")
 @click.argument("session_id", required=False)
-@click.option("--round", "round_index", type=int, help="Round index (default: the latest).")
+@click.option("--round", "round_index", type=ID_RANGE, help="Round index (default: the latest).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def show_command(
@@ -396,7 +404,8 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
             "critique",
             "cannot_decide",
         )
-        if options.get(name) not in (None, (), False)
+        # Slot 0 is a valid --winner: compare with None/()/False by identity, not equality.
+        if not (options.get(name) is None or options.get(name) is False or options.get(name) == ())
     ]
     if "approve" in given and "reject" in given:
         given.remove("reject")
@@ -407,19 +416,24 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
             + (f" (got {', '.join('--' + g.replace('_', '-') for g in given)})" if given else "")
         )
     mode = given[0]
+    companions = {"reason": "reject_all", "text": "critique", "candidate": "critique"}
+    for flag, needs in companions.items():
+        if options.get(flag) is not None and mode != needs:
+            raise InvalidInput(f"--{flag} goes with --{needs.replace('_', '-')}")
     raw: dict[str, Any]
     if mode == "rate":
         ratings: dict[int, int] = {}
         for text in options["rate"]:
-            slot, sep, stars = text.partition("=")
-            try:
-                ratings[ids([int(slot)], "--rate")[0]] = int(stars)
-            except ValueError:
-                raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})") from None
-            if not sep:
+            slot_text, sep, stars_text = text.partition("=")
+            if not (sep and slot_text.strip().isdigit() and stars_text.strip().isdigit()):
                 raise InvalidInput(f"--rate: expected SLOT=STARS (got {text!r})")
-            if not 1 <= int(stars) <= 5:
+            slot, stars = int(slot_text), int(stars_text)
+            (candidate,) = ids([slot], "--rate")
+            if candidate in ratings:
+                raise InvalidInput(f"--rate: slot {slot} is rated twice")
+            if not 1 <= stars <= 5:
                 raise InvalidInput(f"--rate: stars must be 1-5 (got {stars} for slot {slot})")
+            ratings[candidate] = stars
         raw = {"mode": "rating", "ratings": ratings}
     elif mode == "pairwise":
         text = options["pairwise"].replace(" ", "")
@@ -458,11 +472,11 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
 
 @cli.command("feedback")
 @click.argument("session_id", required=False)
-@click.option("--round", "round_index", type=int, help="Round judged (default: the latest).")
+@click.option("--round", "round_index", type=ID_RANGE, help="Round judged (default: the latest).")
 @click.option("--rate", multiple=True, help="SLOT=STARS, 1-5 (repeatable).")
 @click.option("--pairwise", help="A>B, A<B or A=B (tie), by slot.")
 @click.option("--rank", help="Slots best first, e.g. 3,0,5 (top-k).")
-@click.option("--winner", type=int, help="Slot of the best candidate.")
+@click.option("--winner", type=ID_RANGE, help="Slot of the best candidate.")
 @click.option("--approve", help="Slots approved, e.g. 1,4.")
 @click.option("--reject", help="Slots rejected, e.g. 2,6.")
 @click.option("--reject-all", is_flag=True, help="None of the round is good.")
@@ -472,7 +486,7 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
     help="Comma-separated tags: composition, realism, lighting, colour, faithfulness, artifacts.",
 )
 @click.option("--text", help="Free-text critique (with --critique).")
-@click.option("--candidate", type=int, help="Slot the critique is about (default: the round).")
+@click.option("--candidate", type=ID_RANGE, help="Slot the critique is about (default: the round).")
 @click.option("--cannot-decide", is_flag=True, help="No preference this round.")
 @click.option("--confidence", type=float, help="How sure you are, 0-1 (default 1).")
 @click.option("--json", "as_json", is_flag=True)
@@ -530,7 +544,7 @@ def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> N
 
 
 @cli.command("fork")
-@click.argument("candidate_id", type=int)
+@click.argument("candidate_id", type=ID_RANGE)
 @click.option("--prompt", help="A new prompt for the fork (default: the parent's).")
 @click.option("--negative-prompt")
 @click.option("--k", type=int)

@@ -13,21 +13,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from steering_core.errors import InvalidInput
+from steering_core.feedback import FeedbackMode
 
 MAX_PROMPT_CHARS = 2000
 PRESETS: dict[str, int] = {"fast-explore": 4, "balanced": 8, "high-capacity": 16}
-FEEDBACK_MODES = (
-    "rating",
-    "pairwise",
-    "ranking",
-    "winner",
-    "approve_reject",
-    "reject_all",
-    "critique",
-    "cannot_decide",
-)
-BASIS_KINDS = ("random_orthogonal", "pca", "attribute")
-SEED_POLICIES = ("fixed", "per_round", "per_candidate")
 
 
 def _check_text(value: str, field: str, allow_empty: bool) -> str:
@@ -110,16 +99,7 @@ class SessionConfig(_Frozen):
     preference_model: PluginConfig = Field(
         default_factory=lambda: PluginConfig(name="bradley_terry")
     )
-    feedback_mode: Literal[
-        "rating",
-        "pairwise",
-        "ranking",
-        "winner",
-        "approve_reject",
-        "reject_all",
-        "critique",
-        "cannot_decide",
-    ] = "winner"
+    feedback_mode: FeedbackMode = "winner"
     seed_policy: Literal["fixed", "per_round", "per_candidate"] = "fixed"
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
@@ -132,6 +112,14 @@ class SessionConfig(_Frozen):
     @classmethod
     def _negative_prompt(cls, value: str) -> str:
         return _check_text(value, "negative_prompt", allow_empty=True)
+
+    @model_validator(mode="after")
+    def _pairs_fit_d(self) -> SessionConfig:
+        if len(self.basis.pairs) > self.d:
+            raise ValueError(
+                f"basis.pairs: {len(self.basis.pairs)} word pairs for d={self.d}; at most d allowed"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -166,10 +154,30 @@ def _check_plugin(plugin: PluginConfig, registry: Any) -> PluginConfig:
             f"unknown {registry.kind} {plugin.name!r}; allowed: {', '.join(registry.names())}"
         )
     try:
-        registry.get(plugin.name)(**plugin.params)
+        instance = registry.get(plugin.name)(**plugin.params)
+        # Use it once on a tiny problem: a parameter of the wrong type fails here, at
+        # creation, rather than in the middle of the first round.
+        _smoke_test(instance)
     except (TypeError, ValueError) as error:
         raise ValueError(f"bad params for {plugin.name}: {error}") from None
     return plugin
+
+
+def _smoke_test(plugin: Any) -> None:
+    import numpy as np
+
+    from steering_core.models.bradley_terry import BradleyTerryModel
+    from steering_core.samplers.base import SamplerHistory
+
+    points = np.array([[0.0, 0.0], [0.1, -0.1]])
+    if hasattr(plugin, "fit"):
+        plugin.fit(points, np.array([[1, 0]])).predict(points)
+    if hasattr(plugin, "propose"):
+        model = BradleyTerryModel().fit(points, np.array([[1, 0]]))
+        history = SamplerHistory(
+            incumbent=points[1], shown=points, round_index=1, trust_radius=0.25
+        )
+        plugin.propose(history, model, 3, np.random.default_rng(0))
 
 
 def _describe_error(error: dict[str, Any]) -> str:

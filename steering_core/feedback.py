@@ -11,15 +11,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from steering_core.errors import InvalidInput
 
 ELSEWHERE = -1
-CRITIQUE_TAGS = ("composition", "realism", "lighting", "colour", "faithfulness", "artifacts")
+FeedbackMode = Literal[
+    "rating",
+    "pairwise",
+    "ranking",
+    "winner",
+    "approve_reject",
+    "reject_all",
+    "critique",
+    "cannot_decide",
+]
+FEEDBACK_MODE_NAMES: tuple[str, ...] = get_args(FeedbackMode)
+CritiqueTag = Literal["composition", "realism", "lighting", "colour", "faithfulness", "artifacts"]
+CRITIQUE_TAGS: tuple[str, ...] = get_args(CritiqueTag)
 MAX_TEXT_CHARS = 5000
+# Approve/reject: how much an approved candidate beats an unmarked one (and an unmarked one
+# a rejected one), relative to approved-over-rejected.
+UNMARKED_WEIGHT = 0.5
 
 
 class _Feedback(BaseModel):
@@ -89,7 +104,9 @@ class WinnerFeedback(_Feedback):
 
 
 class ApproveRejectFeedback(_Feedback):
-    """Some candidates approved, some rejected; approved beat rejected."""
+    """Some candidates approved, some rejected: approved beat rejected, and (at half weight)
+    the unmarked ones; unmarked ones beat rejected at half weight; with nothing approved the
+    rejected also lose to a better option elsewhere."""
 
     mode: Literal["approve_reject"] = "approve_reject"
     approved: list[int] = Field(default_factory=list)
@@ -120,7 +137,7 @@ class CritiqueFeedback(_Feedback):
 
     mode: Literal["critique"] = "critique"
     candidate: int | None = None
-    tags: list[Literal["composition", "realism", "lighting", "colour", "faithfulness", "artifacts"]]
+    tags: list[CritiqueTag]
     text: str = Field(default="", max_length=MAX_TEXT_CHARS)
 
     @model_validator(mode="after")
@@ -171,18 +188,6 @@ def parse_feedback(raw: dict[str, Any]) -> _Feedback:
             else:
                 messages.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
         raise InvalidInput("; ".join(messages)) from None
-
-
-FEEDBACK_MODE_NAMES = (
-    "rating",
-    "pairwise",
-    "ranking",
-    "winner",
-    "approve_reject",
-    "reject_all",
-    "critique",
-    "cannot_decide",
-)
 
 
 @dataclass(frozen=True)
@@ -249,11 +254,17 @@ def normalize(feedback: _Feedback, shown: Sequence[int]) -> NormalizedFeedback:
             if loser != feedback.winner:
                 out.append(Comparison(feedback.winner, loser, weight))
     elif isinstance(feedback, ApproveRejectFeedback):
+        marked = set(feedback.approved) | set(feedback.rejected)
+        unmarked = [c for c in shown if c not in marked]
         for better in feedback.approved:
             for worse in feedback.rejected:
                 out.append(Comparison(better, worse, weight))
-        if not feedback.approved:
-            for worse in feedback.rejected:
+            for worse in unmarked:
+                out.append(Comparison(better, worse, weight * UNMARKED_WEIGHT))
+        for worse in feedback.rejected:
+            for better in unmarked:
+                out.append(Comparison(better, worse, weight * UNMARKED_WEIGHT))
+            if not feedback.approved:
                 out.append(Comparison(ELSEWHERE, worse, weight))
     elif isinstance(feedback, RejectAllFeedback):
         for worse in shown:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,16 +18,9 @@ import numpy as np
 from steering_core.config import SessionConfig
 from steering_core.errors import InvalidInput, JobCancelled
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
-from steering_core.models import PREFERENCE_MODELS
+from steering_core.incumbent import choose_incumbent, fit_preference_model
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
-from steering_core.sessions import (
-    comparison_table,
-    get_candidate,
-    get_round,
-    get_rounds,
-    get_session,
-    load_session_config,
-)
+from steering_core.sessions import get_round, get_rounds, get_session, load_session_config
 from steering_core.steering_space import SteeringSpace, build_steering_space
 from steering_core.storage.records import CandidateRecord, RoundRecord, now
 from steering_core.storage.workspace import Workspace
@@ -76,15 +70,6 @@ def candidate_seed(config: SessionConfig, round_index: int, slot: int) -> int:
     return int(np.random.default_rng(key).integers(0, 2**32 - 1))
 
 
-def fit_preference_model(workspace: Workspace, session_id: str, config: SessionConfig):  # noqa: ANN201
-    """Fit the session's preference model on all its judgments; returns (model, X, ids)."""
-    X, first_ids, pairs, weights, ties, tie_weights = comparison_table(workspace, session_id)
-    model = PREFERENCE_MODELS.get(config.preference_model.name)(**config.preference_model.params)
-    table = X if len(X) else np.zeros((1, config.d))
-    model.fit(table, pairs, weights, ties, tie_weights)
-    return model, X, first_ids
-
-
 def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
     """Decide the next round of a session: incumbent, proposed vectors, seeds and lineage."""
     session = get_session(workspace, session_id)
@@ -93,22 +78,10 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
     round_index = rounds[-1].round_index + 1 if rounds else 0
 
     started = time.perf_counter()
-    model, X, first_ids = fit_preference_model(workspace, session.id, config)
+    model, X, _ = fit_preference_model(workspace, session.id, config)
     fit_seconds = time.perf_counter() - started
 
-    incumbent: CandidateRecord | None = None
-    if rounds:
-        _, previous = get_round(workspace, session.id, rounds[-1].round_index)
-        incumbent = previous[0]
-        if len(X):
-            mean, _ = model.predict(X)
-            current = int(np.flatnonzero((incumbent.steering_vector == X).all(axis=1))[0])
-            best = int(np.argmax(mean))
-            # Keep the incumbent unless something is predicted strictly better.
-            if mean[best] > mean[current] + 1e-9:
-                incumbent = get_candidate(workspace, first_ids[best])
-    elif session.forked_from_candidate_id is not None:
-        incumbent = get_candidate(workspace, session.forked_from_candidate_id)
+    incumbent = choose_incumbent(workspace, session.id, model)
 
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
     history = SamplerHistory(
@@ -175,16 +148,20 @@ def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(key) == b.get(key) for key in keys)
 
 
-# Steering spaces are deterministic from the session; keep them per process (PCA encodes).
-_space_cache: dict[tuple[str, int], tuple[Any, SteeringSpace]] = {}
+# Steering spaces are deterministic from the session: keep the last few per process (PCA
+# encodes dozens of prompts; an SDXL basis at d=64 is tens of MB).
+_space_cache: OrderedDict[tuple[str, Any], tuple[Any, SteeringSpace]] = OrderedDict()
+SPACE_CACHE_SIZE = 4
 
 
 def steering_space_for(
     session_id: str, config: SessionConfig, generator: Generator
 ) -> tuple[Any, SteeringSpace]:
-    """The prompt's conditioning and the session's steering space (cached per generator)."""
-    key = (session_id, id(generator))
-    if key not in _space_cache:
+    """The prompt's conditioning and the session's steering space (cached, LRU)."""
+    key = (session_id, config.generator)
+    if key in _space_cache:
+        _space_cache.move_to_end(key)
+    else:
         base = generator.encode(config.prompt, config.negative_prompt)
 
         def encode(text: str) -> np.ndarray:
@@ -194,6 +171,8 @@ def steering_space_for(
             config.prompt, base, config.basis, config.d, config.seed, encode
         )
         _space_cache[key] = (base, space)
+        while len(_space_cache) > SPACE_CACHE_SIZE:
+            _space_cache.popitem(last=False)
     return _space_cache[key]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ def load_session_config(session: SessionRecord) -> SessionConfig:
 
 def check_generator_config(config: SessionConfig) -> None:
     """Ask the named backend whether its model can be loaded here (no loading)."""
-    import steering_core.generators.diffusers_backend  # noqa: F401  (registers "diffusers")
+    import steering_core.generators.builtin_backend  # noqa: F401  (registers the backends)
 
     backend = GENERATORS.get(config.generator.backend)
     check = getattr(backend, "check_config", None)
@@ -302,15 +301,23 @@ def fork_session(
 ) -> SessionRecord:
     """A new session that starts from a past candidate (its round 0 incumbent).
 
-    The fork keeps the parent's steering space (basis kind, seed and `d`) so the candidate's
-    steering vector means the same; `overrides` may change anything else (e.g. the prompt).
+    The fork keeps the parent's steering space (basis, seed and `d`) so the candidate's
+    steering vector means the same; `overrides` may change anything else. A new prompt moves
+    the origin the vector is applied to (allowed for a random basis, which does not depend on
+    the prompt).
     """
     candidate = get_candidate(workspace, candidate_id)
     parent = get_session(workspace, candidate.session_id)
     overrides = overrides or {}
-    for locked in ("d", "basis"):
+    for locked in ("d", "basis", "seed"):
         if locked in overrides and overrides[locked] != parent.config.get(locked):
             raise InvalidInput(f"{locked}: a fork keeps its parent's steering space")
+    prompt_changes = "prompt" in overrides and overrides["prompt"] != parent.config["prompt"]
+    if prompt_changes and parent.config["basis"]["kind"] != "random_orthogonal":
+        # PCA and attribute bases are built from the prompt: a new prompt is a new space.
+        raise InvalidInput(
+            "prompt: a fork of a session with a pca or attribute basis keeps its prompt"
+        )
     config = make_config(deep_merge(parent.config, overrides), source="fork")
     return create_session(workspace, config, source=source, forked_from_candidate_id=candidate.id)
 
@@ -362,44 +369,3 @@ def comparison_table(
         np.array(ties, dtype=np.int64).reshape(-1, 2),
         np.array(tie_weights, dtype=np.float64),
     )
-
-
-def session_status(workspace: Workspace, session_id: str | None = None) -> dict[str, Any]:
-    """Round, incumbent and counts of a session, as a JSON-able mapping."""
-    session = get_session(workspace, session_id)
-    rounds = get_rounds(workspace, session.id)
-    events = get_feedback_events(workspace, session.id)
-    judgments = [e for e in events if e.mode != "undo" and e.undone_at is None]
-    comparisons = sum(len(e.comparisons) for e in judgments)
-    shown = workspace.db.query_one(
-        "SELECT COUNT(*) AS n FROM candidates WHERE session_id = ?", (session.id,)
-    )["n"]
-    status: dict[str, Any] = {
-        "session_id": session.id,
-        "prompt": session.prompt,
-        "created_at": session.created_at,
-        "source": session.source,
-        "forked_from_candidate_id": session.forked_from_candidate_id,
-        "rounds": len(rounds),
-        "latest_round": rounds[-1].round_index if rounds else None,
-        "candidates_shown": shown,
-        "judgments": len(judgments),
-        "judgments_by_mode": dict(Counter(e.mode for e in judgments)),
-        "undone": sum(1 for e in events if e.undone_at is not None),
-        "comparisons": comparisons,
-        "incumbent": None,
-        "labels_csv": str(workspace.labels.path(session.id)),
-    }
-    if rounds:
-        incumbent = get_candidate(workspace, rounds[-1].incumbent_candidate_id)
-        state = rounds[-1].model_state
-        status["incumbent"] = {
-            "candidate_id": incumbent.id,
-            "round_index": incumbent.round_index,
-            "steering_vector": [round(v, 4) for v in incumbent.steering_vector.tolist()],
-            "distance_from_prompt": float(np.linalg.norm(incumbent.steering_vector)),
-            "predicted_utility": state.get("incumbent_utility"),
-            "uncertainty": state.get("incumbent_uncertainty"),
-            "image_path": incumbent.image_path,
-        }
-    return status

@@ -8,6 +8,7 @@ records its error and the worker goes on.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import socket
@@ -27,6 +28,7 @@ from steering_core.sessions import get_session, load_session_config
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
 
+logger = logging.getLogger(__name__)
 FINISHED = ("done", "failed", "cancelled")
 # Step progress is written to the database at most this often (phases always are).
 PERSIST_INTERVAL_SECONDS = 0.5
@@ -240,22 +242,29 @@ class Worker:
             if item is None:
                 return
             job_id, function = item
-            if self._cancel_requested(job_id):
-                self._finish(job_id, "cancelled", "cancelled before it started")
-                continue
-            self._update(job_id, status="running", phase="started", event=True, started=True)
             try:
-                result = function(JobContext(self, job_id))
-            except JobCancelled as error:
-                self._finish(job_id, "cancelled", str(error) or "cancelled")
-            except SteeringError as error:
-                self._finish(job_id, "failed", str(error), error_kind=error.kind)
-            except Exception as error:  # the worker must outlive any job
-                kind = "out of memory" if "out of memory" in str(error).lower() else "runtime"
-                message = f"{type(error).__name__}: {error}"
-                self._finish(job_id, "failed", message, error_kind=kind, trace=True)
-            else:
-                self._finish(job_id, "done", "", result=result)
+                self._run_job(job_id, function)
+            except Exception:  # the worker must outlive anything, even a broken database
+                logger.exception("worker: job %s could not be run or recorded", job_id)
+
+    def _run_job(self, job_id: str, function: JobFunction) -> None:
+        if self._cancel_requested(job_id):
+            self._finish(job_id, "cancelled", "cancelled before it started")
+            return
+        self._update(job_id, status="running", phase="started", event=True, started=True)
+        try:
+            result = function(JobContext(self, job_id))
+        except JobCancelled as error:
+            self._finish(job_id, "cancelled", str(error) or "cancelled")
+        except SteeringError as error:
+            self._finish(job_id, "failed", str(error), error_kind=error.kind)
+        except Exception as error:
+            kind = "out of memory" if "out of memory" in str(error).lower() else "runtime"
+            message = f"{type(error).__name__}: {error}"
+            # The full traceback goes to the job's event log, not to the terminal.
+            self._finish(job_id, "failed", message, error_kind=kind, detail=traceback.format_exc())
+        else:
+            self._finish(job_id, "done", "", result=result)
 
     def _finish(
         self,
@@ -264,11 +273,11 @@ class Worker:
         message: str,
         error_kind: str | None = None,
         result: dict[str, Any] | None = None,
-        trace: bool = False,
+        detail: str = "",
     ) -> None:
-        error = None if status == "done" else message
-        if trace:
-            traceback.print_exc()
+        error = None if status == "done" else message  # one line, for messages
+        if detail:
+            message = f"{message}\n{detail}"  # the event log keeps the whole traceback
         self._update(
             job_id,
             status=status,
@@ -303,7 +312,11 @@ class Worker:
             if not (event or due):
                 return
             self._last_persist[job_id] = time.monotonic()
-        self._persist(snapshot, event)
+        try:
+            self._persist(snapshot, event)
+        except Exception:
+            # Pollers in this process still see the snapshot; other processes see it late.
+            logger.exception("worker: could not record job %s in the database", job_id)
 
     def _persist(self, snapshot: JobSnapshot, event: bool) -> None:
         import json

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from steering_core.errors import DataCorrupt
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -107,6 +107,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX job_events_by_job ON job_events (job_id, id)",
     ],
+    [
+        # Settings of the data root itself, e.g. where its label CSVs live.
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
 ]
 
 
@@ -176,6 +180,20 @@ class Database:
             raise DataCorrupt(
                 f"database {self.path} is not a usable SQLite file: {error}"
             ) from None
+
+    def setting(self, key: str) -> str | None:
+        row = self.query_one("SELECT value FROM settings WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def remember(self, key: str, value: str) -> str:
+        """Store a setting unless one is already there; returns the stored value."""
+        with self.transaction() as connection:
+            connection.execute(
+                "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, value)
+            )
+            return str(
+                connection.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()[0]
+            )
 
     def integrity_check(self) -> str:
         return str(self.connection().execute("PRAGMA integrity_check").fetchone()[0])

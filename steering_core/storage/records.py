@@ -105,6 +105,15 @@ class RoundRecord:
         )
 
 
+def _named_in_raw(raw: dict[str, Any]) -> set[int]:
+    """Candidate ids a raw judgment names (a critique's candidate, approvals...)."""
+    if raw.get("mode") in (None, "undo"):
+        return set()
+    from steering_core.feedback import parse_feedback
+
+    return set(parse_feedback(raw).candidate_ids())
+
+
 @dataclass(frozen=True)
 class FeedbackEventRecord:
     id: int
@@ -143,7 +152,8 @@ class FeedbackEventRecord:
                 for comparison in self.comparisons
                 for c in (comparison["winner"], comparison["loser"])
             }
-            - {-1}
+            - {-1}  # ELSEWHERE is not a candidate
+            | _named_in_raw(self.raw)
         )
         return {
             "event_id": self.id,

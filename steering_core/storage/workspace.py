@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from steering_core.errors import InvalidInput
 from steering_core.storage.database import Database
 from steering_core.storage.images import ImageStore
 from steering_core.storage.labels import LabelLog
@@ -33,23 +34,38 @@ class Workspace:
     ) -> Workspace:
         """Open (creating if needed) a workspace.
 
-        The data root comes from the argument, else $STEER_DATA_ROOT, else ./data. Labels go to
-        the argument, else $STEER_LABELS_DIR, else ./labels beside the default data root, and
-        inside a data root that was chosen explicitly (so one flag moves everything).
+        The data root comes from the argument, else $STEER_DATA_ROOT, else ./data. The data
+        root remembers its label folder (relative to itself) the first time it is opened:
+        ./labels beside the default ./data, else DATA_ROOT/labels, unless the argument or
+        $STEER_LABELS_DIR names one. Naming a different folder later is refused, so that one
+        data root never has two label mirrors.
         """
-        explicit_root = data_root is not None or DATA_ROOT_ENV in os.environ
-        root = Path(data_root or os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT)
-        if labels_dir is None:
-            labels_dir = os.environ.get(LABELS_DIR_ENV) or (
-                root / "labels" if explicit_root else DEFAULT_LABELS_DIR
-            )
-        root = root.resolve()
-        root.mkdir(parents=True, exist_ok=True)
+        root = Path(data_root or os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT).resolve()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InvalidInput(f"data root {root} cannot be used as a folder: {error}") from None
         db = Database(root / DATABASE_FILE)
+        asked = labels_dir or os.environ.get(LABELS_DIR_ENV)
+        if asked is not None:
+            labels = Path(asked).resolve()
+        elif root == DEFAULT_DATA_ROOT.resolve():
+            labels = DEFAULT_LABELS_DIR.resolve()
+        else:
+            labels = root / "labels"
+        stored = db.setting("labels_dir")
+        if stored is None:
+            stored = db.remember("labels_dir", os.path.relpath(labels, root))
+        remembered = (root / stored).resolve()
+        if asked is not None and labels != remembered:
+            raise InvalidInput(
+                f"labels dir: data root {root} keeps its label CSVs in {remembered}; "
+                f"use that folder (or move the CSVs and the data root together)"
+            )
         return cls(
             data_root=root,
-            labels_dir=Path(labels_dir).resolve(),
+            labels_dir=remembered,
             db=db,
             images=ImageStore(root),
-            labels=LabelLog(Path(labels_dir).resolve()),
+            labels=LabelLog(remembered),
         )

@@ -96,27 +96,32 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert events[7].undone_at is not None and events[8].undoes_event_id == events[7].id
     assert all(e.source == "cli" for e in events)
     # Comparisons: winner of 4 -> 3; ratings 4 distinct -> 6; pairwise 1; ranking top-3 of 4 -> 6;
-    # approve 1 x reject 2 -> 2; reject-all -> 4.
-    assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 2, 4]
+    # approve 1 / reject 2 / 1 unmarked -> 2 + 1 + 2; reject-all -> 4.
+    assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 5, 4]
     assert events[1].raw["confidence"] == 0.8
     stored = workspace.db.query_one("SELECT COUNT(*) FROM comparisons")[0]
-    assert stored == 3 + 6 + 1 + 6 + 2 + 4
+    assert stored == 3 + 6 + 1 + 6 + 5 + 4
 
-    # Lineage: every round's candidates descend from the previous round's incumbent.
-    candidates = get_candidates(workspace, session_id)
-    for candidate in candidates:
-        if candidate.round_index > 0:
-            parent = next(c for c in candidates if c.id == candidate.parent_candidate_id)
-            assert parent.round_index < candidate.round_index
+    # The best of each round, by each mode, is re-shown as the next round's incumbent, and
+    # every candidate of a round descends from that incumbent's candidate.
+    candidates = {c.id: c for c in get_candidates(workspace, session_id)}
+    best_slot = {0: 2, 1: 2, 2: 1, 3: 3}  # winner 2; 5 stars on 2; 1>0; rank 3 first
+    for round_index, slot in best_slot.items():
+        best = next(
+            c for c in candidates.values() if c.round_index == round_index and c.slot == slot
+        )
+        incumbent = candidates[incumbents[round_index + 1]]
+        np.testing.assert_array_equal(incumbent.steering_vector, best.steering_vector)
+        assert incumbent.image_path == best.image_path and incumbent.seed == best.seed
+        children = [c for c in candidates.values() if c.round_index == round_index + 1]
+        assert {c.parent_candidate_id for c in children} == {best.id}
     chain = lineage(workspace, incumbents[-1])
-    assert chain[-1].round_index == 0
-    # The winner of round 0 became the incumbent of round 1.
-    round0_winner = next(c for c in candidates if c.round_index == 0 and c.slot == 2)
-    round1_incumbent = next(c for c in candidates if c.id == incumbents[1])
-    np.testing.assert_array_equal(round1_incumbent.steering_vector, round0_winner.steering_vector)
+    assert [c.round_index for c in chain] == [4, 3, 2, 1, 0]
 
     status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
     assert status["rounds"] == 5 and status["judgments"] == 7 and status["undone"] == 1
+    # Round 4's approval was followed by a reject-all of the same round: nothing there is
+    # undefeated, so the incumbent stays the one round 4 re-showed.
     assert status["incumbent"]["candidate_id"] == incumbents[-1]
 
     with open(tmp_path / "labels" / f"{session_id}.csv", newline="", encoding="utf-8") as handle:
@@ -124,6 +129,22 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert [int(r["event_id"]) for r in rows] == [e.id for e in events]
     assert json.loads(rows[5]["raw_json"])["reason"] == "all too dark"
     assert ok(steer(tmp_path, "verify", session_id)).output.strip().endswith("ok")
+
+
+def test_winner_slot_zero_keeps_the_incumbent(tmp_path: Path, session_id: str) -> None:
+    first = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    stored = ok(steer(tmp_path, "feedback", session_id, "--winner", "0")).stdout
+    assert "winner" in stored and "3 comparisons" in stored
+    status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
+    assert status["incumbent"]["candidate_id"] == first[0]["candidate_id"]
+    ok(steer(tmp_path, "feedback", session_id, "--pairwise", "2>1"))
+    # The pairwise winner never lost; the incumbent did not lose either: the model decides,
+    # and a candidate that just lost (slot 1) is never promoted.
+    status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
+    assert status["incumbent"]["candidate_id"] in {
+        first[0]["candidate_id"],
+        first[2]["candidate_id"],
+    }
 
 
 def test_sessions_show_fork_and_diagnostics(

@@ -57,12 +57,26 @@ def test_top_k_ranking_keeps_the_order_and_beats_the_unranked() -> None:
     }
 
 
-def test_approve_reject_and_reject_only() -> None:
+def test_approve_reject_ranks_approved_unmarked_rejected() -> None:
     assert triples({"mode": "approve_reject", "approved": [10], "rejected": [11, 12]}) == {
         (10, 11, 1.0, False),
         (10, 12, 1.0, False),
+        (10, 13, 0.5, False),  # approved beat the unmarked candidate at half weight
+        (13, 11, 0.5, False),  # and the unmarked one beats each rejected one
+        (13, 12, 0.5, False),
     }
-    assert triples({"mode": "approve_reject", "rejected": [11]}) == {(ELSEWHERE, 11, 1.0, False)}
+
+
+def test_approve_only_and_reject_only_still_carry_evidence() -> None:
+    assert triples({"mode": "approve_reject", "approved": [10]}) == {
+        (10, other, 0.5, False) for other in (11, 12, 13)
+    }
+    assert triples({"mode": "approve_reject", "rejected": [11]}) == {
+        (ELSEWHERE, 11, 1.0, False),
+        (10, 11, 0.5, False),
+        (12, 11, 0.5, False),
+        (13, 11, 0.5, False),
+    }
 
 
 def test_reject_all_is_evidence_not_an_error() -> None:

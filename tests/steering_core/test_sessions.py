@@ -17,10 +17,10 @@ from steering_core.sessions import (
     get_feedback_events,
     lineage,
     list_sessions,
-    session_status,
     submit_feedback,
     undo_last_feedback,
 )
+from steering_core.status import session_status
 from steering_core.storage.workspace import Workspace
 from tests.steering_core.helpers import blank_round, stored_state
 
@@ -132,7 +132,7 @@ def test_every_mode_is_stored_raw_and_normalized(
     assert json.loads(rows[3]["raw_json"])["decision_seconds"] == 2.5
     X, _, pairs, _, ties, _ = comparison_table(workspace, session.id)
     assert len(X) == 4 and len(ties) == 1
-    assert len(pairs) == 1 + 5 + 3 + 1 + 4
+    assert len(pairs) == 1 + 5 + 3 + 5 + 4  # approve/reject also ranks the unmarked
 
 
 def test_undo_withdraws_the_last_judgment_from_the_model(
@@ -200,9 +200,24 @@ def test_incumbent_moves_toward_what_the_researcher_prefers(
     session = create_session(workspace, config)
     target = np.array([0.6, -0.4, 0.2, 0.0])
     distances = []
+    best = None
     for _ in range(8):
         _, candidates = blank_round(workspace, session.id)
+        if best is not None:  # the researcher's pick is always the next incumbent
+            np.testing.assert_array_equal(candidates[0].steering_vector, best.steering_vector)
         distances.append(np.linalg.norm(candidates[0].steering_vector - target))
         best = min(candidates, key=lambda c: np.linalg.norm(c.steering_vector - target))
         submit_feedback(workspace, session.id, {"mode": "winner", "winner": best.id})
     assert distances[-1] < 0.5 * distances[0]
+
+
+def test_reject_all_and_cannot_decide_keep_the_incumbent(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    _, second = blank_round(workspace, session.id)
+    for raw in ({"mode": "reject_all"}, {"mode": "cannot_decide"}):
+        submit_feedback(workspace, session.id, raw)
+        assert session_status(workspace, session.id)["incumbent"]["candidate_id"] == second[0].id

@@ -1,0 +1,84 @@
+"""The incumbent: the current best candidate, re-shown in every round.
+
+The preference model is fitted on every judgment of the session, but the incumbent only
+moves on direct evidence: it can become any candidate of the most recently judged round that
+won a comparison there and lost none, and it stays put when nothing qualifies (reject-all,
+"cannot decide", a critique). Among the qualifying candidates (and the current incumbent,
+unless it just lost), the model's posterior mean decides. A smooth model alone would promote
+candidates it predicts well even right after the researcher rejected them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from steering_core.config import SessionConfig
+from steering_core.feedback import ELSEWHERE
+from steering_core.models import PREFERENCE_MODELS
+from steering_core.sessions import (
+    comparison_table,
+    get_candidate,
+    get_round,
+    get_rounds,
+    get_session,
+)
+from steering_core.storage.records import CandidateRecord
+from steering_core.storage.workspace import Workspace
+
+
+def fit_preference_model(
+    workspace: Workspace, session_id: str, config: SessionConfig
+) -> tuple[Any, np.ndarray, list[int]]:
+    """Fit the session's preference model on all its judgments; returns (model, X, ids)."""
+    X, first_ids, pairs, weights, ties, tie_weights = comparison_table(workspace, session_id)
+    model = PREFERENCE_MODELS.get(config.preference_model.name)(**config.preference_model.params)
+    table = X if len(X) else np.zeros((1, config.d))
+    model.fit(table, pairs, weights, ties, tie_weights)
+    return model, X, first_ids
+
+
+def shown_incumbent(workspace: Workspace, session_id: str) -> CandidateRecord | None:
+    """The incumbent of the latest round (its slot 0), or the forked-from candidate."""
+    rounds = get_rounds(workspace, session_id)
+    if rounds:
+        return get_round(workspace, session_id, rounds[-1].round_index)[1][0]
+    session = get_session(workspace, session_id)
+    if session.forked_from_candidate_id is not None:
+        return get_candidate(workspace, session.forked_from_candidate_id)
+    return None
+
+
+def choose_incumbent(workspace: Workspace, session_id: str, model: Any) -> CandidateRecord | None:
+    """The candidate the next round re-shows as its incumbent (None before round 0)."""
+    current = shown_incumbent(workspace, session_id)
+    latest = workspace.db.query_one(
+        """SELECT MAX(f.round_index) FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.undone_at IS NULL AND c.is_tie = 0""",
+        (session_id,),
+    )[0]
+    if current is None or latest is None:
+        return current
+    _, judged = get_round(workspace, session_id, latest)
+    rows = workspace.db.query(
+        """SELECT c.winner_candidate_id, c.loser_candidate_id
+             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.round_index = ? AND f.undone_at IS NULL
+              AND c.is_tie = 0""",
+        (session_id, latest),
+    )
+    winners = {row[0] for row in rows} - {ELSEWHERE}
+    losers = {row[1] for row in rows}
+    lost = {
+        judged_candidate.steering_vector.tobytes()
+        for judged_candidate in judged
+        if judged_candidate.id in losers
+    }
+    eligible = [c for c in judged if c.id in winners and c.id not in losers]
+    if current.steering_vector.tobytes() not in lost:
+        eligible.insert(0, current)  # first, so that it wins ties
+    if not eligible:
+        return current
+    mean, _ = model.predict(np.array([c.steering_vector for c in eligible]))
+    return eligible[int(np.argmax(mean))]
