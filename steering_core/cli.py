@@ -521,8 +521,8 @@ def feedback_command(
         )
     else:
         click.echo(
-            f"stored judgment #{event.id} ({event.mode}) on round {event.round_index}: "
-            f"{len(event.comparisons)} comparisons"
+            f"stored judgment #{event.id} ({event.mode}) on round {event.round_index} of "
+            f"session {record.id}: {len(event.comparisons)} comparisons"
         )
 
 
