@@ -112,6 +112,7 @@ GENERATORS: Registry[Any] = Registry("generator backend")
 def make_generator(config: GeneratorConfig) -> Generator:
     """Build (but do not load) the generator a config names."""
     # Importing the backends registers them.
+    import steering_core.generators.builtin_backend
     import steering_core.generators.diffusers_backend  # noqa: F401
 
     return GENERATORS.get(config.backend)(config)

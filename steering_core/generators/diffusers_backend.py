@@ -195,22 +195,15 @@ class DiffusersGenerator:
         location = self._model_location(model)
         device = resolve_device(self.config.device)
         dtype = resolve_dtype(self.config.dtype, device)
-        from diffusers import (
-            AutoPipelineForText2Image,
-            StableDiffusionPipeline,
-            StableDiffusionXLPipeline,
-        )
-
         from steering_core.quiet import quiet_model_libraries
 
         quiet_model_libraries()  # our worker reports progress; no library bars in the logs
+        import diffusers  # noqa: F401  (imported before the load is timed: it takes seconds)
+
         # Timed after the import: load_seconds is the model's cold start, not the library's.
         started = time.perf_counter()
         try:
-            pipeline = AutoPipelineForText2Image.from_pretrained(
-                location, local_files_only=True, **{_dtype_keyword(): dtype}
-            )
-            pipeline = pipeline.to(device)
+            pipeline = self._from_pretrained(location, dtype).to(device)
         except Exception as error:
             if _is_out_of_memory(error):
                 raise GeneratorFailure(
@@ -222,16 +215,7 @@ class DiffusersGenerator:
                 f"{type(error).__name__}: {_one_line(error)}"
             ) from error
 
-        # Both families share encode_prompt/__call__ semantics we rely on; others do not.
-        if isinstance(pipeline, StableDiffusionXLPipeline):
-            has_pooled = True
-        elif isinstance(pipeline, StableDiffusionPipeline):
-            has_pooled = False
-        else:
-            raise InvalidInput(
-                f"generator.model: {model!r} is a {type(pipeline).__name__}; the diffusers "
-                "backend steers StableDiffusionPipeline and StableDiffusionXLPipeline models"
-            )
+        has_pooled = self._has_pooled_embeddings(pipeline, model)
         pipeline.set_progress_bar_config(disable=True)
 
         self._pipeline = pipeline
@@ -241,6 +225,27 @@ class DiffusersGenerator:
         self._active_device = str(pipeline.unet.device)
         self._active_dtype = pipeline.unet.dtype
         self._load_seconds = time.perf_counter() - started
+
+    def _from_pretrained(self, location: str, dtype: torch.dtype) -> DiffusionPipeline:
+        from diffusers import AutoPipelineForText2Image
+
+        return AutoPipelineForText2Image.from_pretrained(
+            location, local_files_only=True, **{_dtype_keyword(): dtype}
+        )
+
+    def _has_pooled_embeddings(self, pipeline: DiffusionPipeline, model: str) -> bool:
+        """SDXL steers pooled embeddings too; SD does not; other pipelines are refused."""
+        from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+        # Both families share encode_prompt/__call__ semantics we rely on; others do not.
+        if isinstance(pipeline, StableDiffusionXLPipeline):
+            return True
+        if isinstance(pipeline, StableDiffusionPipeline):
+            return False
+        raise InvalidInput(
+            f"generator.model: {model!r} is a {type(pipeline).__name__}; the diffusers "
+            "backend steers StableDiffusionPipeline and StableDiffusionXLPipeline models"
+        )
 
     def unload(self) -> None:
         """Drop the pipeline and free its memory; the next call loads it again."""
@@ -492,7 +497,7 @@ class DiffusersGenerator:
         else:
             dtype = None
         description: dict[str, Any] = {
-            "backend": "diffusers",
+            "backend": self.config.backend,
             "model": self.config.model,
             "configured_device": self.config.device,
             "requested_device": requested,

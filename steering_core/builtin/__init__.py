@@ -1,0 +1,1 @@
+"""The built-in text-to-image model: a procedural world, its pipeline and its training."""
