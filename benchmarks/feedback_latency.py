@@ -45,7 +45,7 @@ def main() -> None:
         config = make_config(
             {
                 "prompt": "a red circle",
-                "generator": {"model": str(root / "model")},
+                "generator": {"backend": "diffusers", "model": str(root / "model")},
                 "k": args.k,
                 "d": args.d,
             }

@@ -75,7 +75,7 @@ def _print_json(payload: Any) -> None:
 def cli(ctx: click.Context, data_root: Path | None, labels_dir: Path | None) -> None:
     """Steer a diffusion model toward what you want by judging rounds of candidates."""
     ctx.obj = {"data_root": data_root, "labels_dir": labels_dir}
-    if ctx.invoked_subcommand not in (None, "sessions", "status", "undo", "feedback", "show"):
+    if ctx.invoked_subcommand not in (None, "sessions", "undo", "feedback", "show"):
         from steering_core.quiet import quiet_model_libraries
 
         quiet_model_libraries()
@@ -655,6 +655,54 @@ def diagnostics_command(
     else:
         for key, value in report.items():
             click.echo(f"{key}: {value}")
+
+
+@cli.group()
+def builtin() -> None:
+    """The built-in shapes model."""
+
+
+@builtin.command("train")
+@click.option("--steps", type=click.IntRange(1, 10_000_000), default=5000, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=64, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("checkpoints/runs/builtin"),
+    show_default=True,
+    help="Checkpoint, loss log and caches; an existing run is resumed.",
+)
+@click.option(
+    "--export-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the trained pipeline goes (default: RUN_DIR/pipeline; the shipped model "
+    "lives in checkpoints/builtin).",
+)
+def builtin_train(
+    steps: int, batch_size: int, seed: int, run_dir: Path, export_dir: Path | None
+) -> None:
+    """Train (or resume training) the built-in model on the procedural world."""
+    from steering_core.builtin.train import TrainConfig, train
+
+    folder = train(TrainConfig(steps=steps, batch_size=batch_size, seed=seed), run_dir, export_dir)
+    click.echo(f"exported the pipeline to {folder}")
+
+
+@builtin.command("export")
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("checkpoints/runs/builtin"),
+    show_default=True,
+)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def builtin_export(run_dir: Path, folder: Path) -> None:
+    """Export a run's latest checkpoint (EMA weights) as a pipeline folder."""
+    from steering_core.builtin.train import export_checkpoint
+
+    click.echo(f"exported the pipeline to {export_checkpoint(run_dir, folder)}")
 
 
 @cli.group()

@@ -40,7 +40,7 @@ class _Frozen(BaseModel):
 class GeneratorConfig(_Frozen):
     """Which generator backend runs the session, on which weights, device and dtype."""
 
-    backend: str = "diffusers"
+    backend: str = "builtin"
     model: str | None = None
     device: str = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"

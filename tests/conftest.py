@@ -62,3 +62,18 @@ def tiny_session_config(model: Path, **overrides: object):  # noqa: ANN201
 @pytest.fixture
 def tiny_config(tiny_sd_path: Path):  # noqa: ANN201
     return tiny_session_config(tiny_sd_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_builtin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight ShapesPipeline (the built-in model's architecture, narrower) on disk."""
+    import torch
+
+    from steering_core.builtin.pipeline import ShapesPipeline
+    from steering_core.builtin.train import TrainConfig, build_unet, sampling_scheduler
+
+    folder = tmp_path_factory.mktemp("tiny-builtin")
+    torch.manual_seed(0)
+    unet = build_unet(TrainConfig(block_out_channels=(32, 32), attention_heads=2))
+    ShapesPipeline(unet=unet, scheduler=sampling_scheduler()).save_pretrained(str(folder))
+    return folder

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from steering_core.builtin import world
+from steering_core.errors import InvalidInput
 
 PATCH_FACTOR = 2
 
@@ -92,7 +93,7 @@ def sampling_scheduler():  # noqa: ANN201 - diffusers type
 
 def caption_bank(config: TrainConfig, run_dir: Path, encoder: Any) -> tuple[list, torch.Tensor]:
     """Scenes, captions and their token states (fp16), cached in the run folder."""
-    cache = run_dir / "caption_bank.pt"
+    cache = run_dir / f"caption_bank-{config.seed}-{config.bank_size}.pt"
     rng = np.random.default_rng([config.seed, 1])
     scenes = [world.sample_scene(rng) for _ in range(config.bank_size)]
     captions = [world.caption(scene, rng) for scene in scenes]
@@ -139,6 +140,15 @@ def train(config: TrainConfig, run_dir: Path, export_dir: Path | None = None) ->
     checkpoint_path = run_dir / "checkpoint.pt"
     if checkpoint_path.exists():
         checkpoint = torch.load(checkpoint_path, weights_only=False)
+        saved = {k: v for k, v in checkpoint["config"].items() if k != "steps"}
+        wanted = {k: v for k, v in asdict(config).items() if k != "steps"}
+        if json.dumps(saved, sort_keys=True, default=list) != json.dumps(
+            wanted, sort_keys=True, default=list
+        ):
+            raise InvalidInput(
+                f"{checkpoint_path} was trained with other settings than these; "
+                "use another --run-dir (only --steps may change when resuming)"
+            )
         unet.load_state_dict(checkpoint["unet"])
         ema.load_state_dict(checkpoint["ema"])
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -217,3 +227,19 @@ def export(config: TrainConfig, unet: Any, ema: Any, folder: Path, encoder: Any)
     pipeline = ShapesPipeline(unet=final, scheduler=sampling_scheduler(), text_encoder=encoder)
     pipeline.save_pretrained(str(folder), safe_serialization=True)
     return folder
+
+
+def export_checkpoint(run_dir: Path, folder: Path) -> Path:
+    """Export the EMA weights of a run's latest checkpoint (e.g. to look at it mid-training)."""
+    from diffusers.training_utils import EMAModel
+
+    from steering_core.builtin.text_encoder import MiniLMTextEncoder
+
+    checkpoint = torch.load(run_dir / "checkpoint.pt", weights_only=False)
+    saved = dict(checkpoint["config"])
+    saved["block_out_channels"] = tuple(saved["block_out_channels"])
+    config = TrainConfig(**saved)
+    unet = build_unet(config)
+    ema = EMAModel(unet.parameters(), decay=config.ema_decay, use_ema_warmup=True)
+    ema.load_state_dict(checkpoint["ema"])
+    return export(config, unet, ema, folder, MiniLMTextEncoder())

@@ -497,7 +497,7 @@ class DiffusersGenerator:
         else:
             dtype = None
         description: dict[str, Any] = {
-            "backend": self.config.backend,
+            "backend": type(self).registered_name,  # set by the GENERATORS registry
             "model": self.config.model,
             "configured_device": self.config.device,
             "requested_device": requested,

@@ -37,6 +37,8 @@ def session_id(tmp_path: Path, tiny_sd_path: Path) -> str:
             "new",
             "--prompt",
             "a red circle",
+            "--backend",
+            "diffusers",
             "--model",
             str(tiny_sd_path),
             "--device",
@@ -160,7 +162,15 @@ def test_sessions_show_fork_and_diagnostics(
     report = json.loads(
         ok(
             steer(
-                tmp_path, "diagnostics", "--model", str(tiny_sd_path), "--device", "cpu", "--json"
+                tmp_path,
+                "diagnostics",
+                "--backend",
+                "diffusers",
+                "--model",
+                str(tiny_sd_path),
+                "--device",
+                "cpu",
+                "--json",
             )
         ).stdout
     )
@@ -172,7 +182,8 @@ def test_sessions_show_fork_and_diagnostics(
 def test_session_from_a_yaml_config(tmp_path: Path, tiny_sd_path: Path) -> None:
     config = tmp_path / "my.yaml"
     config.write_text(
-        f"prompt: a yellow star\ngenerator:\n  model: {tiny_sd_path}\n  device: cpu\n"
+        f"prompt: a yellow star\ngenerator:\n  backend: diffusers\n  model: {tiny_sd_path}\n"
+        "  device: cpu\n"
         "k: 3\npreset: fast-explore\nsteps: 2\nwidth: 32\nheight: 32\n",
         encoding="utf-8",
     )
@@ -208,7 +219,7 @@ def test_bad_session_flags(
     tmp_path: Path, tiny_sd_path: Path, flags: list[str], expected: str
 ) -> None:
     if "--model" not in flags:
-        flags = [*flags, "--model", str(tiny_sd_path)]
+        flags = [*flags, "--backend", "diffusers", "--model", str(tiny_sd_path)]
     line = error_line(steer(tmp_path, "session", "new", *flags))
     assert expected in line
     workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
@@ -233,6 +244,8 @@ def test_non_utf8_prompt_bytes(tmp_path: Path, tiny_sd_path: Path) -> None:
         str(tmp_path / "data"),
         "session",
         "new",
+        "--backend",
+        "diffusers",
         "--model",
         str(tiny_sd_path),
         "--prompt",
@@ -322,6 +335,8 @@ def test_data_root_from_the_environment(
             "new",
             "--prompt",
             "a cat",
+            "--backend",
+            "diffusers",
             "--model",
             str(tiny_sd_path),
             "--k",
