@@ -28,7 +28,7 @@ PROMPTS = (
     "a cyan disc on a brown background",
 )
 TILE = 112
-LABEL = 44
+LABEL = 58
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
             if len(lines[-1]) + len(word) > 17:
                 lines.append("")
             lines[-1] = f"{lines[-1]} {word}".strip()
-        draw.multiline_text((column * TILE + 4, 2), "\n".join(lines[:3]), fill="black", spacing=1)
+        draw.multiline_text((column * TILE + 4, 2), "\n".join(lines[:4]), fill="black", spacing=1)
         for row, image in enumerate(images):
             tile = image.resize((TILE - 4, TILE - 4), Image.NEAREST)
             canvas.paste(tile, (column * TILE + 2, LABEL + row * TILE + 2))

@@ -645,10 +645,7 @@ def diagnostics_command(
             first = error.errors(include_url=False)[0]
             raise InvalidInput(f"generator.{first['loc'][0]}: {first['msg']}") from None
         generator = make_generator(config)
-        check = getattr(type(generator), "check_config", None)
-        if check is not None:
-            check(config)
-        generator.load()
+        generator.load()  # checks the config first
         report["generator"] = generator.describe()
     if as_json:
         _print_json(report)

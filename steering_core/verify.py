@@ -33,7 +33,7 @@ def verify_workspace(workspace: Workspace, session_id: str | None = None) -> dic
         events = get_feedback_events(workspace, sid)
         try:
             rows = workspace.labels.read(sid)
-        except (SteeringError, UnicodeDecodeError) as error:
+        except SteeringError as error:
             problems.append(str(error))
             continue
         label_rows += len(rows)
