@@ -58,15 +58,9 @@ def candidate_seed(config: SessionConfig, round_index: int, slot: int) -> int:
     """The noise seed of a new candidate under the session's seed policy."""
     if config.seed_policy == "fixed":
         return config.seed
-    key = (
-        [config.seed, round_index]
-        if config.seed_policy == "per_round"
-        else [
-            config.seed,
-            round_index,
-            slot,
-        ]
-    )
+    key = [config.seed, round_index]
+    if config.seed_policy == "per_candidate":
+        key.append(slot)
     return int(np.random.default_rng(key).integers(0, 2**32 - 1))
 
 

@@ -1,0 +1,48 @@
+"""Round planning: seed policies, the re-shown incumbent's seed and image, reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steering_core.config import SessionConfig
+from steering_core.rounds import candidate_seed, plan_round
+from steering_core.sessions import create_session, submit_feedback
+from steering_core.storage.workspace import Workspace
+from tests.steering_core.helpers import blank_round
+
+
+def test_seed_policies(tiny_config: SessionConfig) -> None:
+    fixed = tiny_config.model_copy(update={"seed_policy": "fixed"})
+    assert {candidate_seed(fixed, r, s) for r in range(3) for s in range(4)} == {fixed.seed}
+    per_round = tiny_config.model_copy(update={"seed_policy": "per_round"})
+    seeds = [[candidate_seed(per_round, r, s) for s in range(4)] for r in range(3)]
+    assert all(len(set(row)) == 1 for row in seeds) and len({row[0] for row in seeds}) == 3
+    per_candidate = tiny_config.model_copy(update={"seed_policy": "per_candidate"})
+    assert len({candidate_seed(per_candidate, 0, s) for s in range(4)}) == 4
+    assert candidate_seed(per_candidate, 1, 2) == candidate_seed(per_candidate, 1, 2)
+
+
+def test_the_incumbent_keeps_its_seed_under_every_policy(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    config = tiny_config.model_copy(update={"seed_policy": "per_candidate"})
+    session = create_session(workspace, config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[3].id})
+    plan = plan_round(workspace, session.id)
+    assert plan.seeds[0] == first[3].seed
+    assert plan.reused_images == {0: first[3].image_path}
+    assert len(set(plan.seeds[1:])) == config.k - 1
+
+
+def test_a_plan_is_reproducible_from_the_seed_and_the_feedback(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    plans = []
+    for _ in range(2):
+        session = create_session(workspace, tiny_config)
+        _, first = blank_round(workspace, session.id)
+        submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[1].id})
+        plans.append(plan_round(workspace, session.id))
+    np.testing.assert_array_equal(plans[0].proposal.vectors, plans[1].proposal.vectors)
+    assert plans[0].proposal.roles == plans[1].proposal.roles
