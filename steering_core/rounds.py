@@ -245,7 +245,7 @@ def store_round(
                         plan.proposal.roles[slot],
                         plan.parents[slot],
                         json.dumps(plan.proposal.metadata[slot]),
-                        paths[slot],
+                        paths.get(slot),  # None for rounds simulated without images
                         stamp,
                     ),
                 ).lastrowid

@@ -1,0 +1,63 @@
+"""Run a synthetic user through a real session: the same rounds, feedback path and storage
+as a researcher's, marked `synthetic`.
+
+Users that judge steering vectors (not images) can run without a generator: rounds are then
+planned and stored without images, which is what makes large benchmarks affordable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from steering_core.config import SessionConfig
+from steering_core.generators.base import Generator
+from steering_core.rounds import generate_round, plan_round, store_round
+from steering_core.sessions import create_session, submit_feedback
+from steering_core.storage.workspace import Workspace
+from steering_core.synthetic.users import Shown, SyntheticUser
+
+
+@dataclass
+class SimulationResult:
+    """One synthetic session: its id and, per round, the incumbent and its true utility."""
+
+    session_id: str
+    incumbent_vectors: list[np.ndarray] = field(default_factory=list)
+    incumbent_utilities: list[float] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)
+
+
+def simulate_session(
+    workspace: Workspace,
+    config: SessionConfig,
+    user: SyntheticUser,
+    rounds: int,
+    mode: str | None = None,
+    seed: int = 0,
+    generator: Generator | None = None,
+) -> SimulationResult:
+    """Create a session and play `rounds` rounds of it as `user`, answering in `mode`
+    (default: the session's feedback mode). All of the user's randomness comes from `seed`."""
+    session = create_session(workspace, config, source="synthetic")
+    rng = np.random.default_rng(seed)
+    result = SimulationResult(session_id=session.id)
+    for round_index in range(rounds):
+        if generator is not None:
+            _, candidates = generate_round(workspace, generator, session.id)
+            images: list[Any] = [workspace.images.load(c.image_path) for c in candidates]
+        else:
+            _, candidates = store_round(workspace, plan_round(workspace, session.id), images={})
+            images = [None] * len(candidates)
+        shown = [
+            Shown(c.id, c.slot, c.steering_vector, image)
+            for c, image in zip(candidates, images, strict=True)
+        ]
+        result.incumbent_vectors.append(candidates[0].steering_vector)
+        result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
+        raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
+        result.modes.append(raw["mode"])
+        submit_feedback(workspace, session.id, raw, source="synthetic")
+    return result
