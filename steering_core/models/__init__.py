@@ -1,6 +1,6 @@
 """Preference models over steering vectors, registered by name in `PREFERENCE_MODELS`."""
 
-from steering_core.models import bradley_terry  # noqa: F401  (registers the model)
+from steering_core.models import bradley_terry, winner_average  # noqa: F401  (registers)
 from steering_core.models.base import PREFERENCE_MODELS, NotFittedError, PreferenceModel
 
 __all__ = ["PREFERENCE_MODELS", "NotFittedError", "PreferenceModel"]
