@@ -209,7 +209,10 @@ def error_line(result: Result) -> str:
         (["--prompt", "a", "--k", "1"], "k: must be greater than or equal to 2"),
         (["--prompt", "a", "--k", "40"], "k: must be less than or equal to 32"),
         (["--prompt", "a", "--d", "65"], "d: must be less than or equal to 64"),
-        (["--prompt", "a", "--sampler", "magic"], "unknown sampler 'magic'; allowed: trust_region"),
+        (
+            ["--prompt", "a", "--sampler", "magic"],
+            "unknown sampler 'magic'; allowed: random, trust_region",
+        ),
         (["--prompt", "a", "--preference-model", "oracle"], "unknown preference model 'oracle'"),
         (["--prompt", "a", "--model", "/no/such/model"], "generator.model"),
         (["--k", "4"], "prompt: required"),

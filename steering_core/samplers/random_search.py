@@ -1,0 +1,43 @@
+"""Random search: new candidates uniform in a ball around the prompt, ignoring every judgment.
+
+The floor every other sampler must beat. The incumbent is still re-shown (the contract), so
+random search keeps the best it has found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steering_core.models.base import PreferenceModel
+from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory
+from steering_core.samplers.trust_region import sample_ball
+
+
+@SAMPLERS.register("random")
+class RandomSampler:
+    """Uniform in the ball of `radius` around the unsteered prompt (0 = the session's trust
+    radius times `spread`)."""
+
+    def __init__(self, radius: float = 0.0, spread: float = 3.0) -> None:
+        if radius < 0 or spread <= 0:
+            raise ValueError(f"radius must be >= 0 and spread > 0 (got {radius}, {spread})")
+        self.radius = radius
+        self.spread = spread
+
+    def propose(
+        self,
+        history: SamplerHistory,
+        model: PreferenceModel | None,
+        k: int,
+        rng: np.random.Generator,
+    ) -> Proposal:
+        radius = self.radius or self.spread * history.trust_radius
+        incumbent = np.asarray(history.incumbent, dtype=np.float64)
+        others = sample_ball(np.zeros_like(incumbent), radius, k - 1, rng)
+        return Proposal(
+            vectors=np.vstack([incumbent, others]),
+            roles=["baseline" if history.incumbent_is_baseline else "incumbent"]
+            + ["explore"] * (k - 1),
+            metadata=[{"why": "the current best, re-shown unchanged"}]
+            + [{"why": f"uniform in the ball of radius {radius:.3g}"} for _ in range(k - 1)],
+        )
