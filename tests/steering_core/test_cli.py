@@ -363,3 +363,19 @@ def test_data_root_from_the_environment(
     assert (tmp_path / "elsewhere" / "steering.sqlite3").exists()
     assert (tmp_path / "elsewhere" / "labels" / f"{session}.csv").exists()
     assert list((tmp_path / "elsewhere" / "images" / session).rglob("*.png"))
+
+
+def test_the_built_in_model_is_the_default(tmp_path: Path) -> None:
+    """What the README promises on a fresh clone: no --model, no network, real images."""
+    ok(steer(tmp_path, "session", "new", "--prompt", "a yellow star on a purple background"))
+    rows = json.loads(ok(steer(tmp_path, "round", "--json")).stdout)["candidates"]
+    assert len(rows) == 8
+    from PIL import Image
+
+    from steering_core.builtin.world import COLOURS
+    from steering_core.metrics import classify_shape, colour_scores
+
+    baseline = Image.open(rows[0]["image"])
+    assert baseline.size == (32, 32)
+    assert colour_scores(baseline, COLOURS["purple"], COLOURS["yellow"]).background_correct
+    assert classify_shape(baseline)[0] == "star"
