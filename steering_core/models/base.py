@@ -44,9 +44,14 @@ class PreferenceModel(Protocol):
 
 
 def as_comparison_arrays(
-    comparisons: np.ndarray | None, weights: np.ndarray | None
+    comparisons: np.ndarray | None,
+    weights: np.ndarray | None,
+    n_points: int,
+    winner_may_be_elsewhere: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Comparisons as an `m x 2` int array and their weights (default 1) as length `m`."""
+    """Comparisons as a checked `m x 2` int array of rows of an `n_points`-row X, and their
+    weights (default 1) as length `m`. Only a winner may be ELSEWHERE (-1), and only when
+    `winner_may_be_elsewhere` (ties have no winner)."""
     pairs = np.zeros((0, 2), dtype=np.int64) if comparisons is None else np.asarray(comparisons)
     pairs = pairs.reshape(-1, 2).astype(np.int64)
     if weights is None:
@@ -54,4 +59,12 @@ def as_comparison_arrays(
     weights = np.asarray(weights, dtype=np.float64).reshape(-1)
     if len(weights) != len(pairs):
         raise ValueError(f"{len(pairs)} comparisons but {len(weights)} weights")
+    lowest_winner = -1 if winner_may_be_elsewhere else 0
+    if len(pairs) and (
+        pairs.max() >= n_points or pairs[:, 0].min() < lowest_winner or pairs[:, 1].min() < 0
+    ):
+        raise ValueError(
+            f"comparison indices must be rows of X (0-{n_points - 1}"
+            + (", winner may be -1)" if winner_may_be_elsewhere else ")")
+        )
     return pairs, weights

@@ -71,12 +71,8 @@ class BradleyTerryModel:
         """Fit on an `n x d` table of steering vectors and comparisons into it."""
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         n, d = X.shape
-        pairs, weights = as_comparison_arrays(comparisons, weights)
-        tie_pairs, tie_weights = as_comparison_arrays(ties, tie_weights)
-        if len(pairs) and (pairs.max() >= n or pairs.min() < -1 or (pairs[:, 1] < 0).any()):
-            raise ValueError("comparison indices must be rows of X (winner may be -1)")
-        if len(tie_pairs) and (tie_pairs.min() < 0 or tie_pairs.max() >= n):
-            raise ValueError("tie indices must be rows of X")
+        pairs, weights = as_comparison_arrays(comparisons, weights, n)
+        tie_pairs, tie_weights = as_comparison_arrays(ties, tie_weights, n, False)
 
         norms = np.linalg.norm(X, axis=1)
         moved = norms[norms > 0]

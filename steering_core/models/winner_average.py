@@ -38,9 +38,7 @@ class WinnerAverageModel:
     ) -> WinnerAverageModel:
         """`X`: `n x d` steering vectors; `comparisons`: `m x 2` (winner, loser) rows of X."""
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-        pairs, weights = as_comparison_arrays(comparisons, weights)
-        if len(pairs) and (pairs.max() >= len(X) or pairs.min() < -1 or (pairs[:, 1] < 0).any()):
-            raise ValueError("comparison indices must be rows of X (winner may be -1)")
+        pairs, weights = as_comparison_arrays(comparisons, weights, len(X))
         score = np.zeros(len(X))
         for (winner, loser), weight in zip(pairs, weights, strict=True):
             if winner >= 0:
