@@ -126,6 +126,15 @@ class BradleyTerryModel:
         variance = np.einsum("ij,jk,ik->i", features, self.covariance_, features)
         return mean, np.sqrt(np.maximum(variance, 0.0))
 
+    def sample_posterior(
+        self, X: np.ndarray, n_samples: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """`n_samples x n` joint draws of the utility of the rows of `X` (Laplace posterior)."""
+        if not hasattr(self, "theta_"):
+            raise NotFittedError("this BradleyTerryModel is not fitted yet; call fit first")
+        thetas = rng.multivariate_normal(self.theta_, self.covariance_, size=n_samples)
+        return thetas @ self._features(np.atleast_2d(X)).T
+
     def peak(self) -> np.ndarray | None:
         """The steering vector of maximal mean utility, or None when the fit has no peak."""
         if not hasattr(self, "theta_"):

@@ -1,6 +1,6 @@
 """Samplers that propose each round's steering vectors, registered by name in `SAMPLERS`."""
 
-from steering_core.samplers import random_search, trust_region  # noqa: F401  (registers)
+from steering_core.samplers import random_search, thompson, trust_region  # noqa: F401
 from steering_core.samplers.base import SAMPLERS, Proposal, Sampler, SamplerHistory
 
 __all__ = ["SAMPLERS", "Proposal", "Sampler", "SamplerHistory"]
