@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from steering_core.errors import InvalidInput
 from steering_core.feedback import FeedbackMode
@@ -131,24 +139,28 @@ class SessionConfig(_Frozen):
 
     @field_validator("sampler")
     @classmethod
-    def _sampler_exists(cls, plugin: PluginConfig) -> PluginConfig:
+    def _sampler_exists(cls, plugin: PluginConfig, info: ValidationInfo) -> PluginConfig:
         from steering_core.samplers import SAMPLERS
 
-        return _check_plugin(plugin, SAMPLERS)
+        return _check_plugin(plugin, SAMPLERS, _is_stored(info))
 
     @field_validator("preference_model")
     @classmethod
-    def _model_exists(cls, plugin: PluginConfig) -> PluginConfig:
+    def _model_exists(cls, plugin: PluginConfig, info: ValidationInfo) -> PluginConfig:
         from steering_core.models import PREFERENCE_MODELS
 
-        return _check_plugin(plugin, PREFERENCE_MODELS)
+        return _check_plugin(plugin, PREFERENCE_MODELS, _is_stored(info))
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
 
-def _check_plugin(plugin: PluginConfig, registry: Any) -> PluginConfig:
-    """The plug-in must be registered and accept its params."""
+def _is_stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
+def _check_plugin(plugin: PluginConfig, registry: Any, stored: bool = False) -> PluginConfig:
+    """The plug-in must be registered and accept its params (tried once unless `stored`)."""
     if plugin.name not in registry:
         raise ValueError(
             f"unknown {registry.kind} {plugin.name!r}; allowed: {', '.join(registry.names())}"
@@ -156,8 +168,10 @@ def _check_plugin(plugin: PluginConfig, registry: Any) -> PluginConfig:
     try:
         instance = registry.get(plugin.name)(**plugin.params)
         # Use it once on a tiny problem: a parameter of the wrong type fails here, at
-        # creation, rather than in the middle of the first round.
-        _smoke_test(instance)
+        # creation, rather than in the middle of the first round. A stored config passed
+        # this already; it is re-validated every round, so skip the work there.
+        if not stored:
+            _smoke_test(instance)
     except (TypeError, ValueError) as error:
         raise ValueError(f"bad params for {plugin.name}: {error}") from None
     return plugin
@@ -206,12 +220,15 @@ def _raise_invalid(error: ValidationError, source: str) -> None:
     raise InvalidInput(prefix + "; ".join(messages)) from None
 
 
-def make_config(data: dict[str, Any], source: str = "") -> SessionConfig:
-    """Validate a mapping into a SessionConfig; raises InvalidInput naming every bad field."""
+def make_config(data: dict[str, Any], source: str = "", stored: bool = False) -> SessionConfig:
+    """Validate a mapping into a SessionConfig; raises InvalidInput naming every bad field.
+
+    `stored`: the mapping is a session's saved config (validated fully when it was created).
+    """
     if not isinstance(data, dict):
         raise InvalidInput(f"{source or 'config'}: must be a mapping of fields")
     try:
-        return SessionConfig.model_validate(data)
+        return SessionConfig.model_validate(data, context={"stored": stored})
     except ValidationError as error:
         _raise_invalid(error, source)
         raise AssertionError("unreachable") from None

@@ -32,7 +32,7 @@ _reconciled: set[tuple[str, str]] = set()
 
 
 def load_session_config(session: SessionRecord) -> SessionConfig:
-    return make_config(session.config, source=f"session {session.id} config")
+    return make_config(session.config, source=f"session {session.id} config", stored=True)
 
 
 def check_generator_config(config: SessionConfig) -> None:
