@@ -82,3 +82,13 @@ def choose_incumbent(workspace: Workspace, session_id: str, model: Any) -> Candi
         return current
     mean, _ = model.predict(np.array([c.steering_vector for c in eligible]))
     return eligible[int(np.argmax(mean))]
+
+
+def latest_round_rejected_all(workspace: Workspace, session_id: str) -> bool:
+    """Whether the most recently judged round got a reject-all that is not undone."""
+    row = workspace.db.query_one(
+        """SELECT mode FROM feedback_events WHERE session_id = ? AND undone_at IS NULL
+              AND mode NOT IN ('undo', 'critique') ORDER BY round_index DESC, id DESC LIMIT 1""",
+        (session_id,),
+    )
+    return row is not None and row["mode"] == "reject_all"

@@ -18,7 +18,11 @@ import numpy as np
 from steering_core.config import SessionConfig
 from steering_core.errors import InvalidInput, JobCancelled
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
-from steering_core.incumbent import choose_incumbent, fit_preference_model
+from steering_core.incumbent import (
+    choose_incumbent,
+    fit_preference_model,
+    latest_round_rejected_all,
+)
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
 from steering_core.sessions import get_round, get_rounds, get_session, load_session_config
 from steering_core.steering_space import SteeringSpace, build_steering_space
@@ -78,12 +82,15 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
     incumbent = choose_incumbent(workspace, session.id, model)
 
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
+    past = [get_round(workspace, session.id, r.round_index)[1][0] for r in rounds]
     history = SamplerHistory(
         incumbent=incumbent_vector,
         shown=X,
         round_index=round_index,
         trust_radius=config.trust_radius,
         incumbent_is_baseline=not np.any(incumbent_vector),
+        incumbent_path=np.array([c.steering_vector for c in past] + [incumbent_vector]),
+        rejected_all=latest_round_rejected_all(workspace, session.id),
     )
     sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
     rng = np.random.default_rng([config.seed, round_index])

@@ -7,6 +7,7 @@ and its feedback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -25,7 +26,8 @@ class SamplerHistory:
     `incumbent`: the current best steering vector (length `d`); `shown`: an `n x d` array of
     every steering vector shown so far in the session; `round_index`: the round being proposed;
     `trust_radius`: the session's radius; `incumbent_is_baseline`: True while the incumbent is
-    still the unsteered prompt.
+    still the unsteered prompt; `incumbent_path`: an `r x d` array of the incumbent of every
+    round so far, the new one last; `rejected_all`: the latest judged round got a reject-all.
     """
 
     incumbent: np.ndarray
@@ -33,7 +35,22 @@ class SamplerHistory:
     round_index: int
     trust_radius: float
     incumbent_is_baseline: bool = False
+    incumbent_path: np.ndarray | None = None
+    rejected_all: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def improvement_streak(self) -> int:
+        """Consecutive latest rounds whose incumbent changed (positive) or stayed (negative)."""
+        path = self.incumbent_path
+        if path is None or len(path) < 2:
+            return 0
+        changed = [not np.array_equal(a, b) for a, b in pairwise(path)]
+        streak = 0
+        for moved in reversed(changed):
+            if streak and (moved != (streak > 0)):
+                break
+            streak += 1 if moved else -1
+        return streak
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ class TrustRegionSampler:
         self.exploit_fraction = exploit_fraction
         self.pool_size = pool_size
 
+    def radius_for(self, history: SamplerHistory) -> float:
+        return self.radius or history.trust_radius
+
     def propose(
         self,
         history: SamplerHistory,
@@ -71,7 +74,7 @@ class TrustRegionSampler:
         k: int,
         rng: np.random.Generator,
     ) -> Proposal:
-        radius = self.radius or history.trust_radius
+        radius = self.radius_for(history)
         incumbent = np.asarray(history.incumbent, dtype=np.float64)
         vectors = [incumbent]
         roles = ["baseline" if history.incumbent_is_baseline else "incumbent"]
@@ -109,3 +112,50 @@ class TrustRegionSampler:
                 meta.setdefault("predicted_utility", float(m))
                 meta.setdefault("uncertainty", float(s))
         return Proposal(vectors=np.array(vectors), roles=roles, metadata=metadata)
+
+
+@SAMPLERS.register("adaptive_trust_region")
+class AdaptiveTrustRegionSampler(TrustRegionSampler):
+    """A trust region whose radius follows the search: it grows by `grow` for each round in a
+    row that moved the incumbent, shrinks by `shrink` for each round in a row that did not,
+    and shrinks once more after a reject-all; kept within [min_radius, max_radius] times the
+    session's radius. Derived from the history each round, so it replays exactly."""
+
+    def __init__(
+        self,
+        grow: float = 1.5,
+        shrink: float = 0.7,
+        min_radius: float = 0.25,
+        max_radius: float = 4.0,
+        exploit_fraction: float = 0.25,
+        pool_size: int = 512,
+    ) -> None:
+        if grow < 1 or not 0 < shrink <= 1 or not 0 < min_radius <= 1 <= max_radius:
+            raise ValueError(
+                "need grow >= 1, 0 < shrink <= 1 and 0 < min_radius <= 1 <= max_radius "
+                f"(got {grow}, {shrink}, {min_radius}, {max_radius})"
+            )
+        super().__init__(exploit_fraction=exploit_fraction, pool_size=pool_size)
+        self.grow = grow
+        self.shrink = shrink
+        self.min_radius = min_radius
+        self.max_radius = max_radius
+
+    def radius_for(self, history: SamplerHistory) -> float:
+        streak = history.improvement_streak()
+        factor = self.grow**streak if streak > 0 else self.shrink ** (-streak)
+        if history.rejected_all:
+            factor *= self.shrink
+        factor = min(max(factor, self.min_radius), self.max_radius)
+        return factor * history.trust_radius
+
+    def propose(
+        self,
+        history: SamplerHistory,
+        model: PreferenceModel | None,
+        k: int,
+        rng: np.random.Generator,
+    ) -> Proposal:
+        proposal = super().propose(history, model, k, rng)
+        proposal.metadata[0]["improvement_streak"] = history.improvement_streak()
+        return proposal

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from steering_core.config import SessionConfig
+from steering_core.config import PluginConfig, SessionConfig
 from steering_core.rounds import candidate_seed, plan_round
 from steering_core.sessions import create_session, submit_feedback
 from steering_core.storage.workspace import Workspace
@@ -46,3 +47,20 @@ def test_a_plan_is_reproducible_from_the_seed_and_the_feedback(
         plans.append(plan_round(workspace, session.id))
     np.testing.assert_array_equal(plans[0].proposal.vectors, plans[1].proposal.vectors)
     assert plans[0].proposal.roles == plans[1].proposal.roles
+
+
+def test_the_adaptive_sampler_sees_the_incumbent_path_and_reject_all(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    config = tiny_config.model_copy(
+        update={"sampler": PluginConfig(name="adaptive_trust_region"), "trust_radius": 0.2}
+    )
+    session = create_session(workspace, config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    moved = plan_round(workspace, session.id)
+    assert moved.proposal.metadata[1]["radius"] == pytest.approx(0.2 * 1.5)
+    blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "reject_all"})
+    stalled = plan_round(workspace, session.id)
+    assert stalled.proposal.metadata[1]["radius"] == pytest.approx(0.2 * 0.7 * 0.7)

@@ -8,7 +8,7 @@ import pytest
 from steering_core.models.bradley_terry import BradleyTerryModel
 from steering_core.samplers import SAMPLERS
 from steering_core.samplers.base import SamplerHistory
-from steering_core.samplers.trust_region import TrustRegionSampler
+from steering_core.samplers.trust_region import AdaptiveTrustRegionSampler, TrustRegionSampler
 from tests.steering_core.samplers.contract import check_sampler
 
 
@@ -59,3 +59,34 @@ def test_exploit_moves_toward_the_preferred_direction() -> None:
 def test_bad_parameters_are_refused(params: dict) -> None:
     with pytest.raises(ValueError):
         TrustRegionSampler(**params)
+
+
+def history_with_path(path: list[list[float]], rejected_all: bool = False) -> SamplerHistory:
+    vectors = np.array(path, dtype=float)
+    return SamplerHistory(
+        incumbent=vectors[-1],
+        shown=vectors,
+        round_index=len(path),
+        trust_radius=0.2,
+        incumbent_path=vectors,
+        rejected_all=rejected_all,
+    )
+
+
+def test_the_improvement_streak_counts_moves_and_stays() -> None:
+    assert history_with_path([[0, 0]]).improvement_streak() == 0
+    assert history_with_path([[0, 0], [0.1, 0], [0.2, 0]]).improvement_streak() == 2
+    assert history_with_path([[0, 0], [0.1, 0], [0.1, 0], [0.1, 0]]).improvement_streak() == -2
+
+
+def test_the_adaptive_radius_grows_on_progress_and_shrinks_on_stalls() -> None:
+    sampler = AdaptiveTrustRegionSampler()
+    moving = history_with_path([[0, 0], [0.1, 0], [0.2, 0], [0.3, 0]])
+    stalled = history_with_path([[0, 0], [0.1, 0], [0.1, 0], [0.1, 0]])
+    rejected = history_with_path([[0, 0], [0.1, 0], [0.1, 0], [0.1, 0]], rejected_all=True)
+    assert sampler.radius_for(moving) == pytest.approx(0.2 * 1.5**3)
+    assert sampler.radius_for(stalled) == pytest.approx(0.2 * 0.7**2)
+    assert sampler.radius_for(rejected) == pytest.approx(0.2 * 0.7**3)
+    proposal = sampler.propose(moving, None, 6, np.random.default_rng(0))
+    distances = np.linalg.norm(proposal.vectors[1:] - moving.incumbent, axis=1)
+    assert np.allclose(distances, 0.2 * 1.5**3)
