@@ -78,3 +78,24 @@ class Sampler(Protocol):
         k: int,
         rng: np.random.Generator,
     ) -> Proposal: ...
+
+
+def incumbent_first(
+    history: SamplerHistory,
+    model: PreferenceModel | None,
+    new_vectors: np.ndarray,
+    new_roles: list[str],
+    new_metadata: list[dict[str, Any]],
+) -> Proposal:
+    """A proposal of the incumbent, re-shown unchanged in slot 0, then the new candidates;
+    with a model, every entry also records its predicted utility and uncertainty."""
+    incumbent = np.asarray(history.incumbent, dtype=np.float64)
+    vectors = np.vstack([incumbent, np.reshape(new_vectors, (-1, incumbent.size))])
+    roles = ["baseline" if history.incumbent_is_baseline else "incumbent", *new_roles]
+    metadata = [{"why": "the current best, re-shown unchanged"}, *new_metadata]
+    if model is not None:
+        mean, std = model.predict(vectors)
+        for meta, m, s in zip(metadata, mean, std, strict=True):
+            meta.setdefault("predicted_utility", float(m))
+            meta.setdefault("uncertainty", float(s))
+    return Proposal(vectors=vectors, roles=roles, metadata=metadata)

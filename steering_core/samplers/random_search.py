@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from steering_core.models.base import PreferenceModel
-from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory
+from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import sample_ball
 
 
@@ -32,12 +32,6 @@ class RandomSampler:
         rng: np.random.Generator,
     ) -> Proposal:
         radius = self.radius or self.spread * history.trust_radius
-        incumbent = np.asarray(history.incumbent, dtype=np.float64)
-        others = sample_ball(np.zeros_like(incumbent), radius, k - 1, rng)
-        return Proposal(
-            vectors=np.vstack([incumbent, others]),
-            roles=["baseline" if history.incumbent_is_baseline else "incumbent"]
-            + ["explore"] * (k - 1),
-            metadata=[{"why": "the current best, re-shown unchanged"}]
-            + [{"why": f"uniform in the ball of radius {radius:.3g}"} for _ in range(k - 1)],
-        )
+        others = sample_ball(np.zeros(len(history.incumbent)), radius, k - 1, rng)
+        metadata = [{"why": f"uniform in the ball of radius {radius:.3g}"} for _ in range(k - 1)]
+        return incumbent_first(history, model, others, ["explore"] * (k - 1), metadata)

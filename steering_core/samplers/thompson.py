@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from steering_core.models.base import PreferenceModel
-from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory
+from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import sample_ball
 
 
@@ -63,13 +63,5 @@ class ThompsonSampler:
             draw = draw.copy()
             draw[chosen] = -np.inf  # distinct candidates
             chosen.append(int(np.argmax(draw)))
-        vectors = np.vstack([incumbent, pool[chosen]])
-        metadata = [{"why": "the current best, re-shown unchanged"}] + [
-            {"why": "best point of one posterior draw", "draw": i} for i in range(k - 1)
-        ]
-        if model is not None:
-            mean, std = model.predict(vectors)
-            for meta, m, s in zip(metadata, mean, std, strict=True):
-                meta.update(predicted_utility=float(m), uncertainty=float(s))
-        role = "baseline" if history.incumbent_is_baseline else "incumbent"
-        return Proposal(vectors=vectors, roles=[role] + ["explore"] * (k - 1), metadata=metadata)
+        metadata = [{"why": "best point of one posterior draw", "draw": i} for i in range(k - 1)]
+        return incumbent_first(history, model, pool[chosen], ["explore"] * (k - 1), metadata)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from steering_core.models.base import PreferenceModel
-from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory
+from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 
 
 def sample_ball(center: np.ndarray, radius: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -76,42 +76,32 @@ class TrustRegionSampler:
     ) -> Proposal:
         radius = self.radius_for(history)
         incumbent = np.asarray(history.incumbent, dtype=np.float64)
-        vectors = [incumbent]
-        roles = ["baseline" if history.incumbent_is_baseline else "incumbent"]
-        metadata: list[dict] = [{"why": "the current best, re-shown unchanged"}]
+        vectors: list[np.ndarray] = []
+        roles: list[str] = []
+        metadata: list[dict] = []
 
         new = k - 1
         has_evidence = model is not None and getattr(model, "n_comparisons_", 0) > 0
         n_exploit = min(new, max(1, round(self.exploit_fraction * new))) if has_evidence else 0
         if n_exploit:
             pool = sample_ball(incumbent, radius, self.pool_size, rng)
-            mean, std = model.predict(pool)
+            mean, _ = model.predict(pool)
             for index in np.argsort(-mean)[:n_exploit]:
                 vectors.append(pool[index])
                 roles.append("exploit")
-                metadata.append(
-                    {
-                        "why": "highest predicted utility in the trust region",
-                        "predicted_utility": float(mean[index]),
-                        "uncertainty": float(std[index]),
-                    }
-                )
+                metadata.append({"why": "highest predicted utility in the trust region"})
         n_explore = new - n_exploit
         if n_explore:
             pool = sample_sphere(incumbent, radius, max(8 * n_explore, 64), rng)
-            for point in farthest_points(pool, np.array(vectors), n_explore):
+            for point in farthest_points(pool, np.array([incumbent, *vectors]), n_explore):
                 vectors.append(point)
                 roles.append("explore")
                 metadata.append({"why": "spread on the trust-region boundary"})
-        for vector, meta in zip(vectors, metadata, strict=True):
+        proposal = incumbent_first(history, model, np.array(vectors), roles, metadata)
+        for vector, meta in zip(proposal.vectors, proposal.metadata, strict=True):
             meta["distance_from_incumbent"] = float(np.linalg.norm(vector - incumbent))
             meta["radius"] = float(radius)
-        if model is not None and hasattr(model, "theta_"):
-            mean, std = model.predict(np.array(vectors))
-            for meta, m, s in zip(metadata, mean, std, strict=True):
-                meta.setdefault("predicted_utility", float(m))
-                meta.setdefault("uncertainty", float(s))
-        return Proposal(vectors=np.array(vectors), roles=roles, metadata=metadata)
+        return proposal
 
 
 @SAMPLERS.register("adaptive_trust_region")
