@@ -82,14 +82,21 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
     incumbent = choose_incumbent(workspace, session.id, model)
 
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
-    past = [get_round(workspace, session.id, r.round_index)[1][0] for r in rounds]
+    # The incumbent of every round is its slot 0: one query, not one per round.
+    past = workspace.db.query(
+        "SELECT steering_vector_json FROM candidates WHERE session_id = ? AND slot = 0 "
+        "ORDER BY round_index",
+        (session.id,),
+    )
     history = SamplerHistory(
         incumbent=incumbent_vector,
         shown=X,
         round_index=round_index,
         trust_radius=config.trust_radius,
         incumbent_is_baseline=not np.any(incumbent_vector),
-        incumbent_path=np.array([c.steering_vector for c in past] + [incumbent_vector]),
+        incumbent_path=np.array(
+            [json.loads(row[0]) for row in past] + [incumbent_vector.tolist()], dtype=np.float64
+        ),
         rejected_all=latest_round_rejected_all(workspace, session.id),
     )
     sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
