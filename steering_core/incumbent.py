@@ -10,15 +10,16 @@ candidates it predicts well even right after the researcher rejected them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from steering_core.config import SessionConfig
 from steering_core.feedback import ELSEWHERE
+from steering_core.judgments import Judgments, session_judgments
 from steering_core.models import PREFERENCE_MODELS
 from steering_core.sessions import (
-    comparison_table,
     get_candidate,
     get_round,
     get_rounds,
@@ -32,11 +33,31 @@ def fit_preference_model(
     workspace: Workspace, session_id: str, config: SessionConfig
 ) -> tuple[Any, np.ndarray, list[int]]:
     """Fit the session's preference model on all its judgments; returns (model, X, ids)."""
-    X, first_ids, pairs, weights, ties, tie_weights = comparison_table(workspace, session_id)
-    model = PREFERENCE_MODELS.get(config.preference_model.name)(**config.preference_model.params)
-    table = X if len(X) else np.zeros((1, config.d))
-    model.fit(table, pairs, weights, ties, tie_weights)
-    return model, X, first_ids
+    judgments = session_judgments(workspace, session_id)
+    return fit_on_judgments(judgments, config), judgments.X, judgments.candidate_ids
+
+
+def fit_on_judgments(judgments: Judgments, config: SessionConfig) -> Any:
+    """A fresh instance of the session's preference model fitted on `judgments`.
+
+    The rater's measured inconsistency (repeated comparisons that flipped) tempers every
+    weight by `1 - 2 * reversal_rate`, so a noisy rater's judgments move the model less."""
+    model_class = PREFERENCE_MODELS.get(config.preference_model.name)
+    model = model_class(**config.preference_model.params)
+    table = judgments.X if len(judgments.X) else np.zeros((1, config.d))
+    arguments = judgments.fit_arguments(getattr(model_class, "consumes_rankings", False))
+    rate, repeats = judgments.reversal_rate()
+    if repeats:
+        # Shrunk toward 0 with few repeats (a Beta(0, 2)-style prior), floored so that a
+        # very noisy rater still counts for something.
+        tempering = max(0.2, 1.0 - 2.0 * rate * repeats / (repeats + 2))
+        arguments["weights"] = arguments["weights"] * tempering
+        arguments["tie_weights"] = arguments["tie_weights"] * tempering
+        if "rankings" in arguments:
+            arguments["rankings"] = [
+                replace(r, weight=r.weight * tempering) for r in arguments["rankings"]
+            ]
+    return model.fit(table, **arguments)
 
 
 def shown_incumbent(workspace: Workspace, session_id: str) -> CandidateRecord | None:

@@ -10,11 +10,9 @@ import json
 import uuid
 from typing import Any
 
-import numpy as np
-
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
-from steering_core.feedback import ELSEWHERE, check_candidates, normalize, parse_feedback
+from steering_core.feedback import check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
 from steering_core.storage.records import (
     CandidateRecord,
@@ -320,52 +318,3 @@ def fork_session(
         )
     config = make_config(deep_merge(parent.config, overrides), source="fork")
     return create_session(workspace, config, source=source, forked_from_candidate_id=candidate.id)
-
-
-def comparison_table(
-    workspace: Workspace, session_id: str
-) -> tuple[np.ndarray, list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The session's judgments in the preference-model form.
-
-    Returns `X` (`n x d` distinct steering vectors shown), the candidate id of each row's first
-    showing, comparisons (`m x 2` rows of X, winner -1 = elsewhere) with weights, and ties
-    (`t x 2`) with weights. Undone judgments are left out.
-    """
-    candidates = get_candidates(workspace, session_id)
-    row_of_vector: dict[bytes, int] = {}
-    row_of_candidate: dict[int, int] = {}
-    points: list[np.ndarray] = []
-    first_ids: list[int] = []
-    for candidate in candidates:
-        key = candidate.steering_vector.tobytes()
-        if key not in row_of_vector:
-            row_of_vector[key] = len(points)
-            points.append(candidate.steering_vector)
-            first_ids.append(candidate.id)
-        row_of_candidate[candidate.id] = row_of_vector[key]
-    rows = workspace.db.query(
-        """SELECT c.winner_candidate_id, c.loser_candidate_id, c.weight, c.is_tie
-             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-            WHERE c.session_id = ? AND f.undone_at IS NULL ORDER BY c.id""",
-        (session_id,),
-    )
-    pairs, weights, ties, tie_weights = [], [], [], []
-    for row in rows:
-        winner = row["winner_candidate_id"]
-        winner_row = ELSEWHERE if winner == ELSEWHERE else row_of_candidate[winner]
-        loser_row = row_of_candidate[row["loser_candidate_id"]]
-        if row["is_tie"]:
-            ties.append((winner_row, loser_row))
-            tie_weights.append(row["weight"])
-        elif winner_row != loser_row:
-            pairs.append((winner_row, loser_row))
-            weights.append(row["weight"])
-    d = len(points[0]) if points else 0
-    return (
-        np.array(points).reshape(len(points), d),
-        first_ids,
-        np.array(pairs, dtype=np.int64).reshape(-1, 2),
-        np.array(weights, dtype=np.float64),
-        np.array(ties, dtype=np.int64).reshape(-1, 2),
-        np.array(tie_weights, dtype=np.float64),
-    )

@@ -55,6 +55,14 @@ class BradleyTerryModel:
         x = np.asarray(X, dtype=np.float64) / self.length_scale_
         return np.hstack([x, -0.5 * (x**2).sum(axis=1, keepdims=True), np.zeros((len(x), 1))])
 
+    def _length_scale(self, X: np.ndarray) -> float:
+        """The fixed `length_scale`, or the RMS norm of the moved points of `X`."""
+        if self.length_scale:
+            return self.length_scale
+        norms = np.linalg.norm(X, axis=1)
+        moved = norms[norms > 0]
+        return float(np.sqrt((moved**2).mean())) if len(moved) else 1.0
+
     def _elsewhere(self, d: int) -> np.ndarray:
         feature = np.zeros(d + 2)
         feature[-1] = 1.0
@@ -74,11 +82,7 @@ class BradleyTerryModel:
         pairs, weights = as_comparison_arrays(comparisons, weights, n)
         tie_pairs, tie_weights = as_comparison_arrays(ties, tie_weights, n, False)
 
-        norms = np.linalg.norm(X, axis=1)
-        moved = norms[norms > 0]
-        self.length_scale_ = self.length_scale or (
-            float(np.sqrt((moved**2).mean())) if len(moved) else 1.0
-        )
+        self.length_scale_ = self._length_scale(X)
         features = np.vstack([self._features(X), self._elsewhere(d)])
         # Row n of `features` is "elsewhere"; winner -1 indexes it.
         winners = np.where(pairs[:, 0] < 0, n, pairs[:, 0])
@@ -146,7 +150,7 @@ class BradleyTerryModel:
 
     def state(self) -> dict[str, Any]:
         return {
-            "model": "bradley_terry",
+            "model": self.registered_name,  # type: ignore[attr-defined]
             "theta": self.theta_.tolist(),
             "length_scale": self.length_scale_,
             "n_comparisons": self.n_comparisons_,

@@ -10,8 +10,8 @@ import pytest
 from steering_core.config import SessionConfig
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.feedback import ELSEWHERE
+from steering_core.judgments import session_judgments
 from steering_core.sessions import (
-    comparison_table,
     create_session,
     fork_session,
     get_feedback_events,
@@ -130,9 +130,14 @@ def test_every_mode_is_stored_raw_and_normalized(
     rows = workspace.labels.read(session.id)
     assert [r["event_id"] for r in rows] == [e.id for e in events]
     assert json.loads(rows[3]["raw_json"])["decision_seconds"] == 2.5
-    X, _, pairs, _, ties, _ = comparison_table(workspace, session.id)
-    assert len(X) == 4 and len(ties) == 1
-    assert len(pairs) == 1 + 5 + 3 + 5 + 4  # approve/reject also ranks the unmarked
+    judgments = session_judgments(workspace, session.id)
+    assert len(judgments.X) == 4 and len(judgments.ties) == 1
+    assert len(judgments.comparisons) == 1 + 5 + 3 + 5 + 4  # approve/reject ranks the unmarked
+    # Winner and ranking events are also kept whole, for models that read rankings.
+    assert judgments.from_ranking.sum() == 5 + 3
+    ranking, winner = judgments.rankings
+    assert list(ranking.order) == [3, 1] and sorted(ranking.rest) == [0, 2]
+    assert list(winner.order) == [1] and sorted(winner.rest) == [0, 2, 3]
 
 
 def test_undo_withdraws_the_last_judgment_from_the_model(
@@ -144,8 +149,8 @@ def test_undo_withdraws_the_last_judgment_from_the_model(
     second = submit_feedback(workspace, session.id, {"mode": "winner", "winner": c[2].id})
     undo = undo_last_feedback(workspace, session.id)
     assert undo.undoes_event_id == second.id
-    _, _, pairs, *_ = comparison_table(workspace, session.id)
-    assert len(pairs) == 3  # only the first judgment's comparisons remain
+    # Only the first judgment's comparisons remain.
+    assert len(session_judgments(workspace, session.id).comparisons) == 3
     undo_last_feedback(workspace, session.id)
     with pytest.raises(InvalidInput, match="no judgment to undo"):
         undo_last_feedback(workspace, session.id)
