@@ -110,6 +110,8 @@ class SessionConfig(_Frozen):
     feedback_mode: FeedbackMode = "winner"
     seed_policy: Literal["fixed", "per_round", "per_candidate"] = "fixed"
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    # Every N-th round re-shows a pair judged earlier (0 = never); see steering_core.probes.
+    repeat_probe_every: int = Field(default=0, ge=0, le=100)
 
     @field_validator("prompt")
     @classmethod

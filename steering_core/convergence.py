@@ -85,3 +85,33 @@ def detect(
             "optimal", f"same incumbent for {repeats} rounds and nothing better nearby", evidence
         )
     return Verdict("plateau", "utility is flat while the search keeps moving", evidence)
+
+
+def session_verdict(model: Any, incumbent_path: np.ndarray, window: int = 4) -> Verdict:
+    """The verdict on a session from its incumbent of every round (`r x d`, oldest first),
+    all scored by the current model so that the series shares one scale."""
+    path = np.atleast_2d(np.asarray(incumbent_path, dtype=float))
+    utilities = model.predict(path)[0]
+    steps = [0.0, *np.linalg.norm(np.diff(path, axis=0), axis=1).tolist()]
+    # The same vector re-shown is the same incumbent, whatever its candidate id.
+    first_round: dict[bytes, int] = {}
+    incumbent_ids = [first_round.setdefault(v.tobytes(), i) for i, v in enumerate(path)]
+    return detect(utilities.tolist(), steps, incumbent_ids, window=window)
+
+
+def value_of_another_round(
+    model: Any,
+    incumbent: np.ndarray,
+    candidates: np.ndarray,
+    rng: np.random.Generator,
+    n_draws: int = 256,
+) -> float:
+    """Expected gain of the best of `candidates` (`k x d`) over the `incumbent` (length `d`):
+    `E[max(0, max_i f(x_i) - f(incumbent))]` under the model's posterior (joint draws when
+    the model offers them). Near 0: another round is not expected to find anything better."""
+    from steering_core.models.base import posterior_draws
+
+    points = np.vstack([np.asarray(incumbent, dtype=float)[None], candidates])
+    draws = posterior_draws(model, points, n_draws, rng)
+    gain = draws[:, 1:].max(axis=1) - draws[:, 0]
+    return float(np.maximum(gain, 0.0).mean())

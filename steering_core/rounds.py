@@ -16,15 +16,24 @@ from typing import Any
 import numpy as np
 
 from steering_core.config import SessionConfig
+from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.errors import InvalidInput, JobCancelled
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
 from steering_core.incumbent import (
     choose_incumbent,
-    fit_preference_model,
+    fit_on_judgments,
     latest_round_rejected_all,
 )
+from steering_core.judgments import Judgments, session_judgments
+from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
-from steering_core.sessions import get_round, get_rounds, get_session, load_session_config
+from steering_core.sessions import (
+    get_candidate,
+    get_round,
+    get_rounds,
+    get_session,
+    load_session_config,
+)
 from steering_core.steering_space import SteeringSpace, build_steering_space
 from steering_core.storage.records import CandidateRecord, RoundRecord, now
 from steering_core.storage.workspace import Workspace
@@ -76,11 +85,11 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
     round_index = rounds[-1].round_index + 1 if rounds else 0
 
     started = time.perf_counter()
-    model, X, _ = fit_preference_model(workspace, session.id, config)
+    judgments = session_judgments(workspace, session.id)
+    model = fit_on_judgments(judgments, config)
     fit_seconds = time.perf_counter() - started
 
     incumbent = choose_incumbent(workspace, session.id, model)
-
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
     # The incumbent of every round is its slot 0: one query, not one per round.
     past = workspace.db.query(
@@ -88,15 +97,16 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         "ORDER BY round_index",
         (session.id,),
     )
+    incumbent_path = np.array(
+        [json.loads(row[0]) for row in past] + [incumbent_vector.tolist()], dtype=np.float64
+    )
     history = SamplerHistory(
         incumbent=incumbent_vector,
-        shown=X,
+        shown=judgments.X,
         round_index=round_index,
         trust_radius=config.trust_radius,
         incumbent_is_baseline=not np.any(incumbent_vector),
-        incumbent_path=np.array(
-            [json.loads(row[0]) for row in past] + [incumbent_vector.tolist()], dtype=np.float64
-        ),
+        incumbent_path=incumbent_path,
         rejected_all=latest_round_rejected_all(workspace, session.id),
     )
     sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
@@ -119,14 +129,15 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         # The incumbent is re-shown unchanged when it was rendered with the same settings.
         if incumbent.image_path and _same_rendering(parent_session.config, session.config):
             reused[0] = incumbent.image_path
+    if config.repeat_probe_every and round_index and round_index % config.repeat_probe_every == 0:
+        # Its own random stream: switching probes on does not change the sampler's proposals.
+        probe_rng = np.random.default_rng([config.seed, round_index, 1])
+        pair = choose_probe_pair(judgments, round_index, probe_rng)
+        if pair is not None:
+            proposal = _insert_probe(workspace, pair, judgments, proposal, seeds, parents, reused)
 
-    incumbent_mean, incumbent_std = model.predict(incumbent_vector[None])
     state = model.state() if hasattr(model, "state") else {}
-    state.update(
-        incumbent_utility=float(incumbent_mean[0]),
-        incumbent_uncertainty=float(incumbent_std[0]),
-        incumbent_candidate_id=None if incumbent is None else incumbent.id,
-    )
+    state.update(_round_state(model, judgments, incumbent, incumbent_path, proposal, config))
     return RoundPlan(
         session_id=session.id,
         round_index=round_index,
@@ -138,6 +149,85 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         model_state=state,
         timings={"fit_seconds": fit_seconds, "propose_seconds": propose_seconds},
     )
+
+
+def _round_state(
+    model: Any,
+    judgments: Judgments,
+    incumbent: CandidateRecord | None,
+    incumbent_path: np.ndarray,
+    proposal: Proposal,
+    config: SessionConfig,
+) -> dict[str, Any]:
+    """What is stored with the round besides the model: the incumbent's predicted utility,
+    the convergence verdict, the value of another round and the rater's consistency."""
+    mean, std = model.predict(incumbent_path[-1:])
+    verdict = session_verdict(model, incumbent_path)
+    value = value_of_another_round(
+        model,
+        proposal.vectors[0],
+        proposal.vectors[1:],
+        np.random.default_rng([config.seed, len(incumbent_path), 2]),
+    )
+    # The value relative to how much utilities differ over what was shown: one scale for
+    # every model. Below 1 % (or an "optimal" verdict) another round is not worth it.
+    spread = float(np.ptp(model.predict(judgments.X)[0])) if len(judgments.X) > 1 else 0.0
+    relative = value / spread if spread > 0 else None
+    stop = verdict.status == "optimal" or (relative is not None and relative < 0.01)
+    reversal_rate, repeats = judgments.reversal_rate()
+    return {
+        "incumbent_utility": float(mean[0]),
+        "incumbent_uncertainty": float(std[0]),
+        "incumbent_candidate_id": None if incumbent is None else incumbent.id,
+        "convergence": {
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "evidence": verdict.evidence,
+        },
+        "value_of_another_round": value,
+        "value_relative": relative,
+        "recommendation": "stop" if stop else "continue",
+        "rater_reversal_rate": reversal_rate,
+        "rater_repeats": repeats,
+    }
+
+
+def _insert_probe(
+    workspace: Workspace,
+    pair: tuple[int, int],
+    judgments: Judgments,
+    proposal: Proposal,
+    seeds: list[int],
+    parents: list[int | None],
+    reused: dict[int, str],
+) -> Proposal:
+    """Re-show an earlier compared pair (rows of X) in the last slots, exactly as it was
+    shown (vector, seed and image), to measure the rater's consistency."""
+    shown = {vector.tobytes() for vector in proposal.vectors[:1]}
+    originals = [
+        get_candidate(workspace, judgments.candidate_ids[row])
+        for row in pair
+        if judgments.X[row].tobytes() not in shown
+    ]
+    if len(proposal.vectors) - len(originals) < 2:
+        return proposal  # keep at least one new candidate besides the incumbent
+    vectors = proposal.vectors.copy()
+    roles = list(proposal.roles)
+    metadata = [dict(m) for m in proposal.metadata]
+    names = " and ".join(f"#{judgments.candidate_ids[row]}" for row in pair)
+    for offset, original in enumerate(originals):
+        slot = len(vectors) - len(originals) + offset
+        vectors[slot] = original.steering_vector
+        roles[slot] = "probe"
+        metadata[slot] = {
+            "why": f"hidden repeat probe: {names}, compared before, shown again",
+            "repeat_of": original.id,
+        }
+        seeds[slot] = original.seed
+        parents[slot] = original.id
+        if original.image_path:
+            reused[slot] = original.image_path
+    return Proposal(vectors=vectors, roles=roles, metadata=metadata)
 
 
 def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:

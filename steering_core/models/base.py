@@ -68,3 +68,15 @@ def as_comparison_arrays(
             + (", winner may be -1)" if winner_may_be_elsewhere else ")")
         )
     return pairs, weights
+
+
+def posterior_draws(
+    model: PreferenceModel, X: np.ndarray, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`n x len(X)` utility draws at the rows of `X`: joint when the model offers
+    `sample_posterior(X, n, rng)`, else independent normals from `predict`."""
+    sampler = getattr(model, "sample_posterior", None)
+    if sampler is not None:
+        return sampler(X, n, rng)
+    mean, std = model.predict(X)
+    return mean + std * rng.standard_normal((n, len(X)))

@@ -16,7 +16,9 @@ from steering_core.models.base import PreferenceModel
 from steering_core.registry import Registry
 
 SAMPLERS: Registry[Any] = Registry("sampler")
-ROLES = ("incumbent", "baseline", "exploit", "explore", "challenger")
+# "probe" is a hidden repeat of an earlier candidate (see `steering_core.probes`); the
+# dashboard shows it like any other candidate so the rater does not know.
+ROLES = ("incumbent", "baseline", "exploit", "explore", "challenger", "probe")
 
 
 @dataclass(frozen=True)

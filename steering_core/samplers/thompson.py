@@ -12,20 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel
+from steering_core.models.base import PreferenceModel, posterior_draws
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import sample_ball
-
-
-def posterior_draws(
-    model: PreferenceModel, pool: np.ndarray, n: int, rng: np.random.Generator
-) -> np.ndarray:
-    """`n x len(pool)` utility draws: joint if the model can, else independent."""
-    sampler = getattr(model, "sample_posterior", None)
-    if sampler is not None:
-        return sampler(pool, n, rng)
-    mean, std = model.predict(pool)
-    return mean + std * rng.standard_normal((n, len(pool)))
 
 
 @SAMPLERS.register("thompson")

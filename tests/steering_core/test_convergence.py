@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from steering_core.convergence import detect, repeated_winner
@@ -46,3 +47,29 @@ def test_repeated_winner_counts_back_from_the_last_round() -> None:
 def test_bad_window_is_refused() -> None:
     with pytest.raises(ValueError):
         detect([1.0, 2.0], window=1)
+
+
+def test_value_of_another_round_is_the_expected_gain_over_the_incumbent() -> None:
+    from steering_core.convergence import value_of_another_round
+    from steering_core.models.bradley_terry import BradleyTerryModel
+
+    X = np.array([[0.0, 0.0], [0.3, 0.0], [0.6, 0.0]])
+    model = BradleyTerryModel().fit(X, np.array([[1, 0], [2, 1], [2, 0]] * 5))
+    rng = np.random.default_rng(0)
+    same = value_of_another_round(model, X[0], X[:1].repeat(3, axis=0), rng)
+    assert same == 0.0  # showing the incumbent again cannot gain anything
+    toward = value_of_another_round(model, X[0], X[2:], rng)
+    away = value_of_another_round(model, X[0], -X[2:], rng)
+    assert toward > away >= 0
+
+
+def test_session_verdict_scores_the_incumbent_path_with_one_model() -> None:
+    from steering_core.convergence import session_verdict
+    from steering_core.models.bradley_terry import BradleyTerryModel
+
+    X = np.array([[0.0, 0.0], [0.3, 0.0], [0.6, 0.0]])
+    model = BradleyTerryModel().fit(X, np.array([[1, 0], [2, 1], [2, 0]] * 5))
+    rising = session_verdict(model, np.array([[0.0, 0], [0.1, 0], [0.2, 0], [0.3, 0], [0.4, 0]]))
+    assert rising.status == "continue"
+    settled = session_verdict(model, np.array([[0.6, 0.0]] * 6))
+    assert settled.status == "optimal" and settled.evidence["repeated_winner"] == 6

@@ -64,3 +64,44 @@ def test_the_adaptive_sampler_sees_the_incumbent_path_and_reject_all(
     submit_feedback(workspace, session.id, {"mode": "reject_all"})
     stalled = plan_round(workspace, session.id)
     assert stalled.proposal.metadata[1]["radius"] == pytest.approx(0.2 * 0.7 * 0.7)
+
+
+def test_a_probe_round_reshows_an_earlier_pair_exactly_and_measures_consistency(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    config = tiny_config.model_copy(update={"repeat_probe_every": 2, "k": 5})
+    session = create_session(workspace, config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[1].id})
+    _, second = blank_round(workspace, session.id)
+    assert "probe" not in [c.role for c in second]
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": second[2].id})
+    _, third = blank_round(workspace, session.id)
+    probes = [c for c in third if c.role == "probe"]
+    assert probes, "round 2 should hold a hidden repeat probe"
+    for probe in probes:
+        original = next(c for c in [*first, *second] if c.id == probe.parent_candidate_id)
+        np.testing.assert_array_equal(probe.steering_vector, original.steering_vector)
+        assert (probe.seed, probe.image_path) == (original.seed, original.image_path)
+    # Picking a probe compares it again with the other of the pair (the other probe, or the
+    # incumbent when the incumbent was one of them): a repeat the model measures.
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": probes[-1].id})
+    state = plan_round(workspace, session.id).model_state
+    assert state["rater_repeats"] >= 1
+
+
+def test_every_round_stores_its_convergence_verdict_and_value_of_another_round(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    for _ in range(6):
+        _, candidates = blank_round(workspace, session.id)
+        submit_feedback(workspace, session.id, {"mode": "winner", "winner": candidates[0].id})
+    round_record, _ = blank_round(workspace, session.id)
+    state = round_record.model_state
+    assert state["convergence"]["status"] in ("continue", "plateau", "degrading", "optimal")
+    assert state["convergence"]["evidence"]["window"] == 4
+    assert state["value_of_another_round"] >= 0
+    assert state["recommendation"] in ("stop", "continue")
+    # Keeping the incumbent six rounds in a row is a settled search.
+    assert state["convergence"]["evidence"]["repeated_winner"] >= 4
