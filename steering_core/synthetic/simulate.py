@@ -22,12 +22,17 @@ from steering_core.synthetic.users import Shown, SyntheticUser
 
 @dataclass
 class SimulationResult:
-    """One synthetic session: its id and, per round, the incumbent and its true utility."""
+    """One synthetic session: its id and, per round, the incumbent and its true utility.
+
+    `distances_to_target`: per round, the incumbent's distance to what the user wants, for
+    users with `distance_to_target` (anchor, diversity); empty for the others (image users).
+    """
 
     session_id: str
     incumbent_vectors: list[np.ndarray] = field(default_factory=list)
     incumbent_utilities: list[float] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
+    distances_to_target: list[float] = field(default_factory=list)
 
 
 def simulate_session(
@@ -44,6 +49,9 @@ def simulate_session(
     session = create_session(workspace, config, source="synthetic")
     rng = np.random.default_rng(seed)
     result = SimulationResult(session_id=session.id)
+    if hasattr(user, "reset"):
+        user.reset()  # a user with memory (diversity) starts the session without any
+    distance_to_target = getattr(user, "distance_to_target", None)
     for round_index in range(rounds):
         if generator is not None:
             _, candidates = generate_round(workspace, generator, session.id)
@@ -57,6 +65,8 @@ def simulate_session(
         ]
         result.incumbent_vectors.append(candidates[0].steering_vector)
         result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
+        if distance_to_target is not None:
+            result.distances_to_target.append(distance_to_target(candidates[0].steering_vector))
         raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
         result.modes.append(raw["mode"])
         submit_feedback(workspace, session.id, raw, source="synthetic")
