@@ -702,6 +702,51 @@ def builtin_export(run_dir: Path, folder: Path) -> None:
     click.echo(f"exported the pipeline to {export_checkpoint(run_dir, folder)}")
 
 
+@cli.command("bench")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: experiments/<name>/ beside the config's folder).",
+)
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes (overrides the config).")
+@click.option("--seeds", type=click.IntRange(1, 1000), help="Seeds per cell (overrides).")
+@click.option("--rounds", type=click.IntRange(1, 500), help="Rounds per run (overrides).")
+@click.option("--json", "as_json", is_flag=True)
+def bench_command(
+    config_path: Path,
+    out: Path | None,
+    workers: int | None,
+    seeds: int | None,
+    rounds: int | None,
+    as_json: bool,
+) -> None:
+    """Run a steering benchmark: the grid of CONFIG (YAML, see experiments/), in parallel."""
+    from steering_core.bench.config import load_bench_config
+    from steering_core.bench.report import write_report
+    from steering_core.bench.runner import run_bench, tasks
+
+    overrides = {
+        name: value
+        for name, value in {"workers": workers, "seeds": seeds, "rounds": rounds}.items()
+        if value is not None
+    }
+    config = load_bench_config(config_path, overrides)
+    out = out or config_path.resolve().parent / config.name
+    grid = tasks(config)
+    show = sys.stderr.isatty() and not as_json
+    with click.progressbar(length=len(grid), label=f"{config.name}", file=sys.stderr) as bar:
+        rows = run_bench(config, out, progress=bar.update if show else None)
+    report = write_report(rows, config, out)
+    if as_json:
+        _print_json({"runs": len(grid), "outputs": report["paths"]})
+        return
+    click.echo((out / "summary.md").read_text(encoding="utf-8"))
+    click.echo(f"{len(grid)} runs; outputs in {out}:")
+    for path in report["paths"]:
+        click.echo(f"  {path}")
+
+
 @cli.group()
 def dev() -> None:
     """Developer helpers."""

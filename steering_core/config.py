@@ -196,7 +196,7 @@ def _smoke_test(plugin: Any) -> None:
         plugin.propose(history, model, 3, np.random.default_rng(0))
 
 
-def _describe_error(error: dict[str, Any]) -> str:
+def describe_validation_error(error: dict[str, Any]) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "config"
     kind = error["type"]
     ctx = error.get("ctx", {})
@@ -217,7 +217,7 @@ def _describe_error(error: dict[str, Any]) -> str:
 
 
 def _raise_invalid(error: ValidationError, source: str) -> None:
-    messages = [_describe_error(e) for e in error.errors(include_url=False)]
+    messages = [describe_validation_error(e) for e in error.errors(include_url=False)]
     prefix = f"{source}: " if source else ""
     raise InvalidInput(prefix + "; ".join(messages)) from None
 

@@ -7,6 +7,7 @@ planned and stored without images, which is what makes large benchmarks affordab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,9 +44,11 @@ def simulate_session(
     mode: str | None = None,
     seed: int = 0,
     generator: Generator | None = None,
+    stop: Callable[[SimulationResult], bool] | None = None,
 ) -> SimulationResult:
     """Create a session and play `rounds` rounds of it as `user`, answering in `mode`
-    (default: the session's feedback mode). All of the user's randomness comes from `seed`."""
+    (default: the session's feedback mode). All of the user's randomness comes from `seed`.
+    `stop(result)`, asked once each round's incumbent is recorded, ends the session early."""
     session = create_session(workspace, config, source="synthetic")
     rng = np.random.default_rng(seed)
     result = SimulationResult(session_id=session.id)
@@ -67,6 +70,8 @@ def simulate_session(
         result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
         if distance_to_target is not None:
             result.distances_to_target.append(distance_to_target(candidates[0].steering_vector))
+        if stop is not None and stop(result):
+            break
         raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
         result.modes.append(raw["mode"])
         submit_feedback(workspace, session.id, raw, source="synthetic")
