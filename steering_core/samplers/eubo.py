@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel
+from steering_core.models.base import PreferenceModel, posterior_draws
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.challenger import spread_out
-from steering_core.samplers.thompson import posterior_draws
 from steering_core.samplers.trust_region import farthest_points, sample_ball
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from steering_core.models.base import posterior_draws
 from steering_core.models.bradley_terry import BradleyTerryModel
 from steering_core.models.winner_average import WinnerAverageModel
 from steering_core.samplers.base import SamplerHistory
 from steering_core.samplers.eubo import EUBOSampler, expected_best, greedy_expected_best
-from steering_core.samplers.thompson import posterior_draws
 from steering_core.samplers.trust_region import sample_ball
 from tests.steering_core.samplers.contract import check_sampler
 
