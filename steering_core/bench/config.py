@@ -55,6 +55,11 @@ class BenchConfig(_Frozen):
     samplers: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
     baselines: list[str] = Field(default_factory=list)
+    # Per method, constructor parameters: {"thompson+ideal_point": {"sampler": {...},
+    # "model": {...}}}; a method name may carry a label after "@" to run one pair twice.
+    params: dict[str, dict[Literal["sampler", "model"], dict[str, Any]]] = Field(
+        default_factory=dict
+    )
     users: list[UserSpec] = Field(default_factory=lambda: [UserSpec()], min_length=1)
     noise: list[NoiseSpec] = Field(default_factory=lambda: [NoiseSpec()], min_length=1)
     feedback: list[str] = Field(default_factory=lambda: ["winner"], min_length=1)
@@ -103,7 +108,7 @@ class BenchConfig(_Frozen):
     def our_methods(self) -> list[tuple[str, str]]:
         """(sampler, model) pairs: the explicit `methods` ("sampler+model") and the product of
         `samplers` and `models`, without repeats, in order."""
-        pairs = [tuple(m.split("+", 1)) for m in self.methods]
+        pairs = [tuple(m.split("+", 1)) for m in self.methods]  # model may end in "@label"
         pairs += list(product(self.samplers, self.models))
         return list(dict.fromkeys(pairs))  # type: ignore[arg-type]
 
@@ -122,6 +127,7 @@ def _check_methods(config: BenchConfig) -> None:
 
     problems = []
     for sampler, model in config.our_methods():
+        model = model.split("@", 1)[0]
         if sampler not in SAMPLERS:
             problems.append(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS.names())}")
         if model not in PREFERENCE_MODELS:

@@ -132,14 +132,18 @@ def _run_ours(
     from steering_core.synthetic.simulate import simulate_session
 
     sampler, model = task.method.split("+", 1)
+    params = config.params.get(task.method, {})
     session_config = make_config(
         {
             "prompt": f"benchmark {config.name}: {task.method}, d={task.d}, seed {task.seed}",
             "k": config.k,
             "d": task.d,
             "trust_radius": config.trust_radius,
-            "sampler": {"name": sampler},
-            "preference_model": {"name": model},
+            "sampler": {"name": sampler, "params": params.get("sampler", {})},
+            "preference_model": {
+                "name": model.split("@", 1)[0],
+                "params": params.get("model", {}),
+            },
             "feedback_mode": task.feedback,
             "seed": task.seed,
         }
@@ -211,6 +215,10 @@ def run_bench(config: BenchConfig, out: Path, progress: Any = None) -> list[dict
     import multiprocessing
 
     chunks = [grid[i : i + 4] for i in range(0, len(grid), 4)]
+    # One BLAS thread per process: the processes are the parallelism, and small matrices
+    # run several times slower when two processes' thread pools fight for two cores.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_init_worker) as pool:
         futures = [pool.submit(_run_chunk, config, chunk, out) for chunk in chunks]

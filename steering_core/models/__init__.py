@@ -2,6 +2,8 @@
 
 from steering_core.models import (  # noqa: F401  (registers)
     bradley_terry,
+    ideal_point,
+    pairwise_gp,
     plackett_luce,
     winner_average,
 )

@@ -139,6 +139,18 @@ class BradleyTerryModel:
         thetas = rng.multivariate_normal(self.theta_, self.covariance_, size=n_samples)
         return thetas @ self._features(np.atleast_2d(X)).T
 
+    def sample_peaks(self, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+        """`n_samples x d` peaks of posterior draws of the utility (the steering vector each
+        draw likes best); a row is NaN where the draw has no peak (it is not concave)."""
+        if not hasattr(self, "theta_"):
+            raise NotFittedError("this BradleyTerryModel is not fitted yet; call fit first")
+        thetas = rng.multivariate_normal(self.theta_, self.covariance_, size=n_samples)
+        linear, curvature = thetas[:, : self.d_], thetas[:, self.d_]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            peaks = linear / curvature[:, None] * self.length_scale_
+        peaks[curvature <= 1e-9] = np.nan
+        return peaks
+
     def peak(self) -> np.ndarray | None:
         """The steering vector of maximal mean utility, or None when the fit has no peak."""
         if not hasattr(self, "theta_"):

@@ -3,6 +3,9 @@
 Draws are joint when the model offers `sample_posterior(X, n, rng)` (Bradley-Terry's
 Laplace posterior does), else independent normals from `predict`'s mean and std. Points
 come from a pool in a ball around the incumbent, so proposals stay where the model was fit.
+A model that offers `sample_peaks(n, rng)` (Bradley-Terry, Plackett-Luce, ideal point) gives
+each draw's exact best point instead, projected into that ball, and one slot shows the
+model's best guess (`peak()`), a "top-two" flavour of Thompson sampling.
 
 Reference: W. R. Thompson, "On the likelihood that one unknown probability exceeds another
 in view of the evidence of two samples", Biometrika, 1933.
@@ -14,7 +17,7 @@ import numpy as np
 
 from steering_core.models.base import PreferenceModel, posterior_draws
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
-from steering_core.samplers.trust_region import sample_ball
+from steering_core.samplers.trust_region import project_to_ball, sample_ball
 
 
 @SAMPLERS.register("thompson")
@@ -25,13 +28,19 @@ class ThompsonSampler:
     pool_size: points scored per round.
     """
 
-    def __init__(self, pool_radius: float = 2.0, pool_size: int = 512) -> None:
+    def __init__(
+        self,
+        pool_radius: float = 2.0,
+        pool_size: int = 512,
+        show_best_guess: bool = True,
+    ) -> None:
         if pool_radius <= 0 or pool_size < 1:
             raise ValueError(
                 f"pool_radius must be > 0 and pool_size >= 1 (got {pool_radius}, {pool_size})"
             )
         self.pool_radius = pool_radius
         self.pool_size = pool_size
+        self.show_best_guess = show_best_guess
 
     def propose(
         self,
@@ -52,5 +61,35 @@ class ThompsonSampler:
             draw = draw.copy()
             draw[chosen] = -np.inf  # distinct candidates
             chosen.append(int(np.argmax(draw)))
+        vectors = pool[chosen]
+        roles = ["explore"] * (k - 1)
         metadata = [{"why": "best point of one posterior draw", "draw": i} for i in range(k - 1)]
-        return incumbent_first(history, model, pool[chosen], ["explore"] * (k - 1), metadata)
+        if (
+            model is not None
+            and getattr(model, "n_comparisons_", 0)
+            and hasattr(model, "sample_peaks")
+        ):
+            # A model that knows where each draw peaks gives the exact argmax in the ball
+            # (the peak, or its nearest point of the ball, for an isotropic draw): a pool
+            # cannot be that precise in 8 or more dimensions.
+            peaks = model.sample_peaks(k - 1, rng)
+            labels = ["peak of one posterior draw"] * (k - 1)
+            if self.show_best_guess and hasattr(model, "peak") and k > 2:
+                # The model's best guess too: in d dimensions a posterior draw lies about
+                # sqrt(2) times farther from the target than the posterior's centre does.
+                best_guess = model.peak()
+                if best_guess is not None:
+                    peaks[0] = best_guess
+                    labels[0] = "the model's best guess (its posterior peak)"
+                    roles[0] = "exploit"
+            seen = {incumbent.tobytes()}
+            for i, peak in enumerate(peaks):
+                if not np.all(np.isfinite(peak)):
+                    continue  # a draw without a peak keeps its pool point
+                point = project_to_ball(peak[None], incumbent, radius)[0]
+                if point.tobytes() in seen:
+                    continue  # projected onto the same boundary point (1-D): keep the pool's
+                seen.add(point.tobytes())
+                vectors[i] = point
+                metadata[i]["why"] = labels[i]
+        return incumbent_first(history, model, vectors, roles, metadata)

@@ -30,6 +30,13 @@ def sample_sphere(
     return center + radius * directions
 
 
+def project_to_ball(points: np.ndarray, center: np.ndarray, radius: float) -> np.ndarray:
+    """Rows of `points` (`n x d`) moved onto the ball of `radius` around `center` if outside."""
+    offset = points - center
+    norms = np.linalg.norm(offset, axis=-1, keepdims=True)
+    return center + offset * np.minimum(1.0, radius / np.maximum(norms, 1e-300))
+
+
 def farthest_points(pool: np.ndarray, chosen: np.ndarray, n: int) -> np.ndarray:
     """Greedily pick `n` rows of `pool` each farthest from everything chosen so far."""
     picked = []

@@ -211,7 +211,7 @@ def error_line(result: Result) -> str:
         (["--prompt", "a", "--d", "65"], "d: must be less than or equal to 64"),
         (
             ["--prompt", "a", "--sampler", "magic"],
-            "unknown sampler 'magic'; allowed: adaptive_trust_region, random",
+            "unknown sampler 'magic'; allowed: adaptive_trust_region, ",
         ),
         (["--prompt", "a", "--preference-model", "oracle"], "unknown preference model 'oracle'"),
         (["--prompt", "a", "--model", "/no/such/model"], "generator.model"),
