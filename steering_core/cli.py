@@ -702,6 +702,37 @@ def builtin_export(run_dir: Path, folder: Path) -> None:
     click.echo(f"exported the pipeline to {export_checkpoint(run_dir, folder)}")
 
 
+@cli.command("evaluate")
+@click.argument("session_ids", nargs=-1)
+@click.option("--models", help="Comma-separated model names (default: every registered one).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def evaluate_command(
+    ctx: click.Context, session_ids: tuple[str, ...], models: str | None, as_json: bool
+) -> None:
+    """Offline evaluation: each model, fitted on the rounds before each round, predicts that
+    round's comparisons (default session: the latest)."""
+    from steering_core.evaluation import evaluate_models
+
+    workspace = _workspace(ctx)
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    report = {
+        session_id: evaluate_models(workspace, session_id, names)
+        for session_id in (session_ids or ("latest",))
+    }
+    if as_json:
+        _print_json(report)
+        return
+    for session_id, rows in report.items():
+        click.echo(f"session {session_id}: next-round accuracy")
+        for row in rows:
+            accuracy = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+            click.echo(
+                f"  {row['model']:<16} {accuracy:>6}  "
+                f"({row['comparisons']} comparisons over {row['rounds']} rounds)"
+            )
+
+
 @cli.command("bench")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -148,6 +148,9 @@ class UtilityUser:
             # Stars are absolute: 5 at the target, one less per quarter of `scale` away.
             noise = rng.normal(scale=self.noise.temperature_at(round_index), size=utility.shape)
             stars = np.clip(np.rint(5 + 4 * (utility + noise) / self.scale), 1, 5)
+            # A slip in rating: a star count given at random (the reversal probability).
+            slips = rng.random(len(stars)) < self.noise.reversal_probability
+            stars = np.where(slips, rng.integers(1, 6, len(stars)), stars)
             return {
                 "mode": "rating",
                 "ratings": {str(i): int(s) for i, s in zip(ids, stars, strict=True)},
