@@ -269,5 +269,10 @@ def normalize(feedback: _Feedback, shown: Sequence[int]) -> NormalizedFeedback:
     elif isinstance(feedback, RejectAllFeedback):
         for worse in shown:
             out.append(Comparison(ELSEWHERE, worse, weight))
-    # Critique and cannot-decide carry no comparison; they are kept raw.
+    elif isinstance(feedback, CannotDecideFeedback):
+        # "Cannot decide" says the round's candidates look about equally good: weak ties
+        # between every pair, each candidate's adding up to one comparison's weight.
+        for a, b in combinations(shown, 2):
+            out.append(Comparison(a, b, weight / max(len(shown) - 1, 1), tie=True))
+    # A critique carries no comparison; it is kept raw.
     return NormalizedFeedback(out)

@@ -84,16 +84,23 @@ def test_reject_all_is_evidence_not_an_error() -> None:
     assert result == {(ELSEWHERE, c, 1.0, False) for c in SHOWN}
 
 
+def test_cannot_decide_is_weak_ties_among_the_round() -> None:
+    result = triples({"mode": "cannot_decide", "confidence": 0.6})
+    pairs = {(a, b) for a, b, _, _ in result}
+    assert len(pairs) == len(SHOWN) * (len(SHOWN) - 1) // 2
+    assert all(
+        tie and weight == pytest.approx(0.6 / (len(SHOWN) - 1)) for *_, weight, tie in result
+    )
+
+
 @pytest.mark.parametrize(
     "raw",
     [
-        {"mode": "cannot_decide"},
-        {"mode": "cannot_decide", "confidence": 0.0},
         {"mode": "critique", "tags": ["lighting", "colour"], "text": "too flat", "candidate": 11},
         {"mode": "critique", "tags": [], "text": "the round drifts away from the prompt"},
     ],
 )
-def test_modes_without_comparisons_are_accepted(raw: dict) -> None:
+def test_critiques_carry_no_comparison(raw: dict) -> None:
     feedback = parse_feedback(raw)
     assert normalize(feedback, SHOWN).comparisons == []
 

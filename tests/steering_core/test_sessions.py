@@ -131,7 +131,8 @@ def test_every_mode_is_stored_raw_and_normalized(
     assert [r["event_id"] for r in rows] == [e.id for e in events]
     assert json.loads(rows[3]["raw_json"])["decision_seconds"] == 2.5
     judgments = session_judgments(workspace, session.id)
-    assert len(judgments.X) == 4 and len(judgments.ties) == 1
+    # One pairwise tie, and "cannot decide" ties every pair of the 4 candidates weakly.
+    assert len(judgments.X) == 4 and len(judgments.ties) == 1 + 6
     assert len(judgments.comparisons) == 1 + 5 + 3 + 5 + 4  # approve/reject ranks the unmarked
     # Winner and ranking events are also kept whole, for models that read rankings.
     assert judgments.from_ranking.sum() == 5 + 3
