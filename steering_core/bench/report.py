@@ -186,12 +186,13 @@ def write_plots(
                 row=i // columns + 1,
                 col=i % columns + 1,
             )
-    regret.update_yaxes(type="log", title_text="distance to target / initial")
+    regret.update_yaxes(type="log", dtick=1, title_text="distance / initial")
     regret.update_xaxes(title_text="round")
     regret.update_layout(
         title=f"{config.name}: median distance of the incumbent to the hidden target",
-        height=360 * plot_rows,
-        width=460 * columns + 200,
+        height=420 * plot_rows + 120,
+        width=480 * columns + 80,
+        legend={"orientation": "h", "y": -0.18},
     )
     runs = runs_to_target(rows, config.target_fraction)
     rounds_figure = go.Figure()
