@@ -97,11 +97,13 @@ class UtilityUser:
     """Answers every feedback mode from `utility`, through its noise model.
 
     `scale`: the utility span that maps to the 1-5 star range (one star per quarter of it
-    below the best possible utility, 0).
+    below the best possible utility, 0) when `relative_ratings` is off; with it on (the
+    default) stars span the round shown, its best 5 and its worst 1.
     """
 
     noise: NoiseModel = field(default_factory=NoiseModel)
     scale: float = 1.0
+    relative_ratings: bool = True
 
     def utility(self, shown: Sequence[Shown]) -> np.ndarray:
         raise NotImplementedError
@@ -141,13 +143,29 @@ class UtilityUser:
         if self.noise.uses_cannot_decide and mode != "rating" and self._near_tie(utility):
             return {"mode": "cannot_decide"}
         perceived = self._perceived(utility, round_index, rng)
+        # What a forced answer looks like where this user would rather not give one: among
+        # near ties they cannot tell the top two apart (a coin flip), and when nothing
+        # reaches their floor they do not care which (a random order).
+        if self.noise.reject_below is not None and utility.max() < self.noise.reject_below:
+            perceived = rng.random(len(utility))
+        elif self._near_tie(utility):
+            top_two = np.argsort(utility)[-2:]
+            perceived = perceived.copy()
+            perceived[top_two] = perceived.max() + rng.random(2)
         if mode == "winner":
             best = self._maybe_reverse(int(np.argmax(perceived)), len(ids), rng)
             return {"mode": "winner", "winner": ids[best]}
         if mode == "rating":
-            # Stars are absolute: 5 at the target, one less per quarter of `scale` away.
             noise = rng.normal(scale=self.noise.temperature_at(round_index), size=utility.shape)
-            stars = np.clip(np.rint(5 + 4 * (utility + noise) / self.scale), 1, 5)
+            if self.relative_ratings:
+                # Stars relative to the round: its best 5, its worst 1 (people anchor on
+                # what they are shown), so ratings stay informative near the target.
+                low, high = utility.min(), utility.max()
+                span = high - low if high > low else 1.0
+                stars = np.clip(np.rint(1 + 4 * (utility + noise - low) / span), 1, 5)
+            else:
+                # Absolute: 5 at the target, one star less per quarter of `scale` away.
+                stars = np.clip(np.rint(5 + 4 * (utility + noise) / self.scale), 1, 5)
             # A slip in rating: a star count given at random (the reversal probability).
             slips = rng.random(len(stars)) < self.noise.reversal_probability
             stars = np.where(slips, rng.integers(1, 6, len(stars)), stars)
