@@ -322,3 +322,30 @@ def test_the_new_users_are_registered() -> None:
     assert SYNTHETIC_USERS.get("image_anchor") is ImageAnchorUser
     assert SYNTHETIC_USERS.get("diversity") is DiversityUser
     assert "anchor" in SYNTHETIC_USERS
+
+
+def test_ratings_span_the_round_unless_absolute() -> None:
+    shown = round_of([[0.1, 0.0], [0.2, 0.0], [0.3, 0.0], [0.05, 0.0]])
+    relative = AnchorUser(target=np.array([0.0, 0.0])).judge(
+        shown, "rating", 0, np.random.default_rng(0)
+    )
+    assert sorted(relative["ratings"].values()) == [1, 3, 4, 5]  # its best 5, its worst 1
+    absolute = AnchorUser(target=np.array([0.0, 0.0]), relative_ratings=False).judge(
+        shown, "rating", 0, np.random.default_rng(0)
+    )
+    assert set(absolute["ratings"].values()) == {4, 5}  # all near the target
+
+
+def test_a_forced_rater_guesses_where_they_would_rather_not_answer() -> None:
+    # Nothing reaches the floor: a forced pick is random, not the truly closest.
+    far = round_of([[1.0, 0.0], [1.1, 0.0], [1.2, 0.0], [1.3, 0.0]])
+    floor = NoiseModel(reject_below=-0.5)
+    user = AnchorUser(target=np.array([0.0, 0.0]), noise=floor)
+    rng = np.random.default_rng(0)
+    picks = {user.judge(far, "winner", 0, rng)["winner"] for _ in range(40)}
+    assert len(picks) == 4
+    # Near ties: a coin flip between the top two, never the clearly worse ones.
+    tied = round_of([[0.100, 0.0], [0.101, 0.0], [0.5, 0.0], [0.6, 0.0]])
+    user = AnchorUser(target=np.array([0.0, 0.0]), noise=NoiseModel(tie_threshold=0.01))
+    picks = {user.judge(tied, "winner", 0, rng)["winner"] for _ in range(40)}
+    assert picks == {tied[0].candidate_id, tied[1].candidate_id}
