@@ -9,6 +9,8 @@ rows judged equal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -80,3 +82,57 @@ def posterior_draws(
         return sampler(X, n, rng)
     mean, std = model.predict(X)
     return mean + std * rng.standard_normal((n, len(X)))
+
+
+@dataclass(frozen=True)
+class ChoiceStages:
+    """Judgments as choices among options, for choice models (Plackett-Luce, ideal point).
+
+    `options`: an `S x L` int array of rows of X, the chosen option first; row `n` (one past
+    X) stands for "elsewhere" and pads short stages; `mask` marks real options; `target` is
+    1 on the chosen option, or 0.5 on each of a tie's two; `weights` has length `S`.
+    """
+
+    options: np.ndarray
+    mask: np.ndarray
+    target: np.ndarray
+    weights: np.ndarray
+
+
+def choice_stages(
+    n_points: int,
+    pairs: np.ndarray,
+    weights: np.ndarray,
+    tie_pairs: np.ndarray,
+    tie_weights: np.ndarray,
+    rankings: Sequence[Any] | None,
+) -> ChoiceStages:
+    """Checked comparisons (winner -1 = elsewhere) and ties as two-option choices, and each
+    ranking (`order` best first, unranked `rest`, `weight`) as sequential choices with the
+    unranked in every choice set. Zero-weight judgments are dropped: they carry nothing."""
+    n = n_points
+    stages: list[tuple[list[int], int, float]] = []  # options, chosen (-1: tie), weight
+    for (winner, loser), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
+        stages.append(([n if winner < 0 else winner, loser], 0, weight))
+    for (a, b), weight in zip(tie_pairs.tolist(), tie_weights.tolist(), strict=True):
+        stages.append(([a, b], -1, weight))
+    for ranking in rankings or ():
+        order, rest = [int(r) for r in ranking.order], [int(r) for r in ranking.rest]
+        if any(not 0 <= r < n for r in order + rest):
+            raise ValueError(f"ranking rows must be rows of X (0-{n - 1})")
+        for position in range(len(order)):
+            if len(order[position:] + rest) > 1:
+                stages.append((order[position:] + rest, 0, float(ranking.weight)))
+    stages = [stage for stage in stages if stage[2] > 0]
+    width = max((len(options) for options, _, _ in stages), default=2)
+    options = np.full((len(stages), width), n, dtype=np.int64)
+    mask = np.zeros((len(stages), width), dtype=bool)
+    target = np.zeros((len(stages), width))
+    for s, (choice, chosen, _) in enumerate(stages):
+        options[s, : len(choice)] = choice
+        mask[s, : len(choice)] = True
+        if chosen < 0:
+            target[s, :2] = 0.5
+        else:
+            target[s, chosen] = 1.0
+    return ChoiceStages(options, mask, target, np.array([w for _, _, w in stages]))

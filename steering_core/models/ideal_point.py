@@ -31,7 +31,12 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
-from steering_core.models.base import PREFERENCE_MODELS, NotFittedError, as_comparison_arrays
+from steering_core.models.base import (
+    PREFERENCE_MODELS,
+    NotFittedError,
+    as_comparison_arrays,
+    choice_stages,
+)
 
 # Distances are smoothed, sqrt(r^2 + s^2) with s this fraction of the judgment's spread: a
 # sharp cone at every shown point would trap the optimizer at the last winner.
@@ -86,38 +91,15 @@ class IdealPointModel:
         n, d = X.shape
         pairs, weights = as_comparison_arrays(comparisons, weights, n)
         tie_pairs, tie_weights = as_comparison_arrays(ties, tie_weights, n, False)
-        stages: list[tuple[list[int], int, float]] = []  # options, chosen (-1: tie), weight
-        for (winner, loser), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
-            stages.append(([n if winner < 0 else winner, loser], 0, weight))
-        for (a, b), weight in zip(tie_pairs.tolist(), tie_weights.tolist(), strict=True):
-            stages.append(([a, b], -1, weight))
-        for ranking in rankings or ():
-            order, rest = [int(r) for r in ranking.order], [int(r) for r in ranking.rest]
-            if any(not 0 <= r < n for r in order + rest):
-                raise ValueError(f"ranking rows must be rows of X (0-{n - 1})")
-            for position in range(len(order)):
-                if len(order[position:] + rest) > 1:
-                    stages.append((order[position:] + rest, 0, float(ranking.weight)))
-        stages = [s for s in stages if s[2] > 0]  # a zero weight carries nothing
-
-        width = max((len(options) for options, _, _ in stages), default=2)
-        self._index = np.full((len(stages), width), n, dtype=np.int64)
-        self._mask = np.zeros((len(stages), width), dtype=bool)
-        self._target = np.zeros((len(stages), width))
-        for s, (options, chosen, _) in enumerate(stages):
-            self._index[s, : len(options)] = options
-            self._mask[s, : len(options)] = True
-            if chosen < 0:
-                self._target[s, :2] = 0.5
-            else:
-                self._target[s, chosen] = 1.0
-        self._stage_weights = np.array([w for _, _, w in stages])
+        stages = choice_stages(n, pairs, weights, tie_pairs, tie_weights, rankings)
+        self._index, self._mask = stages.options, stages.mask
+        self._target, self._stage_weights = stages.target, stages.weights
         self._points = np.vstack([X, np.zeros((1, d))])  # row n: "elsewhere"
         self._is_elsewhere = self._index == n
         self._n_options = self._mask.sum(axis=1, keepdims=True)
         self._spread = self._stage_spreads()
         self.d_ = d
-        self.n_comparisons_ = len(stages)
+        self.n_comparisons_ = len(self._stage_weights)
 
         start = self._start(X, pairs, weights)
         self.loss_history_: list[float] = [self._objective(start)[0]]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import logsumexp
 
-from steering_core.models.base import PREFERENCE_MODELS, as_comparison_arrays
+from steering_core.models.base import PREFERENCE_MODELS, as_comparison_arrays, choice_stages
 from steering_core.models.bradley_terry import BradleyTerryModel
 
 
@@ -48,38 +48,11 @@ class PlackettLuceModel(BradleyTerryModel):
         tie_pairs, tie_weights = as_comparison_arrays(ties, tie_weights, n, False)
         self.length_scale_ = self._length_scale(X)
 
-        # Choice stages: (options, index of the chosen option or -1 for a tie, weight).
         # Row n of the feature table is "elsewhere"; a winner of -1 indexes it.
-        stages: list[tuple[list[int], int, float]] = []
-        for (winner, loser), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
-            stages.append(([n if winner < 0 else winner, loser], 0, weight))
-        for (a, b), weight in zip(tie_pairs.tolist(), tie_weights.tolist(), strict=True):
-            stages.append(([a, b], -1, weight))
-        for ranking in rankings or ():
-            order = [int(r) for r in ranking.order]  # type: ignore[attr-defined]
-            rest = [int(r) for r in ranking.rest]  # type: ignore[attr-defined]
-            if any(not 0 <= r < n for r in order + rest):
-                raise ValueError(f"ranking rows must be rows of X (0-{n - 1})")
-            for position in range(len(order)):
-                options = order[position:] + rest
-                if len(options) > 1:
-                    stages.append((options, 0, float(ranking.weight)))  # type: ignore[attr-defined]
-
+        stages = choice_stages(n, pairs, weights, tie_pairs, tie_weights, rankings)
         features = np.vstack([self._features(X), self._elsewhere(d)])
-        width = max((len(options) for options, _, _ in stages), default=2)
-        index = np.zeros((len(stages), width), dtype=np.int64)
-        mask = np.zeros((len(stages), width), dtype=bool)
-        target = np.zeros((len(stages), width))
-        stage_weights = np.zeros(len(stages))
-        for s, (options, chosen, weight) in enumerate(stages):
-            index[s, : len(options)] = options
-            mask[s, : len(options)] = True
-            if chosen < 0:
-                target[s, :2] = 0.5
-            else:
-                target[s, chosen] = 1.0
-            stage_weights[s] = weight
-        option_features = features[index] * mask[..., None]  # S x L x p, zero at padding
+        mask, target, stage_weights = stages.mask, stages.target, stages.weights
+        option_features = features[stages.options] * mask[..., None]  # S x L x p, 0 at padding
 
         theta = np.zeros(d + 2)
         self.loss_history_: list[float] = []
@@ -94,7 +67,7 @@ class PlackettLuceModel(BradleyTerryModel):
         _, _, hessian = self._newton_terms(theta, option_features, mask, target, stage_weights)
         self.theta_ = theta
         self.covariance_ = np.linalg.inv(hessian)
-        self.n_comparisons_ = len(stages)
+        self.n_comparisons_ = len(stage_weights)
         self.d_ = d
         return self
 
