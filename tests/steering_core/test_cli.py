@@ -102,7 +102,7 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 5, 4]
     assert events[1].raw["confidence"] == 0.8
     stored = workspace.db.query_one("SELECT COUNT(*) FROM comparisons")[0]
-    assert stored == 3 + 6 + 1 + 6 + 5 + 4
+    assert stored == 3 + 6 + 1 + 6 + 5 + 4 + 6  # "cannot decide": weak ties, 6 pairs of 4
 
     # The best of each round, by each mode, is re-shown as the next round's incumbent, and
     # every candidate of a round descends from that incumbent's candidate.
