@@ -153,9 +153,7 @@ def _curves(rows: list[dict[str, Any]]) -> dict[tuple, dict[str, tuple[list, lis
     }
 
 
-def write_plots(
-    rows: list[dict[str, Any]], summary: list[dict[str, Any]], config: BenchConfig, out: Path
-) -> list[Path]:
+def write_plots(rows: list[dict[str, Any]], config: BenchConfig, out: Path) -> list[Path]:
     """regret.html/png (median distance to target vs round) and rounds.html/png (rounds to
     target by method); the HTML carries Plotly's JavaScript, so it opens offline."""
     import plotly.graph_objects as go
@@ -272,7 +270,7 @@ def write_report(rows: list[dict[str, Any]], config: BenchConfig, out: Path) -> 
     write_results(rows, out / "results.csv")
     summary = summarize(rows, config)
     (out / "summary.md").write_text(markdown_summary(summary, config), encoding="utf-8")
-    plots = write_plots(rows, summary, config, out)
+    plots = write_plots(rows, config, out)
     return {
         "summary": summary,
         "paths": [str(out / "results.csv"), str(out / "summary.md"), *map(str, plots)],
