@@ -416,7 +416,12 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
             + (f" (got {', '.join('--' + g.replace('_', '-') for g in given)})" if given else "")
         )
     mode = given[0]
-    companions = {"reason": "reject_all", "text": "critique", "candidate": "critique"}
+    companions = {
+        "reason": "reject_all",
+        "text": "critique",
+        "candidate": "critique",
+        "between": "cannot_decide",
+    }
     for flag, needs in companions.items():
         if options.get(flag) is not None and mode != needs:
             raise InvalidInput(f"--{flag} goes with --{needs.replace('_', '-')}")
@@ -465,6 +470,8 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
             raw["candidate"] = ids([options["candidate"]], "--candidate")[0]
     else:
         raw = {"mode": "cannot_decide"}
+        if options.get("between") is not None:
+            raw["between"] = ids(_slots(options["between"], "--between"), "--between")
     if options.get("confidence") is not None:
         raw["confidence"] = options["confidence"]
     return raw
@@ -488,6 +495,7 @@ def _feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) ->
 @click.option("--text", help="Free-text critique (with --critique).")
 @click.option("--candidate", type=ID_RANGE, help="Slot the critique is about (default: the round).")
 @click.option("--cannot-decide", is_flag=True, help="No preference this round.")
+@click.option("--between", help="Slots you cannot choose between (with --cannot-decide), e.g. 2,5.")
 @click.option("--confidence", type=float, help="How sure you are, 0-1 (default 1).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

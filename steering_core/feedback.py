@@ -151,9 +151,21 @@ class CritiqueFeedback(_Feedback):
 
 
 class CannotDecideFeedback(_Feedback):
-    """The researcher cannot decide this round; recorded, carries no comparison."""
+    """The researcher cannot decide, optionally `between` two or more named candidates."""
 
     mode: Literal["cannot_decide"] = "cannot_decide"
+    between: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _between_is_a_choice(self) -> CannotDecideFeedback:
+        if len(self.between) == 1:
+            raise ValueError("between: name at least two candidates, or none (got one)")
+        if len(set(self.between)) != len(self.between):
+            raise ValueError(f"between: a candidate is named twice (got {self.between})")
+        return self
+
+    def candidate_ids(self) -> list[int]:
+        return list(self.between)
 
 
 Feedback = Annotated[
@@ -269,6 +281,16 @@ def normalize(feedback: _Feedback, shown: Sequence[int]) -> NormalizedFeedback:
     elif isinstance(feedback, RejectAllFeedback):
         for worse in shown:
             out.append(Comparison(ELSEWHERE, worse, weight))
+    elif isinstance(feedback, CannotDecideFeedback) and feedback.between:
+        # "Cannot decide between these": they tie, and each beats the rest of the round,
+        # which is what a forced coin flip between them would also have said.
+        named = feedback.between
+        for a, b in combinations(named, 2):
+            out.append(Comparison(a, b, weight, tie=True))
+        for better in named:
+            for worse in shown:
+                if worse not in set(named):
+                    out.append(Comparison(better, worse, weight))
     elif isinstance(feedback, CannotDecideFeedback):
         # "Cannot decide" says the round's candidates look about equally good: weak ties
         # between every pair, each candidate's adding up to one comparison's weight.

@@ -3,7 +3,7 @@
 The preference model is fitted on every judgment of the session, but the incumbent only
 moves on direct evidence: it can become any candidate of the most recently judged round that
 won a comparison there and lost none, and it stays put when nothing qualifies (reject-all,
-"cannot decide", a critique). Among the qualifying candidates (and the current incumbent,
+a bare "cannot decide", a critique). Among the qualifying candidates (and the current incumbent,
 unless it just lost), the model's posterior mean decides. A smooth model alone would promote
 candidates it predicts well even right after the researcher rejected them.
 """

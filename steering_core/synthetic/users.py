@@ -141,7 +141,14 @@ class UtilityUser:
         ):
             return {"mode": "reject_all", "reason": "nothing is close"}
         if self.noise.uses_cannot_decide and mode != "rating" and self._near_tie(utility):
-            return {"mode": "cannot_decide"}
+            # "I cannot decide between these two": the near-tied top two, one of them
+            # swapped for another candidate on a slip, like a forced pick's reversal.
+            top_two = [int(i) for i in np.argsort(utility)[-2:]]
+            if rng.random() < self.noise.reversal_probability:
+                others = [i for i in range(len(ids)) if i not in top_two]
+                if others:
+                    top_two[int(rng.integers(2))] = int(rng.choice(others))
+            return {"mode": "cannot_decide", "between": [ids[i] for i in top_two]}
         perceived = self._perceived(utility, round_index, rng)
         # What a forced answer looks like where this user would rather not give one: among
         # near ties they cannot tell the top two apart (a coin flip), and when nothing

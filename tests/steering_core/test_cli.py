@@ -78,7 +78,7 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
         ok(steer(tmp_path, "feedback", session_id, *flags))
     ok(steer(tmp_path, "feedback", session_id, "--reject-all", "--reason", "all too dark"))
     ok(steer(tmp_path, "feedback", session_id, "--critique", "lighting,colour", "--text", "flat"))
-    ok(steer(tmp_path, "feedback", session_id, "--cannot-decide"))
+    ok(steer(tmp_path, "feedback", session_id, "--cannot-decide", "--between", "1,3"))
     ok(steer(tmp_path, "undo", session_id))
 
     workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
@@ -102,7 +102,8 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 5, 4]
     assert events[1].raw["confidence"] == 0.8
     stored = workspace.db.query_one("SELECT COUNT(*) FROM comparisons")[0]
-    assert stored == 3 + 6 + 1 + 6 + 5 + 4 + 6  # "cannot decide": weak ties, 6 pairs of 4
+    # "Cannot decide between 1 and 3": they tie, and each beats the other two.
+    assert stored == 3 + 6 + 1 + 6 + 5 + 4 + 1 + 4
 
     # The best of each round, by each mode, is re-shown as the next round's incumbent, and
     # every candidate of a round descends from that incumbent's candidate.
@@ -270,6 +271,8 @@ def test_non_utf8_prompt_bytes(tmp_path: Path, tiny_sd_path: Path) -> None:
         (["--rank", "1,2,1"], "ranked twice"),
         (["--winner", "9"], "--winner: slot 9 is not in this round"),
         (["--winner", "1", "--cannot-decide"], "give exactly one feedback mode"),
+        (["--cannot-decide", "--between", "1"], "between: name at least two"),
+        (["--winner", "1", "--between", "1,2"], "--between goes with --cannot-decide"),
         ([], "give exactly one feedback mode"),
         (["--pairwise", "1~2"], "--pairwise: expected A>B"),
         (["--critique", "vibes"], "tags"),

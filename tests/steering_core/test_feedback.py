@@ -93,6 +93,16 @@ def test_cannot_decide_is_weak_ties_among_the_round() -> None:
     )
 
 
+def test_cannot_decide_between_named_candidates_ties_them_above_the_rest() -> None:
+    first, second, *rest = SHOWN
+    result = triples({"mode": "cannot_decide", "between": [second, first], "confidence": 0.8})
+    ties = {(a, b) for a, b, _, tie in result if tie}
+    wins = {(a, b) for a, b, _, tie in result if not tie}
+    assert ties == {(second, first)}
+    assert wins == {(named, other) for named in (first, second) for other in rest}
+    assert all(weight == pytest.approx(0.8) for _, _, weight, _ in result)
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -123,6 +133,8 @@ def test_critiques_carry_no_comparison(raw: dict) -> None:
         ({"mode": "critique", "tags": ["vibes"]}, "tags.0"),
         ({"mode": "critique", "tags": []}, "at least one tag or some text"),
         ({"mode": "winner", "winner": 10, "confidence": 1.5}, "confidence"),
+        ({"mode": "cannot_decide", "between": [10]}, "between: name at least two"),
+        ({"mode": "cannot_decide", "between": [10, 10]}, "between: a candidate is named twice"),
         ({"mode": "telepathy"}, "mode: must be one of"),
         ({"mode": "winner", "winner": 10, "extra": 1}, "extra"),
     ],
@@ -133,7 +145,10 @@ def test_bad_feedback_names_the_problem(raw: dict, expected: str) -> None:
     assert expected in str(error.value)
 
 
-def test_candidate_of_another_round_is_refused() -> None:
-    feedback = parse_feedback({"mode": "winner", "winner": 99})
+@pytest.mark.parametrize(
+    "raw",
+    [{"mode": "winner", "winner": 99}, {"mode": "cannot_decide", "between": [10, 99]}],
+)
+def test_candidate_of_another_round_is_refused(raw: dict) -> None:
     with pytest.raises(InvalidInput, match="candidate 99 is not in round 3"):
-        check_candidates(feedback, SHOWN, where="round 3 of session s")
+        check_candidates(parse_feedback(raw), SHOWN, where="round 3 of session s")

@@ -82,7 +82,8 @@ def test_temperature_and_fatigue_make_choices_noisier() -> None:
 def test_near_ties_and_reject_all_for_users_who_use_them() -> None:
     tie = round_of([[0.5, -0.2, 0.1], [0.5, -0.2, 0.11], [-1, 1, 1]])
     user = AnchorUser(target=TARGET, noise=NoiseModel(tie_threshold=0.05, uses_cannot_decide=True))
-    assert user.judge(tie, "winner", 0, np.random.default_rng(0)) == {"mode": "cannot_decide"}
+    answer = user.judge(tie, "winner", 0, np.random.default_rng(0))
+    assert answer["mode"] == "cannot_decide" and sorted(answer["between"]) == [100, 101]
     forced = AnchorUser(target=TARGET, noise=NoiseModel(tie_threshold=0.05))
     assert forced.judge(tie, "winner", 0, np.random.default_rng(0))["mode"] == "winner"
     far = round_of([[-2, 2, 0], [-2, 2.1, 0]])
