@@ -187,9 +187,15 @@ def submit_feedback(
     raw: dict[str, Any],
     round_index: int | None = None,
     source: str = "human",
+    client_key: str | None = None,
 ) -> FeedbackEventRecord:
     """Validate, normalize and store one judgment; returns once it is durable in the
-    database and in the label CSV. Nothing is stored when the judgment is invalid."""
+    database and in the label CSV. Nothing is stored when the judgment is invalid.
+
+    `client_key` names the judgment on the sender's side: a second submission with the same
+    key (a retry after a lost acknowledgement) returns the stored event and stores nothing."""
+    if client_key is not None and not 1 <= len(client_key) <= 64:
+        raise InvalidInput(f"client_key: 1-64 characters (got {len(client_key)})")
     if source not in SOURCES:
         raise InvalidInput(f"source: must be one of {', '.join(SOURCES)} (got {source!r})")
     session = get_session(workspace, session_id)
@@ -204,9 +210,17 @@ def submit_feedback(
     with workspace.labels.locked(session.id):
         _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
+            if client_key is not None:
+                row = connection.execute(
+                    "SELECT * FROM feedback_events WHERE session_id = ? AND client_key = ?",
+                    (session.id, client_key),
+                ).fetchone()
+                if row is not None:
+                    return FeedbackEventRecord.from_row(row)
             cursor = connection.execute(
                 "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
-                "comparisons_json, confidence, source, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                "comparisons_json, confidence, source, created_at, client_key) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
                 (
                     session.id,
                     round_record.round_index,
@@ -216,6 +230,7 @@ def submit_feedback(
                     feedback.confidence,
                     source,
                     now(),
+                    client_key,
                 ),
             )
             event_id = cursor.lastrowid
@@ -318,3 +333,50 @@ def fork_session(
         )
     config = make_config(deep_merge(parent.config, overrides), source="fork")
     return create_session(workspace, config, source=source, forked_from_candidate_id=candidate.id)
+
+
+# What may change between rounds: how the next round is proposed, never the steering space.
+CHANGEABLE_SETTINGS = ("trust_radius", "sampler", "preference_model", "feedback_mode")
+
+
+def change_settings(
+    workspace: Workspace, session_id: str, changes: dict[str, Any]
+) -> SessionConfig:
+    """Change sampler and model settings of a session; they apply from its next round.
+
+    `changes` may hold `trust_radius`, `feedback_mode`, and `sampler` / `preference_model`
+    as `{"name": ..., "params": {...}}` (params replace the old ones). The change and the
+    round it applies from are recorded; an invalid change stores nothing."""
+    session = get_session(workspace, session_id)
+    unknown = sorted(set(changes) - set(CHANGEABLE_SETTINGS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]}: cannot change between rounds "
+            f"(changeable: {', '.join(CHANGEABLE_SETTINGS)})"
+        )
+    merged = {**session.config, **changes}
+    config = make_config(merged, source="settings")
+    with workspace.db.transaction() as connection:
+        next_round = connection.execute(
+            "SELECT COUNT(*) FROM rounds WHERE session_id = ?", (session.id,)
+        ).fetchone()[0]
+        connection.execute(
+            "UPDATE sessions SET config_json = ? WHERE id = ?",
+            (json.dumps(config.to_dict()), session.id),
+        )
+        connection.execute(
+            "INSERT INTO setting_changes (session_id, from_round, changes_json, created_at) "
+            "VALUES (?,?,?,?)",
+            (session.id, next_round, json.dumps(changes, sort_keys=True), now()),
+        )
+    return config
+
+
+def setting_changes(workspace: Workspace, session_id: str) -> list[dict[str, Any]]:
+    """Every settings change of a session, oldest first, with the round it applies from."""
+    rows = workspace.db.query(
+        "SELECT from_round, changes_json, created_at FROM setting_changes "
+        "WHERE session_id = ? ORDER BY id",
+        (session_id,),
+    )
+    return [{"from_round": r[0], "changes": json.loads(r[1]), "created_at": r[2]} for r in rows]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from steering_core.errors import DataCorrupt
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -110,6 +110,21 @@ MIGRATIONS: list[list[str]] = [
     [
         # Settings of the data root itself, e.g. where its label CSVs live.
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
+    [
+        # A judgment the dashboard sends twice (a retry after a lost acknowledgement) is
+        # stored once: the browser names each judgment with a key of its own.
+        "ALTER TABLE feedback_events ADD COLUMN client_key TEXT",
+        """CREATE UNIQUE INDEX feedback_by_client_key ON feedback_events (session_id, client_key)
+            WHERE client_key IS NOT NULL""",
+        # Sampler and model settings changed between rounds, and the round they apply from.
+        """CREATE TABLE setting_changes (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            from_round INTEGER NOT NULL,
+            changes_json TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
     ],
 ]
 

@@ -10,7 +10,14 @@ from PIL import Image
 from steering_core.rounds import plan_round, store_round
 from steering_core.storage.workspace import Workspace
 
-STORED_TABLES = ("sessions", "rounds", "candidates", "feedback_events", "comparisons")
+STORED_TABLES = (
+    "sessions",
+    "rounds",
+    "candidates",
+    "feedback_events",
+    "comparisons",
+    "setting_changes",
+)
 
 
 def blank_round(workspace: Workspace, session_id: str):  # noqa: ANN201

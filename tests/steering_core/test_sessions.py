@@ -12,11 +12,14 @@ from steering_core.errors import InvalidInput, NotFound
 from steering_core.feedback import ELSEWHERE
 from steering_core.judgments import session_judgments
 from steering_core.sessions import (
+    change_settings,
     create_session,
     fork_session,
     get_feedback_events,
+    get_session,
     lineage,
     list_sessions,
+    setting_changes,
     submit_feedback,
     undo_last_feedback,
 )
@@ -227,3 +230,53 @@ def test_reject_all_and_cannot_decide_keep_the_incumbent(
     for raw in ({"mode": "reject_all"}, {"mode": "cannot_decide"}):
         submit_feedback(workspace, session.id, raw)
         assert session_status(workspace, session.id)["incumbent"]["candidate_id"] == second[0].id
+
+
+def test_a_retried_judgment_with_the_same_client_key_is_stored_once(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    _, candidates = blank_round(workspace, session.id)
+    raw = {"mode": "winner", "winner": candidates[1].id}
+    first = submit_feedback(workspace, session.id, raw, client_key="tab1-0001")
+    again = submit_feedback(workspace, session.id, raw, client_key="tab1-0001")
+    other = submit_feedback(workspace, session.id, raw, client_key="tab1-0002")
+    assert again.id == first.id and other.id != first.id
+    assert len(get_feedback_events(workspace, session.id)) == 2
+    assert len(workspace.labels.read(session.id)) == 2
+    with pytest.raises(InvalidInput, match="client_key: 1-64 characters"):
+        submit_feedback(workspace, session.id, raw, client_key="x" * 65)
+
+
+def test_settings_changed_between_rounds_apply_to_the_next_round(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    blank_round(workspace, session.id)
+    config = change_settings(
+        workspace,
+        session.id,
+        {"trust_radius": 0.5, "preference_model": {"name": "ideal_point", "params": {}}},
+    )
+    assert config.trust_radius == 0.5
+    stored = get_session(workspace, session.id).config
+    assert stored["trust_radius"] == 0.5 and stored["preference_model"]["name"] == "ideal_point"
+    assert setting_changes(workspace, session.id)[0]["from_round"] == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"d": 16}, "d: cannot change between rounds"),
+        ({"trust_radius": 5}, "trust_radius"),
+        ({"sampler": {"name": "no_such_sampler"}}, "sampler"),
+    ],
+)
+def test_bad_settings_changes_store_nothing(
+    workspace: Workspace, tiny_config: SessionConfig, changes: dict, expected: str
+) -> None:
+    session = create_session(workspace, tiny_config)
+    before = stored_state(workspace)
+    with pytest.raises(InvalidInput, match=expected):
+        change_settings(workspace, session.id, changes)
+    assert stored_state(workspace) == before
