@@ -802,5 +802,15 @@ def dev_tiny_pipeline(folder: Path, sdxl: bool) -> None:
     click.echo(f"wrote a random-weight pipeline to {folder}")
 
 
+def add_plugin_commands() -> None:
+    """Commands other packages add to `steer` (the dashboard's `steer dashboard`)."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="steer.commands"):
+        if entry.name not in cli.commands:
+            cli.add_command(entry.load(), entry.name)
+
+
 def main() -> None:
+    add_plugin_commands()
     cli(prog_name="steer")

@@ -1,0 +1,487 @@
+/*
+ * Judging in the browser: the judgment in progress (the draft) and the outbox of judgments
+ * not yet acknowledged by the server, both kept in localStorage so that nothing the
+ * researcher did is lost to a reload, a failed request or a server restart.
+ *
+ * Clicks and keys change the draft at once, in order, without a server round trip; Dash
+ * only renders it (window.dash_clientside.steer.renderDraft). Submitting moves the draft's
+ * judgment into the outbox, which is sent to /api/feedback one request at a time, oldest
+ * first; each judgment carries a key of its own, so a retry never stores it twice.
+ */
+(function () {
+  "use strict";
+
+  const DRAFTS = "steer.drafts.v1";
+  const OUTBOX = "steer.outbox.v1";
+  const TAB = Math.random().toString(36).slice(2, 8);
+  let counter = 0;
+  let sending = false;
+  let retryTimer = null;
+  let lastError = null;
+  let lastStored = null;
+  const undoStack = [];
+
+  // --- storage -------------------------------------------------------------------------
+  function read(key, fallback) {
+    try {
+      const text = window.localStorage.getItem(key);
+      return text ? JSON.parse(text) : fallback;
+    } catch (error) {
+      return fallback;
+    }
+  }
+  function write(key, value) {
+    window.localStorage.setItem(key, JSON.stringify(value));
+  }
+
+  // --- the round on screen ---------------------------------------------------------------
+  function grid() {
+    const element = document.querySelector(".candidate-grid");
+    if (!element) return null;
+    return {
+      session: element.dataset.session,
+      round: Number(element.dataset.round),
+      latest: element.dataset.latest === "true",
+      mode: element.dataset.mode,
+      candidates: JSON.parse(element.dataset.candidates),
+    };
+  }
+  function keyOf(info) {
+    return info.session + ":" + info.round;
+  }
+  function emptyDraft(info) {
+    return {
+      key: keyOf(info), mode: info.mode, k: info.candidates.length,
+      winner: null, ratings: {}, order: [], approved: [], rejected: [], pair: [],
+      selected: [], focus: 0, choice: null,
+      confidence: 1, tags: [], text: "", reason: "", started: Date.now(),
+    };
+  }
+  function loadDraft() {
+    const info = grid();
+    if (!info) return null;
+    const drafts = read(DRAFTS, {});
+    const draft = drafts[keyOf(info)] || emptyDraft(info);
+    draft.mode = info.mode;  // the mode switch may have changed it
+    draft.k = info.candidates.length;
+    return draft;
+  }
+  function saveDraft(draft) {
+    const drafts = read(DRAFTS, {});
+    drafts[draft.key] = draft;
+    // Keep the drafts of the 50 most recent rounds only.
+    const keys = Object.keys(drafts);
+    if (keys.length > 50) delete drafts[keys[0]];
+    write(DRAFTS, drafts);
+  }
+  function publish(draft) {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("draft-store", {data: draft});
+    }
+  }
+  function publishOutbox() {
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("outbox-store", {
+        data: {pending: read(OUTBOX, []).length, sending: sending, error: lastError,
+               stored: lastStored},
+      });
+    }
+  }
+  function change(update) {
+    const draft = loadDraft();
+    if (!draft) return;
+    undoStack.push(JSON.stringify(draft));
+    if (undoStack.length > 200) undoStack.shift();
+    update(draft);
+    saveDraft(draft);
+    publish(draft);
+  }
+  function syncFields(draft) {
+    // The whole-round controls (Dash components) show the draft's values.
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set || !draft) return;
+    set("judge-confidence", {value: draft.confidence ?? 1});
+    set("judge-critique-tags", {value: draft.tags || []});
+    set("judge-critique-text", {value: draft.text || ""});
+    set("judge-reject-reason", {value: draft.reason || ""});
+  }
+  function toggle(list, value) {
+    const at = list.indexOf(value);
+    if (at >= 0) list.splice(at, 1); else list.push(value);
+  }
+
+  // --- what each click or key does to the draft ------------------------------------------
+  function pick(draft, slot, shift) {
+    if (slot < 0 || slot >= draft.k) return;
+    draft.focus = slot;
+    if (shift) { toggle(draft.selected, slot); return; }
+    if (draft.mode === "winner") draft.winner = draft.winner === slot ? null : slot;
+    else if (draft.mode === "ranking") {
+      const at = draft.order.indexOf(slot);
+      if (at >= 0) draft.order.splice(at); else draft.order.push(slot);
+    } else if (draft.mode === "pairwise") {
+      if (draft.pair.includes(slot)) draft.pair = draft.pair.filter((s) => s !== slot);
+      else { draft.pair.push(slot); if (draft.pair.length > 2) draft.pair.shift(); }
+      draft.choice = null;
+    } else if (draft.mode === "approve_reject") {
+      approve(draft, slot, "approved");
+    } else if (draft.mode === "critique") {
+      draft.winner = draft.winner === slot ? null : slot;  // the image the critique is about
+    }
+  }
+  function approve(draft, slot, list) {
+    const other = list === "approved" ? "rejected" : "approved";
+    draft[other] = draft[other].filter((s) => s !== slot);
+    toggle(draft[list], slot);
+  }
+  function rate(draft, slot, stars) {
+    draft.focus = slot;
+    if (draft.ratings[slot] === stars) delete draft.ratings[slot];
+    else draft.ratings[slot] = stars;
+  }
+
+  // --- from draft to the raw judgment the server validates -------------------------------
+  function rawJudgment(draft, info, action) {
+    const id = (slot) => info.candidates[slot];
+    let raw = null;
+    if (action === "reject-all") raw = {mode: "reject_all", reason: draft.reason || ""};
+    else if (action === "cannot-decide") {
+      raw = {mode: "cannot_decide"};
+      const between = draft.selected.length >= 2 ? draft.selected : draft.pair;
+      if (between.length >= 2) raw.between = between.map(id);
+    } else if (action === "critique" || draft.mode === "critique") {
+      raw = {mode: "critique", tags: draft.tags || [], text: draft.text || ""};
+      if (draft.winner !== null) raw.candidate = id(draft.winner);
+    } else if (draft.mode === "winner" && draft.winner !== null) {
+      raw = {mode: "winner", winner: id(draft.winner)};
+    } else if (draft.mode === "rating" && Object.keys(draft.ratings).length) {
+      raw = {mode: "rating", ratings: {}};
+      for (const [slot, stars] of Object.entries(draft.ratings)) raw.ratings[id(+slot)] = stars;
+    } else if (draft.mode === "ranking" && draft.order.length) {
+      raw = {mode: "ranking", order: draft.order.map(id)};
+    } else if (draft.mode === "pairwise" && draft.pair.length === 2 && draft.choice) {
+      raw = {mode: "pairwise", first: id(draft.pair[0]), second: id(draft.pair[1]),
+             choice: draft.choice};
+    } else if (draft.mode === "approve_reject" &&
+               (draft.approved.length || draft.rejected.length)) {
+      raw = {mode: "approve_reject", approved: draft.approved.map(id),
+             rejected: draft.rejected.map(id)};
+    }
+    if (raw === null) return null;
+    raw.confidence = Number(draft.confidence ?? 1);
+    raw.decision_seconds = Math.round((Date.now() - draft.started) / 100) / 10;
+    return raw;
+  }
+  function missing(draft) {
+    return {
+      winner: "pick the best image first",
+      rating: "rate at least one image first",
+      ranking: "click at least one image first",
+      pairwise: draft.pair.length < 2 ? "pick two images first" : "say which is better",
+      approve_reject: "approve or reject at least one image first",
+      critique: "give a tag or a note first",
+    }[draft.mode] || "nothing to submit yet";
+  }
+
+  function submit(action) {
+    const info = grid();
+    const draft = loadDraft();
+    if (!info || !draft) return;
+    const raw = rawJudgment(draft, info, action);
+    if (raw === null) {
+      lastError = {kind: "incomplete", message: missing(draft)};
+      publishOutbox();
+      return;
+    }
+    const autoAdvance = document.querySelector("#auto-advance");
+    const item = {
+      key: TAB + "-" + Date.now().toString(36) + "-" + (counter++),
+      session_id: info.session, round_index: info.round, raw: raw,
+      advance: Boolean(autoAdvance && autoAdvance.checked && info.latest),
+    };
+    const outbox = read(OUTBOX, []);
+    outbox.push(item);
+    write(OUTBOX, outbox);  // durable in the browser before anything else happens
+    const fresh = emptyDraft(info);
+    fresh.confidence = draft.confidence;
+    saveDraft(fresh);
+    publish(fresh);
+    syncFields(fresh);
+    undoStack.length = 0;
+    if (lastError && lastError.kind === "incomplete") lastError = null;
+    flush();
+  }
+
+  // --- the outbox: one request at a time, oldest first ------------------------------------
+  async function flush() {
+    if (sending) return;
+    const outbox = read(OUTBOX, []).filter((item) => !item.invalid);
+    if (!outbox.length) { publishOutbox(); return; }
+    sending = true;
+    publishOutbox();
+    let reply = null;
+    try {
+      const response = await fetch("/api/feedback", {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({items: outbox.slice(0, 100)}),
+      });
+      reply = await response.json();
+    } catch (error) {
+      reply = {ok: false, kind: "transient", acked: [],
+               message: "the dashboard server is not reachable; your judgments are kept"};
+    }
+    sending = false;
+    const acked = new Set(reply.acked || []);
+    let remaining = read(OUTBOX, []).filter((item) => !acked.has(item.key));
+    if (acked.size) lastStored = {count: acked.size, at: Date.now(), events: reply.events};
+    if (reply.ok) {
+      lastError = null;
+    } else {
+      lastError = {kind: reply.kind, message: reply.message};
+      if (reply.kind === "invalid input") {
+        // Retrying cannot help: keep it, marked, until the researcher discards it.
+        remaining = remaining.map((item) =>
+          item.key === reply.failed ? {...item, invalid: reply.message} : item);
+      } else {
+        scheduleRetry();
+      }
+    }
+    write(OUTBOX, remaining);
+    if (reply.job_id && window.dash_clientside && window.dash_clientside.set_props) {
+      window.dash_clientside.set_props("job-store", {data: {id: reply.job_id, status: "queued"}});
+    }
+    publishOutbox();
+    if (reply.ok && remaining.some((item) => !item.invalid)) flush();
+  }
+  let retryDelay = 1000;
+  function scheduleRetry() {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => { retryTimer = null; flush(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 15000);
+  }
+  function retryNow() {
+    retryDelay = 1000;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    flush();
+  }
+  function discardInvalid() {
+    write(OUTBOX, read(OUTBOX, []).filter((item) => !item.invalid));
+    lastError = null;
+    publishOutbox();
+  }
+
+  async function undoJudgment() {
+    const info = grid();
+    if (!info) return;
+    try {
+      const response = await fetch("/api/undo", {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({session_id: info.session}),
+      });
+      const reply = await response.json();
+      lastError = reply.ok ? null : {kind: reply.kind, message: reply.message};
+      lastStored = reply.ok ? {undone: reply.undone, at: Date.now()} : lastStored;
+    } catch (error) {
+      lastError = {kind: "transient", message: "the dashboard server is not reachable"};
+    }
+    publishOutbox();
+  }
+  function undoStep() {
+    if (!undoStack.length) { undoJudgment(); return; }
+    const previous = JSON.parse(undoStack.pop());
+    saveDraft(previous);
+    publish(previous);
+  }
+
+  // --- clicks ----------------------------------------------------------------------------
+  function onClick(event) {
+    const target = event.target.closest("[data-action]");
+    if (!target) return;
+    const action = target.dataset.action;
+    const slot = Number(target.dataset.slot);
+    if (action === "pick") change((d) => pick(d, slot, event.shiftKey));
+    else if (action === "rate") change((d) => rate(d, slot, Number(target.dataset.stars)));
+    else if (action === "approve") change((d) => approve(d, slot, "approved"));
+    else if (action === "reject") change((d) => approve(d, slot, "rejected"));
+    else if (action === "A" || action === "B" || action === "tie") choosePair(action);
+    else if (action === "submit") submit(null);
+    else if (action === "reject-all" || action === "cannot-decide" || action === "critique")
+      submit(action);
+    else if (action === "clear") clearDraft();
+    else if (action === "undo") undoStep();
+    else if (action === "retry") retryNow();
+    else if (action === "discard") discardInvalid();
+    else if (action === "inspect" && window.dash_clientside && window.dash_clientside.set_props)
+      window.dash_clientside.set_props("inspected-store",
+        {data: {candidate_id: Number(target.dataset.candidate), at: Date.now()}});
+  }
+  function choosePair(action) {
+    const choice = {A: "first", B: "second", tie: "tie"}[action];
+    change((d) => { d.choice = choice; });
+    const draft = loadDraft();
+    if (draft && draft.pair.length === 2) submit(null);
+  }
+  function clearDraft() {
+    const info = grid();
+    if (!info) return;
+    change((d) => Object.assign(d, emptyDraft(info), {confidence: d.confidence}));
+  }
+
+  // --- keys ------------------------------------------------------------------------------
+  function typing(element) {
+    return element && (element.isContentEditable ||
+      ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
+  }
+  function onKey(event) {
+    if (typing(event.target)) return;
+    if (event.altKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      const button = document.getElementById(event.key === "ArrowLeft" ? "round-prev" : "round-next");
+      if (button) { event.preventDefault(); button.click(); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const draft = loadDraft();
+    if (!draft) return;
+    const key = event.key;
+    let handled = true;
+    if (/^[1-9]$/.test(key)) {
+      const digit = Number(key);
+      if (draft.mode === "rating") {
+        // Rate the focused image and move on: 5 4 2 3 ... rates the round in order.
+        if (digit <= 5) change((d) => { d.ratings[d.focus] = digit;
+                                         d.focus = Math.min(d.focus + 1, d.k - 1); });
+      } else change((d) => pick(d, digit - 1, event.shiftKey));
+    } else if (key === "ArrowRight") change((d) => { d.focus = Math.min(d.focus + 1, d.k - 1); });
+    else if (key === "ArrowLeft") change((d) => { d.focus = Math.max(d.focus - 1, 0); });
+    else if (key === "ArrowDown") change((d) => { d.focus = Math.min(d.focus + columns(), d.k - 1); });
+    else if (key === "ArrowUp") change((d) => { d.focus = Math.max(d.focus - columns(), 0); });
+    else if (key === " " ) change((d) => pick(d, d.focus, false));
+    else if (key === "Enter") submit(null);
+    else if (key === "Backspace") undoStep();
+    else if (key === "Escape") clearDraft();
+    else if (key === "t") choosePair("tie");
+    else if (key === "[") choosePair("A");
+    else if (key === "]") choosePair("B");
+    else if (key === "a") change((d) => approve(d, d.focus, "approved"));
+    else if (key === "r") change((d) => approve(d, d.focus, "rejected"));
+    else if (key === "s") change((d) => toggle(d.selected, d.focus));
+    else if (key === "x") submit("reject-all");
+    else if (key === "c") submit("cannot-decide");
+    else handled = false;
+    if (handled) event.preventDefault();
+  }
+  function columns() {
+    const cards = document.querySelectorAll(".candidate-card");
+    if (cards.length < 2) return 1;
+    const top = cards[0].offsetTop;
+    let n = 0;
+    for (const card of cards) { if (card.offsetTop !== top) break; n++; }
+    return Math.max(n, 1);
+  }
+
+  document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("online", retryNow);
+
+  // --- what Dash calls ----------------------------------------------------------------------
+  window.steer = {flush, loadDraft, retryNow};
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    steer: {
+      gridChanged: function () {
+        // A new grid (round, mode or session): show its stored draft, send what waits.
+        const draft = loadDraft();
+        setTimeout(() => { syncFields(draft); flush(); }, 0);
+        return draft;
+      },
+      setFields: function (confidence, tags, text, reason) {
+        const draft = loadDraft();
+        if (!draft) return window.dash_clientside.no_update;
+        draft.confidence = confidence ?? 1;
+        draft.tags = tags || [];
+        draft.text = text || "";
+        draft.reason = reason || "";
+        saveDraft(draft);
+        return draft;
+      },
+      renderDraft: function (draft) {
+        const outputs = window.dash_clientside.callback_context.outputs_list[0];
+        const n = outputs.length;
+        const classes = [];
+        const marks = [];
+        for (let slot = 0; slot < n; slot++) {
+          const names = ["candidate-card"];
+          let mark = "";
+          if (draft) {
+            if (draft.focus === slot) names.push("focused");
+            if (draft.winner === slot) { names.push("picked"); mark = draft.mode === "critique" ? "critique" : "winner"; }
+            if (draft.ratings && draft.ratings[slot]) { names.push("rated"); mark = "★".repeat(draft.ratings[slot]); }
+            const rank = draft.order ? draft.order.indexOf(slot) : -1;
+            if (rank >= 0) { names.push("ranked"); mark = "#" + (rank + 1); }
+            const side = draft.pair ? draft.pair.indexOf(slot) : -1;
+            if (side >= 0) { names.push("paired"); mark = side === 0 ? "A" : "B"; }
+            if (draft.approved && draft.approved.includes(slot)) { names.push("approved"); mark = "✓"; }
+            if (draft.rejected && draft.rejected.includes(slot)) { names.push("rejected"); mark = "✗"; }
+            if (draft.selected && draft.selected.includes(slot)) names.push("selected");
+          }
+          classes.push(names.join(" "));
+          marks.push(mark);
+        }
+        let summary = "";
+        if (draft) {
+          const info = grid();
+          const raw = info ? rawJudgment(draft, info, null) : null;
+          summary = raw ? "Ready: " + describe(raw) + " — Enter submits" : missing(draft);
+          if (draft.selected && draft.selected.length)
+            summary += " · selected for cannot-decide: " + draft.selected.map((s) => s + 1).join(", ");
+        }
+        return [classes, marks, summary];
+      },
+      renderOutbox: function (status) {
+        const outbox = read(OUTBOX, []);
+        const invalid = outbox.filter((item) => item.invalid);
+        const parts = [];
+        const h = (tag, props, children) => ({
+          type: tag, namespace: "dash_html_components", props: Object.assign({children}, props),
+        });
+        if (status && status.error) {
+          const kind = status.error.kind;
+          const label = kind === "incomplete" ? "Not yet" :
+            kind === "invalid input" ? "Invalid input" :
+            kind === "transient" ? "Transient failure" : "Runtime failure";
+          const buttons = [];
+          if (kind === "transient" || kind === "runtime")
+            buttons.push(h("Button", {className: "btn btn-sm btn-warning ms-2",
+              "data-action": "retry", id: "outbox-retry"}, "Retry"));
+          if (invalid.length)
+            buttons.push(h("Button", {className: "btn btn-sm btn-outline-secondary ms-2",
+              "data-action": "discard"}, "Discard"));
+          parts.push(h("Div", {className: "outbox-error text-" +
+            (kind === "incomplete" ? "muted" : "danger")},
+            [h("Strong", {}, label + ": "), status.error.message, ...buttons]));
+        }
+        const pending = outbox.length - invalid.length;
+        if (pending) parts.push(h("Div", {className: "text-muted"},
+          pending + " judgment" + (pending > 1 ? "s" : "") + " waiting to be stored"));
+        else if (status && status.stored && status.stored.count)
+          parts.push(h("Div", {className: "text-success outbox-ok"},
+            "Stored ✓ (" + status.stored.count + ")"));
+        else if (status && status.stored && status.stored.undone)
+          parts.push(h("Div", {className: "text-success"},
+            "Undid judgment " + status.stored.undone));
+        return parts;
+      },
+    },
+  });
+
+  function describe(raw) {
+    if (raw.mode === "winner") return "winner";
+    if (raw.mode === "rating") return Object.keys(raw.ratings).length + " rating(s)";
+    if (raw.mode === "ranking") return "ranking of " + raw.order.length;
+    if (raw.mode === "pairwise") return "pair, " + raw.choice;
+    if (raw.mode === "approve_reject") return raw.approved.length + " approved, " + raw.rejected.length + " rejected";
+    if (raw.mode === "critique") return "critique";
+    return raw.mode.replace("_", " ");
+  }
+})();

@@ -1,0 +1,120 @@
+"""The two HTTP routes beside Dash's own: candidate images and the judgment outbox.
+
+Judgments do not go through a Dash callback: the browser keeps them in an outbox (local
+storage) and sends them here one request at a time, oldest first, each with a key of its
+own, so that a burst of keystrokes is stored in order and a retry never stores one twice.
+Errors come back as JSON with status 200 and a `kind`, so the page can say what happened
+(and the browser console stays clean).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+import flask
+
+from dashboard.state import DashboardState
+from steering_core.errors import InvalidInput, SteeringError
+from steering_core.sessions import get_round, submit_feedback, undo_last_feedback
+
+logger = logging.getLogger(__name__)
+MAX_BATCH = 500
+# Judgments after which the next round starts by itself (when the page asks for it).
+ADVANCING_MODES = (
+    "winner",
+    "rating",
+    "pairwise",
+    "ranking",
+    "approve_reject",
+    "reject_all",
+    "cannot_decide",
+)
+
+
+def error_reply(error: BaseException) -> dict[str, Any]:
+    """What the page shows for an error: its kind and a one-line message."""
+    if isinstance(error, SteeringError):
+        return {"ok": False, "kind": error.kind, "message": str(error)}
+    if isinstance(error, (sqlite3.OperationalError, TimeoutError, OSError)):
+        return {
+            "ok": False,
+            "kind": "transient",
+            "message": f"{error}; your judgment is kept, retry in a moment",
+        }
+    logger.exception("dashboard: unexpected error")
+    return {"ok": False, "kind": "runtime", "message": f"{type(error).__name__}: {error}"}
+
+
+def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Store the outbox's judgments in order; stops at the first one that fails.
+
+    Each item: `{"key", "session_id", "round_index", "raw", "advance"}`. Returns the keys
+    stored (`acked`, including ones stored by an earlier request), the event ids, the job
+    started when a judgment asked to advance to the next round, and the error if any."""
+    if not isinstance(items, list) or len(items) > MAX_BATCH:
+        return {"ok": False, "kind": "invalid input", "message": "items: a list of judgments"}
+    acked: list[str] = []
+    events: list[int] = []
+    job_id = None
+    with state.feedback_lock:
+        for item in items:
+            try:
+                if not isinstance(item, dict) or not isinstance(item.get("raw"), dict):
+                    raise InvalidInput("each judgment needs a `raw` mapping")
+                event = submit_feedback(
+                    state.workspace,
+                    str(item.get("session_id")),
+                    item["raw"],
+                    round_index=item.get("round_index"),
+                    source="human",
+                    client_key=str(item.get("key")) if item.get("key") else None,
+                )
+            except Exception as error:
+                reply = error_reply(error)
+                reply.update(acked=acked, events=events, job_id=job_id, failed=item.get("key"))
+                return reply
+            acked.append(str(item.get("key")))
+            events.append(event.id)
+            if item.get("advance") and event.mode in ADVANCING_MODES:
+                job_id = advance(state, event.session_id, event.round_index) or job_id
+    return {"ok": True, "acked": acked, "events": events, "job_id": job_id}
+
+
+def advance(state: DashboardState, session_id: str, judged_round: int) -> str | None:
+    """Start the next round after a judgment of the session's latest round."""
+    latest, _ = get_round(state.workspace, session_id)
+    if latest.round_index != judged_round:
+        return None
+    return state.start_round(session_id)
+
+
+def register(server: flask.Flask, state: DashboardState) -> None:
+    """Add the image and judgment routes to Dash's Flask server."""
+    images_root = (state.workspace.data_root / "images").resolve()
+
+    @server.get("/images/<path:relative>")
+    def image(relative: str) -> flask.Response:
+        # Only PNGs inside the data root's image folder: never the database or a label CSV,
+        # and a path that climbs out (../) is a 404 like any file that is not there.
+        path = (images_root / relative).resolve()
+        if not path.is_relative_to(images_root) or path.suffix != ".png" or not path.is_file():
+            flask.abort(404)
+        response = flask.send_file(path, mimetype="image/png", max_age=31536000)
+        return response
+
+    @server.post("/api/feedback")
+    def feedback() -> flask.Response:
+        body = flask.request.get_json(silent=True) or {}
+        return flask.jsonify(store_judgments(state, body.get("items", [])))
+
+    @server.post("/api/undo")
+    def undo() -> flask.Response:
+        body = flask.request.get_json(silent=True) or {}
+        with state.feedback_lock:
+            try:
+                event = undo_last_feedback(state.workspace, str(body.get("session_id")))
+            except Exception as error:
+                return flask.jsonify(error_reply(error))
+        return flask.jsonify({"ok": True, "undone": event.undoes_event_id})

@@ -1,0 +1,55 @@
+"""Build the Dash app over a workspace and a worker, and serve it on localhost."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+
+from dashboard import api
+from dashboard.callbacks import judging, navigation, progress, session
+from dashboard.layout.shell import shell
+from dashboard.state import DashboardState
+from steering_core.storage.workspace import Workspace
+from steering_core.worker import Worker
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def create_app(state: DashboardState) -> dash.Dash:
+    """The dashboard app: its layout, callbacks and routes, over `state`."""
+    app = dash.Dash(
+        __name__,
+        title="StableSteering",
+        assets_folder=str(ASSETS),
+        suppress_callback_exceptions=True,  # pages are built on navigation
+        update_title=None,  # no "Updating..." flicker in the tab while polling
+        # Offline: Dash and Plotly come from the packages, Bootstrap's CSS from assets/.
+        serve_locally=True,
+    )
+    app.layout = shell
+    api.register(app.server, state)
+    for concern in (navigation, session, judging, progress):
+        concern.register(app, state)
+    return app
+
+
+def serve(
+    data_root: Path | None = None,
+    labels_dir: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    debug: bool = False,
+) -> None:
+    """Open the workspace, start the worker thread and serve the dashboard until stopped."""
+    workspace = Workspace.open(data_root, labels_dir)
+    worker = Worker(workspace).start()
+    state = DashboardState(workspace=workspace, worker=worker)
+    app = create_app(state)
+    # Werkzeug logs every poll request; the researcher's terminal is for errors.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
+    finally:
+        worker.stop(timeout=5)

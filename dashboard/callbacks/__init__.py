@@ -1,0 +1,1 @@
+"""The dashboard's callbacks, one module per concern, each with `register(app, state)`."""

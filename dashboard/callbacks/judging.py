@@ -1,0 +1,203 @@
+"""The round on screen: which round, its grid in the session's feedback mode, the mode
+switch, 'next round', and the browser-side rendering of the judgment in progress."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Dash,
+    Input,
+    Output,
+    State,
+    html,
+    no_update,
+)
+
+from dashboard import ids
+from dashboard.callbacks.session import error_message
+from dashboard.layout.grid import candidate_grid, mode_banner
+from dashboard.state import DashboardState
+from steering_core.errors import NotFound, SteeringError
+from steering_core.sessions import (
+    change_settings,
+    get_feedback_events,
+    get_round,
+    get_rounds,
+    get_session,
+)
+from steering_core.storage.records import FeedbackEventRecord
+
+
+def received_labels(events: list[FeedbackEventRecord], round_index: int) -> dict[int, list[str]]:
+    """Short labels of what each candidate of a round received (winner, stars, rank...)."""
+    labels: dict[int, list[str]] = defaultdict(list)
+    for event in events:
+        if event.round_index != round_index or event.undone_at or event.mode == "undo":
+            continue
+        raw = event.raw
+        if event.mode == "winner":
+            labels[raw["winner"]].append("winner")
+        elif event.mode == "rating":
+            for candidate, stars in raw["ratings"].items():
+                labels[int(candidate)].append("★" * int(stars))
+        elif event.mode == "ranking":
+            for place, candidate in enumerate(raw["order"], start=1):
+                labels[candidate].append(f"#{place}")
+        elif event.mode == "pairwise":
+            first, second = raw["first"], raw["second"]
+            if raw["choice"] == "tie":
+                labels[first].append("tie")
+                labels[second].append("tie")
+            else:
+                better = first if raw["choice"] == "first" else second
+                labels[better].append("won pair")
+        elif event.mode == "approve_reject":
+            for candidate in raw.get("approved", []):
+                labels[candidate].append("approved")
+            for candidate in raw.get("rejected", []):
+                labels[candidate].append("rejected")
+        elif event.mode == "cannot_decide":
+            for candidate in raw.get("between", []):
+                labels[candidate].append("undecided")
+    return dict(labels)
+
+
+def show_round(
+    state: DashboardState, view: dict[str, Any] | None, mode: str | None
+) -> tuple[Any, Any, str]:
+    """(grid, mode banner, round label) for the view `{session_id, round_index}`."""
+    session_id = (view or {}).get("session_id")
+    if not session_id:
+        return html.Div("Start a session or open one on the left.", className="text-muted"), "", "-"
+    try:
+        session = get_session(state.workspace, session_id)
+        rounds = get_rounds(state.workspace, session_id)
+        if not rounds:
+            message = html.Div("The first round is being prepared…", className="text-muted p-4")
+            return message, mode_banner(mode or session.config["feedback_mode"]), "round -"
+        latest = rounds[-1].round_index
+        wanted = view.get("round_index")
+        round_index = latest if wanted is None else max(0, min(int(wanted), latest))
+        record, candidates = get_round(state.workspace, session_id, round_index)
+    except SteeringError as error:
+        return error_message(error), "", "-"
+    mode = mode or session.config["feedback_mode"]
+    received = received_labels(get_feedback_events(state.workspace, session_id), round_index)
+    grid = candidate_grid(
+        session_id, record.round_index, record.round_index == latest, candidates, mode, received
+    )
+    label = f"round {record.round_index} of {latest}"
+    return grid, mode_banner(mode), label
+
+
+def step_round(state: DashboardState, view: dict[str, Any] | None, step: int) -> Any:
+    """The view one round earlier (-1) or later (+1); later than the latest is the latest."""
+    view = dict(view or {})
+    session_id = view.get("session_id")
+    if not session_id:
+        return no_update
+    rounds = get_rounds(state.workspace, session_id)
+    if not rounds:
+        return no_update
+    latest = rounds[-1].round_index
+    current = latest if view.get("round_index") is None else int(view["round_index"])
+    target = max(0, current + step)
+    view["round_index"] = None if target >= latest else target
+    return view
+
+
+def switch_mode(state: DashboardState, session_id: str | None, mode: str | None) -> Any:
+    """Store the session's feedback mode (the next judgments and rounds use it)."""
+    if not session_id or not mode:
+        return no_update
+    try:
+        if get_session(state.workspace, session_id).config["feedback_mode"] != mode:
+            change_settings(state.workspace, session_id, {"feedback_mode": mode})
+    except SteeringError as error:
+        return error_message(error)
+    return no_update
+
+
+def next_round(state: DashboardState, session_id: str | None) -> Any:
+    """Queue the session's next round (the grid follows when it is stored)."""
+    if not session_id:
+        return no_update
+    try:
+        return {"job_id": state.start_round(session_id)}
+    except (SteeringError, NotFound) as error:
+        return {"error": str(error)}
+
+
+def register(app: Dash, state: DashboardState) -> None:
+    @app.callback(
+        Output(ids.GRID, "children"),
+        Output(ids.MODE_BANNER, "children"),
+        Output(ids.ROUND_LABEL, "children"),
+        Input(ids.VIEW, "data"),
+        Input(ids.VERSION, "data"),
+        Input(ids.MODE_SWITCH, "value"),
+    )
+    def grid(view: dict | None, _version: Any, mode: str | None) -> tuple[Any, Any, str]:
+        return show_round(state, view, mode)
+
+    @app.callback(
+        Output(ids.VIEW, "data"),
+        Input(ids.ROUND_PREV, "n_clicks"),
+        Input(ids.ROUND_NEXT, "n_clicks"),
+        State(ids.VIEW, "data"),
+        prevent_initial_call=True,
+    )
+    def navigate(_prev: int, _next: int, view: dict | None) -> Any:
+        from dash import ctx
+
+        return step_round(state, view, -1 if ctx.triggered_id == ids.ROUND_PREV else 1)
+
+    @app.callback(
+        Output(ids.SETTINGS_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.MODE_SWITCH, "value"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def mode(mode: str | None, session: dict | None) -> Any:
+        return switch_mode(state, (session or {}).get("session_id"), mode)
+
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Input(ids.NEXT_ROUND, "n_clicks"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def advance(_: int, session: dict | None) -> Any:
+        return next_round(state, (session or {}).get("session_id"))
+
+    # The judgment in progress lives in the browser (assets/judging.js); these render it.
+    app.clientside_callback(
+        ClientsideFunction("steer", "renderDraft"),
+        Output({"type": "card", "slot": ALL}, "className"),
+        Output({"type": "card-mark", "slot": ALL}, "children"),
+        Output(ids.DRAFT_SUMMARY, "children"),
+        Input(ids.DRAFT, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("steer", "renderOutbox"),
+        Output(ids.OUTBOX_STATUS, "children"),
+        Input(ids.OUTBOX, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("steer", "gridChanged"),
+        Output(ids.DRAFT, "data"),
+        Input(ids.GRID, "children"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("steer", "setFields"),
+        Output(ids.DRAFT, "data", allow_duplicate=True),
+        Input(ids.CONFIDENCE, "value"),
+        Input(ids.CRITIQUE_TAGS, "value"),
+        Input(ids.CRITIQUE_TEXT, "value"),
+        Input(ids.REJECT_REASON, "value"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,165 @@
+"""Polling: the worker's progress on the session's round, and a version that changes
+whenever the session's stored data changes (here or in another process).
+
+Polls are fast (250 ms) while a job runs and slow (2 s) when idle, and an idle poll that
+finds nothing new sends nothing back (Dash answers 204 when every output is unchanged).
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime
+from typing import Any
+
+from dash import Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids
+from dashboard.state import DashboardState
+from steering_core.sessions import get_rounds
+
+FAST_POLL_MS = 250
+IDLE_POLL_MS = 2000
+
+
+def session_version(state: DashboardState, session_id: str) -> str:
+    """A short string that changes whenever rounds or judgments of the session change."""
+    row = state.workspace.db.query_one(
+        """SELECT (SELECT COUNT(*) FROM rounds WHERE session_id = :s),
+                  (SELECT COALESCE(MAX(id), 0) FROM feedback_events WHERE session_id = :s),
+                  (SELECT COUNT(*) FROM feedback_events
+                    WHERE session_id = :s AND undone_at IS NOT NULL)""",
+        {"s": session_id},
+    )
+    return f"{row[0]}.{row[1]}.{row[2]}"
+
+
+def _seconds_since(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    return (datetime.now().astimezone() - datetime.fromisoformat(stamp)).total_seconds()
+
+
+def job_view(state: DashboardState, session_id: str) -> dict[str, Any]:
+    """The session's current job as the page shows it: status, phase, fraction, text."""
+    own = state.job(session_id)
+    if own is not None:
+        job = {
+            "id": own.id,
+            "status": own.status,
+            "phase": own.phase,
+            "progress": own.progress,
+            "error": own.error,
+            "error_kind": own.error_kind,
+            "started_at": own.started_at,
+            "created_at": own.created_at,
+            "own": True,
+        }
+    else:
+        other = state.other_process_job(session_id)
+        if other is None:
+            return {"status": "idle"}
+        job = {**other, "own": False}
+    progress = job.get("progress") or {}
+    fraction = 0.0
+    if progress.get("images_total") and progress.get("steps"):
+        done = progress["images_done"] * progress["steps"] + progress.get("step", 0)
+        fraction = min(1.0, done / (progress["images_total"] * progress["steps"]))
+    elapsed = _seconds_since(job.get("started_at") or job.get("created_at"))
+    parts = [job["phase"]]
+    if progress.get("images_total"):
+        parts.append(
+            f"image {min(progress['images_done'] + 1, progress['images_total'])}"
+            f"/{progress['images_total']} · step {progress.get('step', 0)}/{progress['steps']}"
+        )
+    running = job["status"] in ("queued", "running")
+    if running and elapsed is not None:
+        parts.append(f"{elapsed:.1f} s")
+        left = remaining_seconds(state, session_id, fraction, elapsed)
+        if left is not None:
+            parts.append(f"about {left:.1f} s left")
+    if not job["own"] and running:
+        parts.append("(another process)")
+    if job["status"] == "failed":
+        parts = [f"{(job.get('error_kind') or 'runtime').capitalize()} failure: {job['error']}"]
+    return {
+        "id": job["id"],
+        "status": job["status"],
+        "fraction": fraction,
+        "text": " · ".join(parts),
+        "own": job["own"],
+    }
+
+
+def remaining_seconds(
+    state: DashboardState, session_id: str, fraction: float, elapsed: float
+) -> float | None:
+    """Time left: from this job's own pace once it is generating, else from past rounds."""
+    if fraction > 0.05:
+        return max(0.0, elapsed / fraction - elapsed)
+    totals = [
+        sum(v for v in r.timings.values() if isinstance(v, (int, float)))
+        for r in get_rounds(state.workspace, session_id)[-5:]
+    ]
+    totals = [t for t in totals if t > 0]
+    if not totals:
+        return None
+    return max(0.0, statistics.median(totals) - elapsed)
+
+
+def poll(
+    state: DashboardState,
+    session_id: str | None,
+    shown_version: str | None,
+    shown_job: dict[str, Any] | None,
+) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """(version, job, bar value, text, cancel style, interval); raises PreventUpdate when
+    nothing changed since the page last heard."""
+    if not session_id:
+        raise PreventUpdate
+    version = session_version(state, session_id)
+    job = job_view(state, session_id)
+    running = job["status"] in ("queued", "running")
+    was_running = (shown_job or {}).get("status") in ("queued", "running")
+    if version == shown_version and job == shown_job:
+        raise PreventUpdate
+    hide = {"display": "none"}
+    text = job.get("text", "") if running or job["status"] in ("failed", "cancelled") else ""
+    interval_changed = shown_job is None or running != was_running
+    return (
+        version if version != shown_version else no_update,
+        job if job != shown_job else no_update,
+        round(100 * job.get("fraction", 0.0)) if running else 0,
+        text,
+        {} if running and job.get("own") else hide,
+        (FAST_POLL_MS if running else IDLE_POLL_MS) if interval_changed else no_update,
+    )
+
+
+def register(app: Dash, state: DashboardState) -> None:
+    @app.callback(
+        Output(ids.VERSION, "data"),
+        Output(ids.JOB, "data"),
+        Output(ids.PROGRESS_BAR, "value"),
+        Output(ids.PROGRESS_TEXT, "children"),
+        Output(ids.CANCEL, "style"),
+        Output(ids.POLL, "interval"),
+        Input(ids.POLL, "n_intervals"),
+        Input(ids.JOB, "data"),
+        State(ids.SESSION, "data"),
+        State(ids.VERSION, "data"),
+    )
+    def tick(_: int, shown_job: dict | None, session: dict | None, version: str | None) -> Any:
+        return poll(state, (session or {}).get("session_id"), version, shown_job)
+
+    @app.callback(
+        Output(ids.PROGRESS_TEXT, "children", allow_duplicate=True),
+        Input(ids.CANCEL, "n_clicks"),
+        State(ids.JOB, "data"),
+        prevent_initial_call=True,
+    )
+    def cancel(_: int, job: dict | None) -> Any:
+        if not job or not job.get("id"):
+            return no_update
+        state.worker.cancel(job["id"])
+        return "cancelling…"

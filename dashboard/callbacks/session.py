@@ -1,0 +1,156 @@
+"""Starting, opening and re-configuring sessions from the setup panel."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, no_update
+
+from dashboard import ids
+from dashboard.state import DashboardState
+from steering_core.config import make_config
+from steering_core.errors import InvalidInput, SteeringError
+from steering_core.sessions import change_settings, create_session, get_session
+
+
+def error_message(error: SteeringError) -> dbc.Alert:
+    """A core error as the page shows it: its kind, then the message naming the field."""
+    colour = "warning" if error.kind == "invalid input" else "danger"
+    return dbc.Alert([f"{error.kind.capitalize()}: ", str(error)], color=colour, className="py-2")
+
+
+def new_session_config(form: dict[str, Any]) -> dict[str, Any]:
+    """The setup form's values as a session config mapping (empty fields left out)."""
+    config: dict[str, Any] = {
+        "prompt": form.get("prompt") or "",
+        "negative_prompt": form.get("negative_prompt") or "",
+        "preset": form.get("preset") or None,
+        "generator": {"backend": form.get("generator") or "builtin"},
+        "sampler": {"name": form.get("sampler") or "thompson"},
+        "preference_model": {"name": form.get("preference_model") or "ideal_point"},
+        "feedback_mode": form.get("feedback_mode") or "winner",
+    }
+    if form.get("model_path"):
+        config["generator"]["model"] = form["model_path"]
+    for field in ("k", "d", "steps", "guidance_scale"):
+        if form.get(field) not in (None, ""):
+            config[field] = form[field]
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def start_session(state: DashboardState, form: dict[str, Any]) -> tuple[Any, Any]:
+    """Create the session, queue its first round; returns (URL search, message)."""
+    try:
+        config = make_config(new_session_config(form), source="new session")
+        record = create_session(state.workspace, config)
+        state.start_round(record.id)
+    except SteeringError as error:
+        return no_update, error_message(error)
+    return f"?session={record.id}", dbc.Alert("Session started.", color="success")
+
+
+def parse_params(text: str | None, field: str) -> dict[str, Any] | None:
+    """A settings box's JSON object (None when empty); errors name the box."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"{field}: not valid JSON ({error.msg} at column {error.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f'{field}: must be a JSON object like {{"name": value}}')
+    return value
+
+
+def apply_settings(
+    state: DashboardState,
+    session_id: str | None,
+    trust_radius: float | None,
+    sampler_params: str | None,
+    model_params: str | None,
+) -> dbc.Alert:
+    """Change the session's settings from its next round on; says what changed."""
+    if not session_id:
+        return dbc.Alert("Open a session first.", color="warning")
+    try:
+        session = get_session(state.workspace, session_id)
+        changes: dict[str, Any] = {}
+        if trust_radius not in (None, ""):
+            changes["trust_radius"] = trust_radius
+        sampler = parse_params(sampler_params, "sampler settings")
+        if sampler is not None:
+            changes["sampler"] = {"name": session.config["sampler"]["name"], "params": sampler}
+        model = parse_params(model_params, "model settings")
+        if model is not None:
+            changes["preference_model"] = {
+                "name": session.config["preference_model"]["name"],
+                "params": model,
+            }
+        if not changes:
+            return dbc.Alert("Nothing to change.", color="secondary")
+        change_settings(state.workspace, session_id, changes)
+    except SteeringError as error:
+        return error_message(error)
+    return dbc.Alert(f"Applies from the next round: {', '.join(changes)}.", color="success")
+
+
+def register(app: Dash, state: DashboardState) -> None:
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.SETUP_MESSAGE, "children"),
+        Input(ids.START, "n_clicks"),
+        State(ids.PROMPT, "value"),
+        State(ids.NEGATIVE_PROMPT, "value"),
+        State(ids.PRESET, "value"),
+        State(ids.GENERATOR, "value"),
+        State(ids.MODEL_PATH, "value"),
+        State(ids.SAMPLER, "value"),
+        State(ids.PREFERENCE_MODEL, "value"),
+        State(ids.FEEDBACK_MODE, "value"),
+        State(ids.K, "value"),
+        State(ids.D, "value"),
+        State(ids.STEPS, "value"),
+        State(ids.GUIDANCE, "value"),
+        prevent_initial_call=True,
+    )
+    def start(_: int, *values: Any) -> tuple[Any, Any]:
+        names = [
+            "prompt",
+            "negative_prompt",
+            "preset",
+            "generator",
+            "model_path",
+            "sampler",
+            "preference_model",
+            "feedback_mode",
+            "k",
+            "d",
+            "steps",
+            "guidance_scale",
+        ]
+        return start_session(state, dict(zip(names, values, strict=True)))
+
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Input(ids.RESUME, "n_clicks"),
+        State(ids.SESSION_PICKER, "value"),
+        prevent_initial_call=True,
+    )
+    def resume(_: int, session_id: str | None) -> Any:
+        return f"?session={session_id}" if session_id else no_update
+
+    @app.callback(
+        Output(ids.SETTINGS_MESSAGE, "children"),
+        Input(ids.APPLY_SETTINGS, "n_clicks"),
+        State(ids.SESSION, "data"),
+        State(ids.TRUST_RADIUS, "value"),
+        State(ids.SAMPLER_PARAMS, "value"),
+        State(ids.MODEL_PARAMS, "value"),
+        prevent_initial_call=True,
+    )
+    def settings(_: int, session: dict, radius: Any, sampler: Any, model: Any) -> Any:
+        return apply_settings(state, (session or {}).get("session_id"), radius, sampler, model)

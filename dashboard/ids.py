@@ -1,0 +1,85 @@
+"""Every component id of the dashboard, in one place (callbacks and tests import them)."""
+
+from __future__ import annotations
+
+# --- the shell: navigation, URL, stores shared by every page ---------------------------
+URL = "url"
+PAGE = "page"
+NAV = "nav"
+ERROR_TOAST = "error-toast"
+
+# --- the steering page: setup ------------------------------------------------------------
+PROMPT = "setup-prompt"
+NEGATIVE_PROMPT = "setup-negative-prompt"
+PRESET = "setup-preset"
+GENERATOR = "setup-generator"
+MODEL_PATH = "setup-model-path"
+SAMPLER = "setup-sampler"
+PREFERENCE_MODEL = "setup-preference-model"
+FEEDBACK_MODE = "setup-feedback-mode"
+K = "setup-k"
+D = "setup-d"
+STEPS = "setup-steps"
+GUIDANCE = "setup-guidance"
+START = "setup-start"
+SETUP_MESSAGE = "setup-message"
+SESSION_PICKER = "setup-session-picker"
+RESUME = "setup-resume"
+
+# --- the steering page: settings between rounds ----------------------------------------
+TRUST_RADIUS = "settings-trust-radius"
+SAMPLER_PARAMS = "settings-sampler-params"
+MODEL_PARAMS = "settings-model-params"
+APPLY_SETTINGS = "settings-apply"
+SETTINGS_MESSAGE = "settings-message"
+
+# --- the steering page: the round and judging it ---------------------------------------
+SESSION = "session-store"  # {"session_id": ...}: the session the page shows
+VIEW = "view-store"  # {"session_id", "round_index", "latest"}: the round the grid shows
+VERSION = "version-store"  # changes whenever the session's stored data changes
+SESSION_TITLE = "session-title"
+MODE_BANNER = "mode-banner"
+MODE_SWITCH = "mode-switch"
+GRID = "grid"
+ROUND_PREV = "round-prev"
+ROUND_NEXT = "round-next"
+ROUND_LABEL = "round-label"
+NEXT_ROUND = "next-round"
+AUTO_ADVANCE = "auto-advance"
+CONFIDENCE = "judge-confidence"
+CRITIQUE_TAGS = "judge-critique-tags"
+CRITIQUE_TEXT = "judge-critique-text"
+REJECT_REASON = "judge-reject-reason"
+DRAFT = "draft-store"  # mirrors the in-progress judgment that judging.js keeps
+OUTBOX = "outbox-store"  # mirrors judging.js's queue of judgments not yet acknowledged
+DRAFT_SUMMARY = "draft-summary"
+OUTBOX_STATUS = "outbox-status"
+SHORTCUTS = "shortcuts"
+
+# --- the steering page: the worker's progress ------------------------------------------
+POLL = "poll"
+PROGRESS = "progress"
+PROGRESS_BAR = "progress-bar"
+PROGRESS_TEXT = "progress-text"
+CANCEL = "cancel-job"
+JOB = "job-store"  # {"job_id", "status"} of the session's running job
+
+# --- the steering page: steering space, inspector, curves -------------------------------
+SPACE = "space-graph"
+SPACE_COLOUR = "space-colour"
+SPACE_SCOPE = "space-scope"
+INSPECTOR = "inspector"
+INSPECTOR_BODY = "inspector-body"
+INSPECTED = "inspected-store"  # {"candidate_id": ...}
+MARK_BEST = "inspector-mark-best"
+FORK = "inspector-fork"
+INSPECTOR_TAGS = "inspector-tags"
+INSPECTOR_MESSAGE = "inspector-message"
+CURVES = "curves"
+LABEL_STATS = "label-stats"
+
+# --- other pages --------------------------------------------------------------------------
+REPLAY = "replay"
+EXPERIMENTS = "experiments"
+DIAGNOSTICS = "diagnostics"
+WARM_UP = "diagnostics-warm-up"

@@ -1,0 +1,347 @@
+"""The steering page: setup, the round's grid and its judging controls, the worker's
+progress, the steering space and the live curves."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.layout.grid import shortcuts_list
+from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
+
+# What a new session in the dashboard uses unless the researcher picks otherwise: the
+# sampler and model that needed the fewest rounds in the benchmark (docs/BENCHMARKS.md).
+DEFAULT_SAMPLER = "thompson"
+DEFAULT_MODEL = "ideal_point"
+PAIR_BUTTON = "btn btn-outline-primary pair"
+JUDGING_MODES = [m for m in FEEDBACK_MODE_NAMES if m not in ("reject_all", "cannot_decide")]
+
+
+def _field(label: str, control: Any, hint: str = "") -> html.Div:
+    children: list[Any] = [dbc.Label(label, className="mb-0 small fw-semibold"), control]
+    if hint:
+        children.append(dbc.FormText(hint))
+    return html.Div(children, className="mb-2")
+
+
+def _options(names: Sequence[str]) -> list[dict[str, str]]:
+    return [{"label": name.replace("_", " "), "value": name} for name in names]
+
+
+def setup_panel(
+    generators: Sequence[str],
+    samplers: Sequence[str],
+    models: Sequence[str],
+    sessions: Sequence[dict[str, Any]],
+    current: str | None,
+) -> dbc.Accordion:
+    """New session, resume, and settings for the next round."""
+    new_session = [
+        _field("Prompt", dbc.Textarea(id=ids.PROMPT, rows=2, placeholder="a red circle ...")),
+        _field("Negative prompt", dbc.Input(id=ids.NEGATIVE_PROMPT, placeholder="optional")),
+        _field(
+            "Preset",
+            dbc.Select(
+                id=ids.PRESET,
+                options=[
+                    {"label": "fast-explore (d = 4)", "value": "fast-explore"},
+                    {"label": "balanced (d = 8)", "value": "balanced"},
+                    {"label": "high-capacity (d = 16)", "value": "high-capacity"},
+                ],
+                value="balanced",
+            ),
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    _field(
+                        "Generator",
+                        dbc.Select(id=ids.GENERATOR, options=_options(generators), value="builtin"),
+                    )
+                ),
+                dbc.Col(
+                    _field(
+                        "Model folder",
+                        dbc.Input(id=ids.MODEL_PATH, placeholder="built-in"),
+                    )
+                ),
+            ],
+            className="g-2",
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    _field(
+                        "Sampler",
+                        dbc.Select(
+                            id=ids.SAMPLER, options=_options(samplers), value=DEFAULT_SAMPLER
+                        ),
+                    )
+                ),
+                dbc.Col(
+                    _field(
+                        "Preference model",
+                        dbc.Select(
+                            id=ids.PREFERENCE_MODEL, options=_options(models), value=DEFAULT_MODEL
+                        ),
+                    )
+                ),
+            ],
+            className="g-2",
+        ),
+        _field(
+            "Feedback mode",
+            dbc.Select(id=ids.FEEDBACK_MODE, options=_options(JUDGING_MODES), value="winner"),
+        ),
+        dbc.Row(
+            [
+                dbc.Col(_field("k", dbc.Input(id=ids.K, type="number", value=8, min=2, max=32))),
+                dbc.Col(
+                    _field("d", dbc.Input(id=ids.D, type="number", placeholder="preset", min=1))
+                ),
+                dbc.Col(_field("steps", dbc.Input(id=ids.STEPS, type="number", value=20, min=1))),
+                dbc.Col(
+                    _field(
+                        "guidance",
+                        dbc.Input(id=ids.GUIDANCE, type="number", value=7.5, min=0, step=0.5),
+                    )
+                ),
+            ],
+            className="g-1",
+        ),
+        dbc.Button("Start session", id=ids.START, color="primary", className="w-100"),
+        html.Div(id=ids.SETUP_MESSAGE, className="mt-2"),
+    ]
+    resume = [
+        dcc.Dropdown(
+            id=ids.SESSION_PICKER,
+            options=[
+                {
+                    "label": f"{s['prompt'][:40]} · {s['rounds']} rounds · {s['source']}",
+                    "value": s["id"],
+                }
+                for s in sessions
+            ],
+            value=current,
+            placeholder="a stored session",
+        ),
+        dbc.Button("Open", id=ids.RESUME, color="secondary", className="w-100 mt-2"),
+    ]
+    settings = [
+        _field(
+            "Trust radius",
+            dbc.Input(id=ids.TRUST_RADIUS, type="number", min=0.01, max=2, step=0.01),
+            "how far new candidates may go from the incumbent (0-2)",
+        ),
+        _field(
+            "Sampler settings",
+            dbc.Input(id=ids.SAMPLER_PARAMS, placeholder='{"exploration": 1.0}'),
+            "JSON; e.g. exploration weight",
+        ),
+        _field(
+            "Model settings",
+            dbc.Input(id=ids.MODEL_PARAMS, placeholder='{"prior_strength": 1.0}'),
+            "JSON; e.g. prior strength",
+        ),
+        dbc.Button("Apply to the next round", id=ids.APPLY_SETTINGS, className="w-100"),
+        html.Div(id=ids.SETTINGS_MESSAGE, className="mt-2"),
+    ]
+    return dbc.Accordion(
+        [
+            dbc.AccordionItem(new_session, title="New session", item_id="new"),
+            dbc.AccordionItem(resume, title="Open a session", item_id="resume"),
+            dbc.AccordionItem(settings, title="Settings for the next round", item_id="settings"),
+        ],
+        active_item="resume" if current else "new",
+        always_open=True,
+    )
+
+
+def judging_bar() -> html.Div:
+    """Controls that apply to the whole round: confidence, critique, reject-all, submit."""
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Confidence", className="small mb-0"),
+                            dcc.Slider(
+                                id=ids.CONFIDENCE,
+                                min=0,
+                                max=1,
+                                step=0.1,
+                                value=1,
+                                marks={0: "0", 0.5: "0.5", 1: "1"},
+                            ),
+                        ],
+                        md=3,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Critique", className="small mb-0"),
+                            dcc.Checklist(
+                                id=ids.CRITIQUE_TAGS,
+                                options=[{"label": t, "value": t} for t in CRITIQUE_TAGS],
+                                value=[],
+                                inline=True,
+                                inputClassName="me-1",
+                                labelClassName="me-2 small",
+                            ),
+                            dbc.Input(
+                                id=ids.CRITIQUE_TEXT,
+                                placeholder="a note (optional)",
+                                size="sm",
+                                debounce=False,
+                            ),
+                        ],
+                        md=5,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Reject-all reason", className="small mb-0"),
+                            dbc.Input(id=ids.REJECT_REASON, placeholder="optional", size="sm"),
+                        ],
+                        md=4,
+                    ),
+                ],
+                className="g-2 align-items-end",
+            ),
+            html.Div(
+                [
+                    html.Button("Submit ⏎", className="btn btn-primary", **_act("submit")),
+                    html.Button("Reject all (x)", className="btn btn-danger", **_act("reject-all")),
+                    html.Button(
+                        "Cannot decide (c)", className="btn btn-warning", **_act("cannot-decide")
+                    ),
+                    html.Button(
+                        "Send critique", className="btn btn-outline-secondary", **_act("critique")
+                    ),
+                    html.Button(
+                        "A better [", className="btn btn-outline-primary pair", **_act("A")
+                    ),
+                    html.Button(
+                        "B better ]", className="btn btn-outline-primary pair", **_act("B")
+                    ),
+                    html.Button("Tie (t)", className="btn btn-outline-primary pair", **_act("tie")),
+                    html.Button("Clear (Esc)", className="btn btn-light", **_act("clear")),
+                    html.Button("Undo ⌫", className="btn btn-light", **_act("undo")),
+                ],
+                className="d-flex flex-wrap gap-2 mt-2",
+            ),
+            html.Div(id=ids.DRAFT_SUMMARY, className="draft-summary small mt-2"),
+            html.Div(id=ids.OUTBOX_STATUS, className="outbox-status small"),
+        ],
+        className="judging-bar border rounded p-2 mb-2",
+    )
+
+
+def _act(action: str) -> dict[str, str]:
+    return {"data-action": action}
+
+
+def progress_panel() -> html.Div:
+    """The worker's phase, step, timing and a cancel button."""
+    return html.Div(
+        [
+            dbc.Progress(id=ids.PROGRESS_BAR, value=0, className="mb-1", style={"height": "6px"}),
+            html.Div(
+                [
+                    html.Span(id=ids.PROGRESS_TEXT, className="small text-muted"),
+                    dbc.Button(
+                        "Cancel",
+                        id=ids.CANCEL,
+                        size="sm",
+                        color="link",
+                        className="py-0 ms-2",
+                        style={"display": "none"},
+                    ),
+                ],
+                className="d-flex align-items-center",
+            ),
+        ],
+        id=ids.PROGRESS,
+        className="mb-2",
+    )
+
+
+def round_toolbar(mode: str | None) -> html.Div:
+    """Round navigation, the feedback-mode switch, auto-advance and 'next round'."""
+    return html.Div(
+        [
+            dbc.ButtonGroup(
+                [
+                    dbc.Button("◀", id=ids.ROUND_PREV, size="sm", color="light", title="Alt+←"),
+                    dbc.Button(
+                        "round -", id=ids.ROUND_LABEL, size="sm", color="light", disabled=True
+                    ),
+                    dbc.Button("▶", id=ids.ROUND_NEXT, size="sm", color="light", title="Alt+→"),
+                ]
+            ),
+            dbc.Select(
+                id=ids.MODE_SWITCH,
+                options=_options(JUDGING_MODES),
+                value=mode,
+                size="sm",
+                style={"width": "11rem"},
+            ),
+            dbc.Switch(id=ids.AUTO_ADVANCE, label="next round after each judgment", value=True),
+            dbc.Button("Next round", id=ids.NEXT_ROUND, size="sm", color="primary"),
+        ],
+        className="d-flex flex-wrap align-items-center gap-3 mb-2",
+    )
+
+
+def steer_page(
+    session_id: str | None,
+    title: str,
+    setup: dbc.Accordion,
+    mode: str | None = None,
+) -> html.Div:
+    """The whole steering page; the grid, figures and progress fill in by callbacks."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.SESSION, data={"session_id": session_id}),
+            dcc.Store(id=ids.VIEW, data={"session_id": session_id, "round_index": None}),
+            dcc.Store(id=ids.VERSION, data=None),
+            dcc.Store(id=ids.JOB, data=None),
+            dcc.Store(id=ids.DRAFT, data=None),
+            dcc.Store(id=ids.OUTBOX, data=None),
+            dcc.Store(id=ids.INSPECTED, data=None),
+            dcc.Interval(id=ids.POLL, interval=2000),
+            dbc.Row(
+                [
+                    dbc.Col(setup, lg=3, className="setup-column"),
+                    dbc.Col(
+                        [
+                            html.H5(title, id=ids.SESSION_TITLE, className="mb-1"),
+                            progress_panel(),
+                            round_toolbar(mode),
+                            html.Div(id=ids.MODE_BANNER),
+                            dcc.Loading(
+                                html.Div(id=ids.GRID, className="grid-slot"),
+                                type="dot",
+                                delay_show=400,
+                            ),
+                            judging_bar(),
+                            shortcuts_list(),
+                        ],
+                        lg=9,
+                    ),
+                ],
+                className="g-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(html.Div(id="space-slot"), lg=6),
+                    dbc.Col(html.Div(id="curves-slot"), lg=6),
+                ],
+                className="g-3 mt-1",
+            ),
+        ],
+        className="steer-page",
+    )

@@ -1,0 +1,57 @@
+"""Server-side state shared by the callbacks and the worker: the workspace, the worker and
+the session's current job, behind one lock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from steering_core.errors import NotFound
+from steering_core.storage.workspace import Workspace
+from steering_core.worker import JobSnapshot, Worker, list_jobs
+
+
+@dataclass
+class DashboardState:
+    """What every callback needs; one per app. `lock` guards `jobs` and feedback writes."""
+
+    workspace: Workspace
+    worker: Worker
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # The latest job this dashboard started per session (session id -> job id).
+    jobs: dict[str, str] = field(default_factory=dict)
+    # Judgments are written one at a time, in the order they arrive, so that a burst of
+    # judgments from the browser is stored in the order the researcher gave it.
+    feedback_lock: threading.Lock = field(default_factory=threading.Lock)
+    started_at: float = field(default_factory=time.time)
+
+    def start_round(self, session_id: str) -> str:
+        """Queue the session's next round unless one is already queued or running."""
+        with self.lock:
+            current = self.jobs.get(session_id)
+            if current is not None and not self.worker.snapshot(current).finished:
+                return current
+            job_id = self.worker.submit_round(session_id)
+            self.jobs[session_id] = job_id
+            return job_id
+
+    def job(self, session_id: str) -> JobSnapshot | None:
+        """The latest job this dashboard started for the session, if any."""
+        with self.lock:
+            job_id = self.jobs.get(session_id)
+        if job_id is None:
+            return None
+        try:
+            return self.worker.snapshot(job_id)
+        except NotFound:
+            return None
+
+    def other_process_job(self, session_id: str) -> dict[str, Any] | None:
+        """A running job on this session started by another process (e.g. `steer round`)."""
+        own = self.job(session_id)
+        for job in list_jobs(self.workspace, session_id, limit=5):
+            if job["status"] in ("queued", "running") and (own is None or job["id"] != own.id):
+                return job
+        return None
