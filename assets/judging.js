@@ -202,7 +202,9 @@
     const outbox = read(OUTBOX, []);
     outbox.push(item);
     write(OUTBOX, outbox);  // durable in the browser before anything else happens
-    const fresh = emptyDraft(info);
+    // A critique beside the mode's judgment clears only itself; anything else starts over.
+    const keepPicks = raw.mode === "critique" && draft.mode !== "critique";
+    const fresh = keepPicks ? Object.assign({}, draft, {tags: [], text: ""}) : emptyDraft(info);
     fresh.confidence = draft.confidence;
     saveDraft(fresh);
     publish(fresh);

@@ -21,6 +21,9 @@ from steering_core.sessions import get_round, submit_feedback, undo_last_feedbac
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
+# A page waits at most this long for a data root another process is writing; then it says
+# so and keeps the judgment for a retry, instead of hanging.
+LOCK_TIMEOUT_SECONDS = 3.0
 # Judgments after which the next round starts by itself (when the page asks for it).
 ADVANCING_MODES = (
     "winner",
@@ -41,7 +44,8 @@ def error_reply(error: BaseException) -> dict[str, Any]:
         return {
             "ok": False,
             "kind": "transient",
-            "message": f"{error}; your judgment is kept, retry in a moment",
+            "message": f"the data root is busy or unavailable ({error}); "
+            "your judgment is kept, retry in a moment",
         }
     logger.exception("dashboard: unexpected error")
     return {"ok": False, "kind": "runtime", "message": f"{type(error).__name__}: {error}"}
@@ -70,6 +74,7 @@ def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[
                     round_index=item.get("round_index"),
                     source="human",
                     client_key=str(item.get("key")) if item.get("key") else None,
+                    lock_timeout=LOCK_TIMEOUT_SECONDS,
                 )
             except Exception as error:
                 reply = error_reply(error)

@@ -188,12 +188,14 @@ def submit_feedback(
     round_index: int | None = None,
     source: str = "human",
     client_key: str | None = None,
+    lock_timeout: float = 60,
 ) -> FeedbackEventRecord:
     """Validate, normalize and store one judgment; returns once it is durable in the
     database and in the label CSV. Nothing is stored when the judgment is invalid.
 
     `client_key` names the judgment on the sender's side: a second submission with the same
-    key (a retry after a lost acknowledgement) returns the stored event and stores nothing."""
+    key (a retry after a lost acknowledgement) returns the stored event and stores nothing.
+    `lock_timeout`: how long to wait for another process holding the session's labels."""
     if client_key is not None and not 1 <= len(client_key) <= 64:
         raise InvalidInput(f"client_key: 1-64 characters (got {len(client_key)})")
     if source not in SOURCES:
@@ -207,7 +209,7 @@ def submit_feedback(
     )
     normalized = normalize(feedback, shown)
     stored_raw = feedback.model_dump(mode="json")
-    with workspace.labels.locked(session.id):
+    with workspace.labels.locked(session.id, timeout=lock_timeout):
         _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
             if client_key is not None:

@@ -3,7 +3,7 @@ switch, 'next round', and the browser-side rendering of the judgment in progress
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from dash import (
@@ -63,7 +63,11 @@ def received_labels(events: list[FeedbackEventRecord], round_index: int) -> dict
         elif event.mode == "cannot_decide":
             for candidate in raw.get("between", []):
                 labels[candidate].append("undecided")
-    return dict(labels)
+    # The same label given many times shows once, with its count ("winner x3").
+    return {
+        candidate: [f"{text} x{n}" if n > 1 else text for text, n in Counter(texts).items()]
+        for candidate, texts in labels.items()
+    }
 
 
 def show_round(
@@ -77,7 +81,10 @@ def show_round(
         session = get_session(state.workspace, session_id)
         rounds = get_rounds(state.workspace, session_id)
         if not rounds:
-            message = html.Div("The first round is being prepared…", className="text-muted p-4")
+            message = html.Div(
+                "No round yet: it is being generated, or press Next round.",
+                className="text-muted p-4",
+            )
             return message, mode_banner(mode or session.config["feedback_mode"]), "round -"
         latest = rounds[-1].round_index
         wanted = view.get("round_index")

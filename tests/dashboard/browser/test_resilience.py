@@ -1,0 +1,96 @@
+"""Judgments survive: a burst of 200 stored in order, a server restart mid-session, and a
+submission that fails and is retried without re-entering anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from filelock import FileLock
+
+from steering_core.sessions import get_round
+from tests.dashboard.browser.conftest import DashboardServer
+from tests.dashboard.browser.helpers import (
+    start_session,
+    stored_judgments,
+    wait_for_round,
+    wait_until_stored,
+    workspace_of,
+)
+
+
+def test_200_rapid_judgments_are_all_stored_in_order(page: Any, server: DashboardServer) -> None:
+    session_id = start_session(page, server, mode="winner", k=4)
+    page.uncheck("#auto-advance")  # judge the same round again and again, as fast as keys go
+    page.locator("body").click(position={"x": 5, "y": 500})
+    picks = [(i * 7) % 4 for i in range(200)]
+    # Keys as fast as Playwright sends them (faster than 200 in 20 seconds), no waiting for
+    # acknowledgements in between.
+    for slot in picks:
+        page.keyboard.press(str(slot + 1))
+        page.keyboard.press("Enter")
+    wait_until_stored(page, timeout_ms=60_000)
+
+    events = stored_judgments(server, session_id)
+    candidates = get_round(workspace_of(server), session_id, 0)[1]
+    assert [e.raw["winner"] for e in events] == [candidates[slot].id for slot in picks]
+
+
+def test_server_restart_mid_session_picks_up_where_it_was(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="winner")
+    page.locator("body").click(position={"x": 5, "y": 500})
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    wait_for_round(page, 1)
+    page.keyboard.press("4")  # a judgment in progress, not yet submitted ...
+    page.wait_for_selector(".candidate-card[data-slot='3'].picked")
+
+    server.kill()  # ... when the server dies
+    # While the server is down (on purpose) the page's polls fail; Dash says so in the
+    # console. Those two messages are allowed here, and only here.
+    page.allowed_errors += ["ERR_CONNECTION_REFUSED", "the server did not respond"]
+    page.wait_for_timeout(2500)
+    server.start()
+    page.reload()
+
+    wait_for_round(page, 1)  # the same session and round, and the pick is still there
+    assert page.evaluate("document.querySelector('.candidate-grid').dataset.session") == (
+        session_id
+    )
+    page.wait_for_selector(".candidate-card[data-slot='3'].picked")
+    page.keyboard.press("Enter")
+    wait_for_round(page, 2)
+    events = stored_judgments(server, session_id)
+    round1 = get_round(workspace_of(server), session_id, 1)[1]
+    assert [e.raw["winner"] for e in events][-1] == round1[3].id
+    assert len(events) == 2
+
+
+def test_a_failed_submission_is_kept_and_retried_without_re_entering(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="rating")
+    workspace = workspace_of(server)
+    # Another process holds the session's label file: the dashboard cannot store for now.
+    blocker = FileLock(str(workspace.labels.path(session_id)) + ".lock")
+    blocker.acquire()
+    try:
+        page.click(".candidate-card[data-slot='1'] .star[data-stars='4']")
+        page.click(".candidate-card[data-slot='2'] .star[data-stars='2']")
+        page.click("[data-action='submit']")
+        page.wait_for_selector("#outbox-retry", timeout=20_000)
+        assert "Transient failure" in page.inner_text("#outbox-status")
+        assert "waiting to be stored" in page.inner_text("#outbox-status")
+        assert stored_judgments(server, session_id) == []
+    finally:
+        blocker.release()
+    # Nothing re-entered: the judgment waited in the outbox. Retry (unless the page's own
+    # retry, which backs off, got there first).
+    retry = page.locator("#outbox-retry")
+    if retry.is_visible():
+        retry.click()
+    wait_until_stored(page)
+    (event,) = stored_judgments(server, session_id)
+    round0 = get_round(workspace, session_id, 0)[1]
+    assert event.raw["ratings"] == {str(round0[1].id): 4, str(round0[2].id): 2}

@@ -1,0 +1,145 @@
+"""A researcher's session in the browser: new session, a round, feedback in every mode, the
+next round after each; and the same by keyboard alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steering_core.sessions import get_round
+from tests.dashboard.browser.conftest import DashboardServer
+from tests.dashboard.browser.helpers import (
+    start_session,
+    stored_judgments,
+    wait_for_round,
+    wait_until_stored,
+    workspace_of,
+)
+
+
+def card(slot: int) -> str:
+    return f".candidate-card[data-slot='{slot}']"
+
+
+def switch_mode(page: Any, mode: str) -> None:
+    page.select_option("#mode-switch", mode)
+    page.wait_for_selector(f".candidate-grid[data-mode='{mode}']")
+
+
+def test_new_session_round_feedback_in_every_mode_next_round(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="winner")
+    assert "WINNER" in page.inner_text("#mode-banner")
+
+    page.click(card(2) + " .candidate-image")
+    page.click("[data-action='submit']")
+    wait_for_round(page, 1)
+
+    switch_mode(page, "rating")
+    assert "RATING" in page.inner_text("#mode-banner")
+    page.click(card(0) + " .star[data-stars='3']")
+    page.click(card(1) + " .star[data-stars='5']")
+    page.click("[data-action='submit']")
+    wait_for_round(page, 2)
+
+    switch_mode(page, "pairwise")
+    page.click(card(1) + " .candidate-image")
+    page.click(card(2) + " .candidate-image")
+    page.click("[data-action='B']")  # B (the second picked) is better: submits at once
+    wait_for_round(page, 3)
+
+    switch_mode(page, "ranking")
+    page.click(card(3) + " .candidate-image")
+    page.click(card(1) + " .candidate-image")
+    page.click("[data-action='submit']")
+    wait_for_round(page, 4)
+
+    switch_mode(page, "approve_reject")
+    page.click(card(1) + " [data-action='approve']")
+    page.click(card(2) + " [data-action='reject']")
+    page.click("[data-action='submit']")
+    wait_for_round(page, 5)
+
+    page.fill("#judge-reject-reason", "all too dark")
+    page.click("[data-action='reject-all']")
+    wait_for_round(page, 6)
+
+    page.click(card(1) + " .candidate-image", modifiers=["Shift"])
+    page.click(card(3) + " .candidate-image", modifiers=["Shift"])
+    page.click("[data-action='cannot-decide']")
+    wait_for_round(page, 7)
+
+    page.check("#judge-critique-tags input[value='lighting']")
+    page.fill("#judge-critique-text", "flat light")
+    page.click(card(2) + " .candidate-image")  # in approve/reject mode: approves it...
+    page.click("[data-action='critique']")  # ...but "Send critique" sends the critique
+    wait_until_stored(page)
+
+    events = stored_judgments(server, session_id)
+    assert [e.mode for e in events] == [
+        "winner",
+        "rating",
+        "pairwise",
+        "ranking",
+        "approve_reject",
+        "reject_all",
+        "cannot_decide",
+        "critique",
+    ]
+    assert [e.round_index for e in events] == [0, 1, 2, 3, 4, 5, 6, 7]
+    rating = events[1].raw["ratings"]
+    assert sorted(rating.values()) == [3, 5]
+    assert events[2].raw["choice"] == "second"
+    assert len(events[3].raw["order"]) == 2
+    assert len(events[4].raw["approved"]) == 1 and len(events[4].raw["rejected"]) == 1
+    assert events[5].raw["reason"] == "all too dark"
+    assert len(events[6].raw["between"]) == 2
+    assert events[7].raw["tags"] == ["lighting"] and events[7].raw["text"] == "flat light"
+    assert all(e.source == "human" and e.raw["decision_seconds"] >= 0 for e in events)
+
+
+def test_keyboard_only_labeling(page: Any, server: DashboardServer) -> None:
+    session_id = start_session(page, server, mode="winner")
+    keyboard = page.keyboard
+
+    keyboard.press("2")  # winner: image 2 ...
+    keyboard.press("Backspace")  # ... no: undo that step
+    keyboard.press("3")
+    keyboard.press("Enter")
+    wait_for_round(page, 1)
+
+    switch_mode(page, "rating")
+    page.locator("body").click(position={"x": 5, "y": 500})  # focus back on the page
+    for stars in "5342":  # rates images 1..4 in order
+        keyboard.press(stars)
+    keyboard.press("Enter")
+    wait_for_round(page, 2)
+
+    keyboard.press("Alt+ArrowLeft")  # look back at round 1 ...
+    page.wait_for_selector(".candidate-grid[data-round='1']")
+    assert "round 1 of 2" in page.inner_text("#round-label")
+    keyboard.press("Alt+ArrowRight")  # ... and return to the latest
+    page.wait_for_selector(".candidate-grid[data-round='2']")
+
+    switch_mode(page, "ranking")
+    page.locator("body").click(position={"x": 5, "y": 500})
+    keyboard.press("4")
+    keyboard.press("1")
+    keyboard.press("Enter")
+    wait_for_round(page, 3)
+
+    keyboard.press("x")  # reject all
+    wait_for_round(page, 4)
+    wait_until_stored(page)
+
+    events = stored_judgments(server, session_id)
+    assert [e.mode for e in events] == ["winner", "rating", "ranking", "reject_all"]
+    workspace = workspace_of(server)
+    round0 = get_round(workspace, session_id, 0)[1]
+    assert events[0].raw["winner"] == round0[2].id  # "3", not the undone "2"
+    round1 = get_round(workspace, session_id, 1)[1]
+    assert events[1].raw["ratings"] == {
+        str(c.id): s for c, s in zip(round1, [5, 3, 4, 2], strict=True)
+    }
+    round2 = get_round(workspace, session_id, 2)[1]
+    assert events[2].raw["order"] == [round2[3].id, round2[0].id]
