@@ -109,6 +109,13 @@ def register(server: flask.Flask, state: DashboardState) -> None:
         response = flask.send_file(path, mimetype="image/png", max_age=31536000)
         return response
 
+    @server.before_request
+    def only_images_under_images() -> None:
+        # Paths the image route cannot match (`/images//etc/passwd`) would otherwise fall
+        # through to Dash's page; anything under /images/ is an image or a 404.
+        if flask.request.path.startswith("/images/") and flask.request.endpoint != "image":
+            flask.abort(404)
+
     @server.post("/api/feedback")
     def feedback() -> flask.Response:
         body = flask.request.get_json(silent=True) or {}

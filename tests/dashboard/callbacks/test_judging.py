@@ -1,0 +1,89 @@
+"""The round on screen, without a browser: which round, its grid, labels, mode switch."""
+
+from __future__ import annotations
+
+import json
+
+from dash import no_update
+
+from dashboard.callbacks.judging import received_labels, show_round, step_round, switch_mode
+from dashboard.state import DashboardState
+from steering_core.config import SessionConfig
+from steering_core.sessions import create_session, get_feedback_events, get_session, submit_feedback
+from tests.steering_core.helpers import blank_round
+
+
+def grid_attributes(grid: object) -> dict:
+    return {
+        "round": grid.to_plotly_json()["props"]["data-round"],
+        "latest": grid.to_plotly_json()["props"]["data-latest"],
+        "mode": grid.to_plotly_json()["props"]["data-mode"],
+        "candidates": json.loads(grid.to_plotly_json()["props"]["data-candidates"]),
+    }
+
+
+def test_the_grid_shows_the_latest_round_or_the_one_asked_for(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, first = blank_round(state.workspace, session.id)
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": first[1].id})
+    _, second = blank_round(state.workspace, session.id)
+
+    grid, banner, label = show_round(state, {"session_id": session.id}, None)
+    shown = grid_attributes(grid)
+    assert shown["round"] == "1" and shown["latest"] == "true"
+    assert shown["candidates"] == [c.id for c in second]
+    assert label == "round 1 of 1" and "WINNER" in str(banner)
+
+    grid, _, label = show_round(state, {"session_id": session.id, "round_index": 0}, "rating")
+    shown = grid_attributes(grid)
+    assert shown["round"] == "0" and shown["latest"] == "false" and shown["mode"] == "rating"
+    assert "winner" in str(grid)  # round 0's card shows the judgment it received
+
+
+def test_an_unknown_session_is_a_message_not_a_crash(state: DashboardState) -> None:
+    grid, _, label = show_round(state, {"session_id": "nope"}, None)
+    assert "Invalid input" in str(grid) and "nope" in str(grid) and label == "-"
+
+
+def test_stepping_through_rounds_stops_at_both_ends(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    for _ in range(3):
+        blank_round(state.workspace, session.id)
+    view = {"session_id": session.id, "round_index": None}
+    back = step_round(state, view, -1)
+    assert back["round_index"] == 1
+    assert step_round(state, {**view, "round_index": 0}, -1)["round_index"] == 0
+    assert step_round(state, back, +1)["round_index"] is None  # the latest again
+
+
+def test_labels_count_repeats_and_skip_undone_judgments(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, shown = blank_round(state.workspace, session.id)
+    for _ in range(3):
+        submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": shown[2].id})
+    ratings = {str(shown[0].id): 4, str(shown[1].id): 1}
+    submit_feedback(state.workspace, session.id, {"mode": "rating", "ratings": ratings})
+    between = {"mode": "cannot_decide", "between": [shown[1].id, shown[3].id]}
+    submit_feedback(state.workspace, session.id, between)
+    labels = received_labels(get_feedback_events(state.workspace, session.id), 0)
+    assert labels[shown[2].id] == ["winner x3"]
+    assert labels[shown[0].id] == ["★★★★"]
+    assert labels[shown[1].id] == ["★", "undecided"]
+    assert received_labels(get_feedback_events(state.workspace, session.id), 1) == {}
+
+
+def test_switching_the_mode_stores_it_for_the_session(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    assert switch_mode(state, session.id, "ranking") is no_update
+    assert get_session(state.workspace, session.id).config["feedback_mode"] == "ranking"
+    message = switch_mode(state, session.id, "telepathy")
+    assert "feedback_mode" in str(message)
+    assert get_session(state.workspace, session.id).config["feedback_mode"] == "ranking"
