@@ -15,7 +15,7 @@ from pathlib import Path
 
 from steering_core.errors import DataCorrupt
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -124,6 +124,15 @@ MIGRATIONS: list[list[str]] = [
             from_round INTEGER NOT NULL,
             changes_json TEXT NOT NULL,
             created_at TEXT NOT NULL
+        )""",
+    ],
+    [
+        # What a synthetic user wanted (an anchor's target, a diversity user's centres, as
+        # an m x d list) and the user itself, so the dashboard can plot distance to target.
+        """CREATE TABLE synthetic_targets (
+            session_id TEXT PRIMARY KEY,
+            target_json TEXT NOT NULL,
+            user_json TEXT NOT NULL
         )""",
     ],
 ]

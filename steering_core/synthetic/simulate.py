@@ -7,6 +7,8 @@ planned and stored without images, which is what makes large benchmarks affordab
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +50,11 @@ def simulate_session(
 ) -> SimulationResult:
     """Create a session and play `rounds` rounds of it as `user`, answering in `mode`
     (default: the session's feedback mode). All of the user's randomness comes from `seed`.
-    `stop(result)`, asked once each round's incumbent is recorded, ends the session early."""
+    `stop(result)`, asked once each round's incumbent is recorded, ends the session early.
+    What the user wants (an anchor's target, a diversity user's centres) is stored with the
+    session (`synthetic_targets`), so its curves can show the distance to it."""
     session = create_session(workspace, config, source="synthetic")
+    store_target(workspace, session.id, user)
     rng = np.random.default_rng(seed)
     result = SimulationResult(session_id=session.id)
     if hasattr(user, "reset"):
@@ -76,3 +81,56 @@ def simulate_session(
         result.modes.append(raw["mode"])
         submit_feedback(workspace, session.id, raw, source="synthetic")
     return result
+
+
+def user_targets(user: SyntheticUser) -> np.ndarray | None:
+    """What `user` wants as an `m x d` array: an anchor's `target` (m = 1), a diversity
+    user's `centres`; None for a user without one in the steering space (image users)."""
+    for name in ("target", "centres"):
+        value = getattr(user, name, None)
+        if value is not None:
+            array = np.asarray(value, dtype=np.float64)
+            return array.reshape(1, -1) if array.ndim == 1 else array
+    return None
+
+
+def _describe_user(user: SyntheticUser) -> dict[str, Any]:
+    """The user's registered name and constructor arguments, JSON-able."""
+    description: dict[str, Any] = {"user": getattr(user, "registered_name", type(user).__name__)}
+    if dataclasses.is_dataclass(user):
+        for item in dataclasses.fields(user):
+            if item.init:
+                value = getattr(user, item.name)
+                if dataclasses.is_dataclass(value):
+                    value = dataclasses.asdict(value)  # type: ignore[arg-type]
+                description[item.name] = value
+    return description
+
+
+def _jsonable(value: Any) -> Any:
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def store_target(workspace: Workspace, session_id: str, user: SyntheticUser) -> None:
+    """Keep the hidden target of a synthetic session (nothing for a user without one)."""
+    targets = user_targets(user)
+    if targets is None:
+        return
+    with workspace.db.transaction() as connection:
+        connection.execute(
+            "INSERT OR REPLACE INTO synthetic_targets (session_id, target_json, user_json) "
+            "VALUES (?, ?, ?)",
+            (
+                session_id,
+                json.dumps(targets.tolist()),
+                json.dumps(_describe_user(user), default=_jsonable, sort_keys=True),
+            ),
+        )
+
+
+def stored_targets(workspace: Workspace, session_id: str) -> np.ndarray | None:
+    """The hidden target(s) of a synthetic session as an `m x d` array, or None."""
+    row = workspace.db.query_one(
+        "SELECT target_json FROM synthetic_targets WHERE session_id = ?", (session_id,)
+    )
+    return None if row is None else np.asarray(json.loads(row[0]), dtype=np.float64)

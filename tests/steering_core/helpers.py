@@ -17,6 +17,7 @@ STORED_TABLES = (
     "feedback_events",
     "comparisons",
     "setting_changes",
+    "synthetic_targets",
 )
 
 

@@ -1,0 +1,352 @@
+"""The live curves of a session: model loss, incumbent utility, step size, value of another
+round, decision time and (synthetic sessions) distance to target, with the latest verdict."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+VERDICT_COLOURS = {
+    "continue": "#0072B2",
+    "plateau": "#E69F00",
+    "degrading": "#D55E00",
+    "optimal": "#009E73",
+}
+# How many fits the loss panel draws: the latest in colour, the ones before it in grey.
+LOSS_FITS_SHOWN = 6
+# The rounds layer's threshold: below 1 % of the utility spread another round is not worth it.
+STOP_BELOW_PERCENT = 1.0
+# Log axes cannot show 0: smaller values are drawn at this floor (hover gives the value).
+VALUE_FLOOR_PERCENT = 1e-3
+LINE = "#0072B2"
+
+
+def _number(value: Any) -> float | None:
+    """A float, or None for a missing or non-finite value (a gap in a line)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _numbers(series: dict[str, list], key: str, length: int) -> list[float | None]:
+    values = list(series.get(key) or [])
+    values += [None] * (length - len(values))
+    return [_number(v) for v in values[:length]]
+
+
+def _panels(series: dict[str, list]) -> list[tuple[str, str]]:
+    """(key, title) of each panel; distance to target only when the session has one."""
+    panels = [
+        ("loss", f"Model loss per fit (latest in blue, {LOSS_FITS_SHOWN - 1} before in grey)"),
+        ("utility", "Incumbent's predicted utility (band ± 1 sd, dot colour = verdict)"),
+        ("step", "Step size (distance between incumbents)"),
+        ("value", "Value of another round, % of utility spread (● continue, ✕ stop)"),
+        ("decision", "Decision time per round (median, s)"),
+    ]
+    if any(_number(v) is not None for v in series.get("distance_to_target") or []):
+        panels.append(("distance", "Incumbent's distance to the hidden target"))
+    return panels
+
+
+def _note(figure: go.Figure, row: int, col: int, text: str) -> None:
+    """Say in an empty panel why it is empty (a text trace: an axis without one is not drawn,
+    and annotations placed on it would land elsewhere)."""
+    figure.add_trace(
+        go.Scatter(
+            x=[0.5],
+            y=[0.5],
+            mode="text",
+            text=[text],
+            textfont={"size": 12, "color": "#888"},
+            hoverinfo="skip",
+        ),
+        row=row,
+        col=col,
+    )
+    hidden = {"visible": False, "range": [0, 1], "fixedrange": True}
+    figure.update_xaxes(**hidden, row=row, col=col)
+    figure.update_yaxes(**hidden, row=row, col=col)
+
+
+def _integer_ticks(count: int) -> dict[str, Any]:
+    """Axis ticks on whole numbers (rounds, iterations), about ten of them."""
+    return {"tickformat": "d", "tick0": 0, "dtick": max(1, math.ceil(count / 10))}
+
+
+def verdict_text(series: dict[str, list]) -> str:
+    """The latest round's convergence verdict and recommendation, as one line of HTML."""
+    rounds = series.get("round_index") or []
+    if not rounds:
+        return "No rounds yet"
+    status = (series.get("convergence_status") or [None] * len(rounds))[-1]
+    reason = (series.get("convergence_reason") or [None] * len(rounds))[-1]
+    recommendation = (series.get("recommendation") or [None] * len(rounds))[-1]
+    colour = VERDICT_COLOURS.get(status or "", "#444")
+    text = f"Round {rounds[-1]} · verdict: <b style='color:{colour}'>{status or 'none yet'}</b>"
+    if reason:
+        text += f" ({reason})"
+    if recommendation:
+        text += f" · recommendation: <b>{recommendation}</b>"
+    return text
+
+
+def empty_curves_figure(
+    message: str = "No rounds yet: the curves appear after round 0",
+) -> go.Figure:
+    """A blank, readable figure that says why there is nothing to draw."""
+    figure = go.Figure()
+    figure.update_layout(
+        template="plotly_white",
+        title={"text": "Session curves", "x": 0.01, "xanchor": "left"},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        height=300,
+        margin={"l": 30, "r": 20, "t": 60, "b": 30},
+        annotations=[
+            {
+                "text": message,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "showarrow": False,
+                "font": {"size": 14, "color": "#666"},
+            }
+        ],
+    )
+    return figure
+
+
+def curves_figure(series: dict[str, list]) -> go.Figure:
+    """Subplots of a session's per-round series (`space_view.round_series`), titled with
+    the latest convergence verdict; an empty series gives `empty_curves_figure()`."""
+    rounds = [int(r) for r in series.get("round_index") or []]
+    if not rounds:
+        return empty_curves_figure()
+    n = len(rounds)
+    panels = _panels(series)
+    rows = math.ceil(len(panels) / 2)
+    specs: list[list[dict[str, Any] | None]] = [[{}, {}] for _ in range(rows)]
+    if len(panels) % 2:
+        specs[-1] = [{"colspan": 2}, None]  # an odd last panel spans the row
+    figure = make_subplots(
+        rows=rows,
+        cols=2,
+        specs=specs,
+        subplot_titles=[title for _, title in panels],
+        vertical_spacing=0.16 if rows > 2 else 0.2,
+        horizontal_spacing=0.1,
+    )
+    for number, (key, _) in enumerate(panels):
+        row, col = number // 2 + 1, number % 2 + 1
+        draw = {
+            "loss": _loss,
+            "utility": _utility,
+            "step": _step,
+            "value": _value,
+            "decision": _decision,
+            "distance": _distance,
+        }[key]
+        draw(figure, series, rounds, n, row, col)
+        if key != "loss" and figure.get_subplot(row, col).xaxis.visible is not False:
+            figure.update_xaxes(title_text="round", **_integer_ticks(rounds[-1]), row=row, col=col)
+    figure.update_annotations(font_size=12, selector={"yref": "paper"})
+    figure.update_layout(
+        template="plotly_white",
+        title={"text": verdict_text(series), "x": 0.01, "xanchor": "left", "font": {"size": 14}},
+        showlegend=False,
+        height=250 * rows + 90,
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        hovermode="closest",
+        uirevision="curves",
+    )
+    return figure
+
+
+def _loss(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    histories = (list(series.get("loss_history") or []) + [None] * n)[:n]
+    fits = [(r, h) for r, h in zip(rounds, histories, strict=True) if h]
+    if not fits:
+        _note(figure, row, col, "this preference model reports no loss")
+        return
+    shown = fits[-LOSS_FITS_SHOWN:]
+    for age, (round_index, history) in enumerate(reversed(shown)):
+        losses = [_number(v) for v in history]
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(len(losses))),
+                y=losses,
+                mode="lines+markers" if len(losses) < 3 else "lines",
+                name=f"fit before round {round_index}",
+                line={
+                    "color": LINE if age == 0 else f"rgba(120,120,120,{0.6 - 0.1 * age:.2f})",
+                    "width": 2.5 if age == 0 else 1,
+                },
+                hovertemplate=f"fit before round {round_index}<br>"
+                + "iteration %{x}: loss %{y:.4g}<extra></extra>",
+            ),
+            row=row,
+            col=col,
+        )
+    longest = max(len(history) for _, history in shown)
+    figure.update_xaxes(
+        title_text="optimizer iteration", **_integer_ticks(longest - 1), row=row, col=col
+    )
+    figure.update_yaxes(title_text="loss", row=row, col=col)
+
+
+def _utility(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    mean = _numbers(series, "incumbent_utility", n)
+    std = _numbers(series, "incumbent_uncertainty", n)
+    if all(m is None for m in mean):
+        _note(figure, row, col, "no utility stored for these rounds")
+        return
+    upper = [None if m is None or s is None else m + s for m, s in zip(mean, std, strict=True)]
+    lower = [None if m is None or s is None else m - s for m, s in zip(mean, std, strict=True)]
+    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
+    figure.add_trace(go.Scatter(x=rounds, y=upper, **band), row=row, col=col)
+    figure.add_trace(
+        go.Scatter(x=rounds, y=lower, fill="tonexty", fillcolor="rgba(0,114,178,0.18)", **band),
+        row=row,
+        col=col,
+    )
+    status = (list(series.get("convergence_status") or []) + [None] * n)[:n]
+    figure.add_trace(
+        go.Scatter(
+            x=rounds,
+            y=mean,
+            mode="lines+markers",
+            line={"color": LINE, "width": 2},
+            marker={"color": [VERDICT_COLOURS.get(s or "", "#444") for s in status], "size": 7},
+            customdata=[[s or "none", sd] for s, sd in zip(status, std, strict=True)],
+            hovertemplate="round %{x}: %{y:.3g} ± %{customdata[1]:.2g}<br>"
+            "verdict: %{customdata[0]}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    figure.update_yaxes(title_text="utility", row=row, col=col)
+
+
+def _step(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    steps = _numbers(series, "step_size", n)
+    if all(s is None for s in steps):
+        _note(figure, row, col, "one round so far: no step yet")
+        return
+    figure.add_trace(
+        go.Scatter(
+            x=rounds,
+            y=steps,
+            mode="lines+markers",
+            line={"color": LINE},
+            hovertemplate="round %{x}: moved %{y:.3g}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    figure.update_yaxes(title_text="distance", rangemode="tozero", row=row, col=col)
+
+
+def _value(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    relative = _numbers(series, "value_relative", n)
+    recommendation = (list(series.get("recommendation") or []) + [None] * n)[:n]
+    kept = [
+        (r, 100 * v, rec)
+        for r, v, rec in zip(rounds, relative, recommendation, strict=True)
+        if v is not None
+    ]
+    if not kept:
+        _note(figure, row, col, "not measured yet (needs judgments)")
+        return
+    x, percent, recs = zip(*kept, strict=True)
+    stop = [rec == "stop" for rec in recs]
+    figure.add_trace(
+        go.Scatter(
+            x=list(x),
+            y=[max(p, VALUE_FLOOR_PERCENT) for p in percent],
+            mode="lines+markers",
+            line={"color": "#999", "width": 1},
+            marker={
+                "symbol": ["x" if s else "circle" for s in stop],
+                "color": ["#D55E00" if s else "#009E73" for s in stop],
+                "size": [10 if s else 7 for s in stop],
+            },
+            customdata=[[p, rec or ""] for p, rec in zip(percent, recs, strict=True)],
+            hovertemplate="round %{x}: %{customdata[0]:.3g} %<br>%{customdata[1]}<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    figure.add_hline(
+        y=STOP_BELOW_PERCENT,
+        line={"dash": "dash", "color": "#D55E00", "width": 1},
+        row=row,
+        col=col,
+    )
+    subplot = figure.get_subplot(row, col)
+    figure.add_annotation(
+        text=f"stop below {STOP_BELOW_PERCENT:g} %",
+        x=1,
+        xref=f"{subplot.yaxis.anchor} domain",  # an x axis's name is its y axis's anchor
+        xanchor="right",
+        # Annotations on a log axis are placed by the log10 of the value.
+        y=math.log10(STOP_BELOW_PERCENT),
+        yref=subplot.xaxis.anchor,
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 10, "color": "#D55E00"},
+    )
+    figure.update_yaxes(type="log", dtick=1, title_text="% (log)", row=row, col=col)
+
+
+def _decision(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    seconds = _numbers(series, "decision_seconds", n)
+    if all(s is None for s in seconds):
+        _note(figure, row, col, "no decision times recorded (the dashboard records them)")
+        return
+    figure.add_trace(
+        go.Bar(
+            x=rounds,
+            y=seconds,
+            marker={"color": LINE},
+            hovertemplate="round %{x}: %{y:.1f} s<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    figure.update_yaxes(title_text="seconds", rangemode="tozero", row=row, col=col)
+
+
+def _distance(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    distance = _numbers(series, "distance_to_target", n)
+    figure.add_trace(
+        go.Scatter(
+            x=rounds,
+            y=distance,
+            mode="lines+markers",
+            line={"color": "#009E73", "width": 2},
+            hovertemplate="round %{x}: %{y:.3g} from the target<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
+    figure.update_yaxes(title_text="distance", rangemode="tozero", row=row, col=col)

@@ -1,0 +1,403 @@
+"""The steering-space plot: every candidate in a 2-D plane, the posterior mean behind them and
+the incumbent's path on top; a colour-mode change is a `dash.Patch` of the marker colours.
+
+The figure's traces sit at fixed positions (HEAT_TRACE, POINTS_TRACE, PATH_TRACE, then the
+legend keys), so a patch can address them without the figure at hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import Patch
+
+from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints, plot_extent
+
+COLOUR_MODES: dict[str, str] = {
+    "round": "round",
+    "utility": "predicted utility",
+    "uncertainty": "uncertainty (std)",
+    "rating": "star rating",
+    "label": "judgment",
+    "source": "human vs synthetic",
+}
+CONTINUOUS_MODES = ("round", "utility", "uncertainty", "rating")
+# Okabe-Ito colours: told apart with the common colour-vision deficiencies.
+LABEL_COLOURS = {
+    "won": "#009E73",
+    "lost": "#D55E00",
+    "tied": "#E69F00",
+    "rejected": "#CC79A7",
+    "unjudged": "#BBBBBB",
+}
+SOURCE_COLOURS = {
+    "human": "#0072B2",
+    "synthetic": "#E69F00",
+    "cli": "#009E73",
+    "script": "#CC79A7",
+}
+MISSING_COLOUR = "#D9D9D9"
+COLOURSCALES = {
+    "round": "Viridis",
+    "utility": "Plasma",
+    "uncertainty": "Cividis",
+    "rating": "Viridis",
+}
+# What a point without a value in a continuous mode means.
+MISSING_NAMES = {
+    "round": "",
+    "utility": "no model fitted yet",
+    "uncertainty": "no model fitted yet",
+    "rating": "not rated",
+}
+HEAT_COLOURSCALE = [[0.0, "#ffffff"], [1.0, "#9ecae1"]]
+
+HEAT_TRACE = 0
+POINTS_TRACE = 1
+PATH_TRACE = 2
+KEYS_START = 3
+# The legend keys of the categorical modes, then the "missing value" key, in trace order.
+LEGEND_KEYS: tuple[tuple[str, str], ...] = (
+    *(("label", label) for label in LABELS),
+    *(("source", source) for source in SOURCE_COLOURS),
+)
+MISSING_KEY_TRACE = KEYS_START + len(LEGEND_KEYS)
+
+
+def _check_mode(colour_by: str) -> None:
+    if colour_by not in COLOUR_MODES:
+        raise ValueError(f"colour_by: must be one of {', '.join(COLOUR_MODES)} (got {colour_by!r})")
+
+
+def _values(points: SpacePoints, colour_by: str) -> np.ndarray:
+    """The numbers a continuous mode colours by, NaN where a candidate has none."""
+    if colour_by == "round":
+        return points.round_index.astype(np.float64)
+    if colour_by == "rating":
+        return points.rating
+    predicted = points.utility_mean if colour_by == "utility" else points.utility_std
+    return np.full(len(points), np.nan) if predicted is None else predicted
+
+
+def marker_colours(points: SpacePoints, colour_by: str) -> dict[str, Any]:
+    """The points' marker colour properties in a colour mode: `color` (numbers, with
+    MISSING_COLOUR where a value is missing, or colour strings in a categorical mode),
+    `colorscale`, `cmin`, `cmax`, `showscale` and `colorbar`."""
+    _check_mode(colour_by)
+    if colour_by in ("label", "source"):
+        mapping = LABEL_COLOURS if colour_by == "label" else SOURCE_COLOURS
+        categories = points.label if colour_by == "label" else points.source
+        colours = np.array([mapping.get(c, MISSING_COLOUR) for c in categories], dtype=object)
+        return {
+            "color": colours.tolist(),
+            "colorscale": None,
+            "cmin": None,
+            "cmax": None,
+            "showscale": False,
+            "colorbar": {"title": {"text": ""}},
+        }
+    values = _values(points, colour_by)
+    present = ~np.isnan(values)
+    if colour_by == "rating":
+        low, high = 1.0, 5.0
+    elif present.any():
+        low, high = float(values[present].min()), float(values[present].max())
+    else:
+        low, high = 0.0, 1.0
+    if high <= low:
+        high = low + 1.0
+    colour: np.ndarray | list[Any]
+    if present.all():
+        colour = values.astype(np.float32)
+    else:
+        # Plotly draws a colour string as it is among numbers on the scale: grey = no value.
+        mixed = values.astype(object)
+        mixed[~present] = MISSING_COLOUR
+        colour = mixed.tolist()
+    colorbar: dict[str, Any] = {"title": {"text": COLOUR_MODES[colour_by], "side": "right"}}
+    if colour_by == "rating":
+        colorbar.update(tickvals=[1, 2, 3, 4, 5], ticktext=["1 ★", "2", "3", "4", "5 ★"])
+    return {
+        "color": colour,
+        "colorscale": COLOURSCALES[colour_by],
+        "cmin": low,
+        "cmax": high,
+        "showscale": bool(present.any()),
+        "colorbar": colorbar,
+    }
+
+
+def _keys_shown(points: SpacePoints, colour_by: str) -> tuple[list[bool], str, bool]:
+    """Which legend keys a colour mode shows (only categories present), and the name and
+    visibility of the "missing value" key."""
+    present = {
+        "label": set(points.label.tolist()),
+        "source": set(points.source.tolist()),
+    }
+    shown = [mode == colour_by and name in present[mode] for mode, name in LEGEND_KEYS]
+    missing = colour_by in CONTINUOUS_MODES and bool(np.isnan(_values(points, colour_by)).any())
+    return shown, MISSING_NAMES.get(colour_by, ""), missing
+
+
+def _hover(points: SpacePoints) -> tuple[np.ndarray, list[str]]:
+    """Per point: `customdata` (candidate id, round, slot: whole numbers, sent compactly;
+    a click reads the id) and a short hover `text` (judgment, stars, prediction and, for
+    another session's candidate, its session). Both are kept small: at 60,000 points every
+    byte per point is 60 kB on each figure update."""
+    ids = np.column_stack([points.candidate_id, points.round_index, points.slot])
+    customdata = ids.astype(np.int32) if ids.size and ids.max() < 2**31 else ids
+    ratings = ["" if np.isnan(r) else f", {r:.0f} ★" for r in points.rating]
+    if points.utility_mean is None or points.utility_std is None:
+        predicted = [""] * len(points)
+    else:
+        predicted = [
+            f"<br>predicted {m:.2g} ± {s:.1g}"
+            for m, s in zip(points.utility_mean, points.utility_std, strict=True)
+        ]
+    elsewhere = [
+        "" if session == points.focus_session_id else f"<br>session {session} ({source})"
+        for session, source in zip(points.session_id, points.source, strict=True)
+    ]
+    text = [
+        f"{role}, {label}{stars}{prediction}{where}"
+        for role, label, stars, prediction, where in zip(
+            points.role, points.label, ratings, predicted, elsewhere, strict=True
+        )
+    ]
+    return customdata, text
+
+
+def _marker_size(n: int) -> int:
+    """Smaller markers for more points, so a dense plot stays legible."""
+    return 9 if n <= 2_000 else 6 if n <= 20_000 else 4
+
+
+# Drawn last, so on top: the focus session, then winners (the incumbent re-shown next round
+# sits on its winner's spot and would hide it), then later rounds.
+_LABEL_DEPTH = {"unjudged": 0, "lost": 1, "rejected": 2, "tied": 3, "won": 4}
+
+
+def in_draw_order(points: SpacePoints) -> SpacePoints:
+    """The points in the order the figure draws them (its trace arrays follow this order)."""
+    depth = np.array([_LABEL_DEPTH.get(label, 0) for label in points.label], dtype=np.int64)
+    focus = points.session_id == points.focus_session_id
+    order = np.lexsort((points.round_index, depth, focus))
+    arrays = {
+        item.name: getattr(points, item.name)[order]
+        for item in dataclasses.fields(points)
+        if isinstance(getattr(points, item.name), np.ndarray)
+    }
+    return dataclasses.replace(points, **arrays)
+
+
+def clicked_candidate(click_data: dict[str, Any] | None) -> int | None:
+    """The candidate id a click on the steering-space plot names (a candidate or a step of
+    the incumbent's path), or None (the heat map, nothing)."""
+    if not click_data or not click_data.get("points"):
+        return None
+    customdata = click_data["points"][0].get("customdata")
+    if isinstance(customdata, list | tuple):
+        customdata = customdata[0] if customdata else None
+    try:
+        return None if customdata is None else int(customdata)
+    except (TypeError, ValueError):
+        return None
+
+
+def steering_space_figure(
+    points: SpacePoints,
+    projection: Projection,
+    colour_by: str = "round",
+    heat: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    path: IncumbentPath | None = None,
+    uirevision: str = "steering-space",
+) -> go.Figure:
+    """Every candidate at its place in the projection's plane, coloured by `colour_by` (one
+    of COLOUR_MODES), over the posterior mean `heat` (`xs`, `ys`, `z` from
+    `space_view.heat_map`) and under the incumbent's `path`.
+
+    Points are one WebGL trace (60,000 points stay fluid); its `customdata[0]` is the
+    candidate id (`clicked_candidate` reads it). `uirevision` keeps zoom and pan across
+    updates: pass a new value (e.g. the session id) to reset them."""
+    _check_mode(colour_by)
+    points = in_draw_order(points)
+    coordinates = projection.transform(points.steering_vectors)
+    figure = go.Figure()
+
+    if heat is not None:
+        xs, ys, z = heat
+        figure.add_trace(
+            go.Contour(
+                x=xs,
+                y=ys,
+                z=z,
+                name="posterior mean (plane)",
+                colorscale=HEAT_COLOURSCALE,
+                showscale=False,
+                contours={"coloring": "heatmap", "showlabels": True},
+                contours_labelfont={"size": 10, "color": "#555"},
+                line={"width": 0.5, "color": "#7a9cbf"},
+                hovertemplate="predicted utility %{z:.3g}<extra>posterior mean</extra>",
+                showlegend=True,
+            )
+        )
+    else:
+        figure.add_trace(go.Contour(z=None, visible=False, showscale=False, name="heat"))
+
+    colours = marker_colours(points, colour_by)
+    focus = points.session_id == points.focus_session_id
+    context = not focus.all()
+    size = _marker_size(len(points))
+    customdata, text = _hover(points)
+    figure.add_trace(
+        go.Scattergl(
+            # float32 halves what is sent and is finer than any screen.
+            x=coordinates[:, 0].astype(np.float32),
+            y=coordinates[:, 1].astype(np.float32),
+            mode="markers",
+            name="candidates",
+            showlegend=False,
+            customdata=customdata,
+            text=text,
+            hovertemplate=(
+                "<b>candidate #%{customdata[0]}</b><br>round %{customdata[1]}, "
+                "slot %{customdata[2]}<br>%{text}<extra></extra>"
+            ),
+            marker={
+                **colours,
+                # Other sessions' candidates (scope "all") are context: smaller and paler.
+                "size": np.where(focus, size, max(3, size - 3)).astype(np.uint8)
+                if context
+                else size,
+                "opacity": np.where(focus, 0.95, 0.4).astype(np.float32) if context else 0.9,
+                # An outline sets close points apart; on tens of thousands it is only noise.
+                "line": {"width": 0.5 if len(points) <= 20_000 else 0, "color": "white"},
+            },
+        )
+    )
+
+    if path is not None and len(path):
+        steps = projection.transform(path.steering_vectors)
+        symbols = ["circle"] * (len(path) - 1) + ["star"]
+        # WebGL too: a WebGL trace always draws above SVG ones, and the path goes on top.
+        figure.add_trace(
+            go.Scattergl(
+                x=steps[:, 0],
+                y=steps[:, 1],
+                mode="lines+markers",
+                name="incumbent path (★ now)",
+                line={"color": "#222", "width": 2},
+                marker={
+                    # Open rings: the candidate each step sits on keeps its colour visible.
+                    "symbol": symbols,
+                    "size": [11] * (len(path) - 1) + [18],
+                    "color": ["rgba(0,0,0,0)"] * (len(path) - 1) + ["#FFD700"],
+                    "line": {"color": "#222", "width": 1.5},
+                },
+                customdata=np.column_stack([path.candidate_id, path.round_index]),
+                hovertemplate=(
+                    "<b>incumbent of round %{customdata[1]}</b><br>candidate #%{customdata[0]}"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    else:
+        figure.add_trace(go.Scattergl(x=[], y=[], visible=False, name="incumbent path"))
+
+    shown, missing_name, missing_shown = _keys_shown(points, colour_by)
+    for (mode, name), visible in zip(LEGEND_KEYS, shown, strict=True):
+        mapping = LABEL_COLOURS if mode == "label" else SOURCE_COLOURS
+        figure.add_trace(_legend_key(name, mapping[name], visible))
+    figure.add_trace(_legend_key(missing_name, MISSING_COLOUR, missing_shown))
+
+    extent = plot_extent(coordinates if len(points) else np.zeros((0, 2)))
+    if heat is not None:
+        extent = (
+            min(extent[0], float(np.min(heat[0]))),
+            max(extent[1], float(np.max(heat[0]))),
+            min(extent[2], float(np.min(heat[1]))),
+            max(extent[3], float(np.max(heat[1]))),
+        )
+    sessions = len(set(points.session_id.tolist()))
+    where = f" in {sessions} sessions" if sessions > 1 else ""
+    plane = "PCA plane" if projection.explained_variance_ratio is not None else "steering axes"
+    figure.update_layout(
+        title={
+            "text": f"Steering space · {len(points):,} candidates{where} · d = {points.d}, {plane}",
+            "x": 0.01,
+            "xanchor": "left",
+            "font": {"size": 15},
+        },
+        template="plotly_white",
+        uirevision=uirevision,
+        hovermode="closest",
+        margin={"l": 60, "r": 20, "t": 80, "b": 55},
+        legend={
+            "orientation": "h",
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.8)",
+        },
+        xaxis={
+            "title": {"text": projection.axis_titles[0]},
+            "range": list(extent[:2]),
+            "constrain": "domain",
+        },
+        yaxis={
+            "title": {"text": projection.axis_titles[1]},
+            "range": list(extent[2:]),
+            # One unit is one unit both ways, so distances in the plot are true to the plane;
+            # the plot area shrinks to fit rather than showing beyond the heat map.
+            "scaleanchor": "x",
+            "scaleratio": 1,
+            "constrain": "domain",
+        },
+        clickmode="event",
+    )
+    if not len(points):
+        figure.add_annotation(
+            text="No candidates yet: generate a round to see the steering space",
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"size": 14, "color": "#666"},
+        )
+    return figure
+
+
+def _legend_key(name: str, colour: str, visible: bool) -> go.Scatter:
+    """A legend entry with no data: it names one colour of a categorical mode."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        name=name,
+        marker={"color": colour, "size": 10, "line": {"width": 0.5, "color": "#888"}},
+        visible=visible,
+        showlegend=True,
+        hoverinfo="skip",
+    )
+
+
+def colour_patch(points: SpacePoints, colour_by: str) -> Patch:
+    """A patch of a `steering_space_figure` that changes only how the points are coloured:
+    their marker colours, colour scale and colourbar, and which legend keys are shown."""
+    points = in_draw_order(points)
+    colours = marker_colours(points, colour_by)
+    patch = Patch()
+    marker = patch["data"][POINTS_TRACE]["marker"]
+    for key, value in colours.items():
+        marker[key] = value.tolist() if isinstance(value, np.ndarray) else value
+    shown, missing_name, missing_shown = _keys_shown(points, colour_by)
+    for offset, visible in enumerate(shown):
+        patch["data"][KEYS_START + offset]["visible"] = visible
+    patch["data"][MISSING_KEY_TRACE]["visible"] = missing_shown
+    patch["data"][MISSING_KEY_TRACE]["name"] = missing_name
+    return patch
