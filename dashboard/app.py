@@ -7,14 +7,28 @@ from pathlib import Path
 
 import dash
 
-from dashboard import api
-from dashboard.callbacks import judging, navigation, progress, session
+from dashboard import api, ids
+from dashboard.callbacks import diagnostics, judging, navigation, progress, session, space
 from dashboard.layout.shell import shell
 from dashboard.state import DashboardState
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker
 
+logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def report_callback_error(error: Exception) -> None:
+    """Any exception a callback did not handle: logged, and shown in the page's error toast
+    (the outputs keep their values), so that nothing breaks the page."""
+    logger.exception("dashboard: a callback failed", exc_info=error)
+    kind = getattr(error, "kind", None) or (
+        "out of memory" if "out of memory" in str(error).lower() else "runtime"
+    )
+    dash.set_props(
+        ids.ERROR_TOAST,
+        {"is_open": True, "header": f"{kind.capitalize()} failure", "children": str(error)},
+    )
 
 
 def create_app(state: DashboardState) -> dash.Dash:
@@ -27,10 +41,11 @@ def create_app(state: DashboardState) -> dash.Dash:
         update_title=None,  # no "Updating..." flicker in the tab while polling
         # Offline: Dash and Plotly come from the packages, Bootstrap's CSS from assets/.
         serve_locally=True,
+        on_error=report_callback_error,
     )
     app.layout = shell
     api.register(app.server, state)
-    for concern in (navigation, session, judging, progress):
+    for concern in (navigation, session, judging, progress, diagnostics, space):
         concern.register(app, state)
     return app
 

@@ -36,5 +36,19 @@ def shell() -> html.Div:
                 className="mb-2 py-1",
             ),
             dbc.Container(id=ids.PAGE, fluid=True),
+            dbc.Toast(
+                id=ids.ERROR_TOAST,
+                header="Error",
+                icon="danger",
+                is_open=False,
+                dismissable=True,
+                style={
+                    "position": "fixed",
+                    "bottom": 16,
+                    "right": 16,
+                    "width": 420,
+                    "zIndex": 2000,
+                },
+            ),
         ]
     )

@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.layout.grid import shortcuts_list
+from dashboard.layout.space import curves_panel, inspector, space_panel
 from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
 
 # What a new session in the dashboard uses unless the researcher picks otherwise: the
@@ -336,12 +337,10 @@ def steer_page(
                 className="g-3",
             ),
             dbc.Row(
-                [
-                    dbc.Col(html.Div(id="space-slot"), lg=6),
-                    dbc.Col(html.Div(id="curves-slot"), lg=6),
-                ],
-                className="g-3 mt-1",
+                [dbc.Col(space_panel(), lg=6), dbc.Col(curves_panel(), lg=6)],
+                className="g-3 mt-1 mb-4",
             ),
+            inspector(),
         ],
         className="steer-page",
     )

@@ -1,0 +1,247 @@
+"""The steering space (full figure on new data, a colour patch on a colour change), the
+inspector a click opens, its actions, and the live curves with the label statistics."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, no_update
+
+from dashboard import ids
+from dashboard.callbacks.judging import received_labels
+from dashboard.callbacks.session import error_message
+from dashboard.figures.curves import curves_figure, empty_curves_figure
+from dashboard.figures.space import clicked_candidate, colour_patch, steering_space_figure
+from dashboard.layout.space import candidate_details
+from dashboard.layout.stats import label_stats_table
+from dashboard.state import DashboardState
+from steering_core.errors import SteeringError
+from steering_core.incumbent import fit_preference_model
+from steering_core.sessions import (
+    fork_session,
+    get_candidate,
+    get_feedback_events,
+    get_session,
+    lineage,
+    load_session_config,
+    submit_feedback,
+)
+from steering_core.space_view import (
+    SpacePoints,
+    heat_map,
+    incumbent_path,
+    label_statistics,
+    plot_extent,
+    project,
+    round_series,
+    space_points,
+)
+
+# The points of the last few (session, scope, version) asked for: a colour change re-uses
+# them instead of re-reading and re-predicting tens of thousands of candidates.
+_POINTS: OrderedDict[tuple[str, str, str], tuple[SpacePoints, Any]] = OrderedDict()
+_POINTS_LOCK = threading.Lock()
+
+
+def _points(
+    state: DashboardState, session_id: str, scope: str, version: str
+) -> tuple[SpacePoints, Any]:
+    """The candidates to draw and the session's fitted model (for utilities and heat)."""
+    key = (session_id, scope, version or "")
+    with _POINTS_LOCK:
+        if key in _POINTS:
+            return _POINTS[key]
+    config = load_session_config(get_session(state.workspace, session_id))
+    model, _, _ = fit_preference_model(state.workspace, session_id, config)
+    points = space_points(state.workspace, session_id, scope=scope, model=model)
+    with _POINTS_LOCK:
+        _POINTS[key] = (points, model)
+        while len(_POINTS) > 4:
+            _POINTS.popitem(last=False)
+    return points, model
+
+
+def space_figure(
+    state: DashboardState, session_id: str | None, scope: str, colour_by: str, version: str
+) -> Any:
+    """The whole steering-space figure of a session (or of all sessions of its `d`)."""
+    if not session_id:
+        return empty_curves_figure("No session yet")
+    try:
+        points, model = _points(state, session_id, scope, version)
+        if len(points) == 0:
+            return empty_curves_figure("No candidates yet")
+        path = incumbent_path(state.workspace, session_id)
+        reference = path.steering_vectors[-1] if len(path.round_index) else None
+        projection = project(points.steering_vectors, reference=reference)
+        extent = plot_extent(projection.transform(points.steering_vectors))
+        heat = heat_map(model, projection, extent)
+    except SteeringError as error:
+        return empty_curves_figure(str(error))
+    return steering_space_figure(
+        points, projection, colour_by, heat=heat, path=path, uirevision=f"{session_id}-{scope}"
+    )
+
+
+def recolour(
+    state: DashboardState, session_id: str | None, scope: str, colour_by: str, version: str
+) -> Any:
+    """Only the marker colours, for a change of colour mode (a `dash.Patch`)."""
+    if not session_id:
+        return no_update
+    return colour_patch(_points(state, session_id, scope, version)[0], colour_by)
+
+
+def inspect(state: DashboardState, candidate_id: int | None) -> tuple[Any, bool, Any]:
+    """(inspector content, open?, title) for a candidate."""
+    if candidate_id is None:
+        return no_update, no_update, no_update
+    try:
+        candidate = get_candidate(state.workspace, int(candidate_id))
+        session = get_session(state.workspace, candidate.session_id)
+        events = get_feedback_events(state.workspace, candidate.session_id)
+        received = received_labels(events, candidate.round_index).get(candidate.id, [])
+        chain = list(reversed(lineage(state.workspace, candidate.id)))
+    except SteeringError as error:
+        return [error_message(error)], True, "Candidate"
+    body = candidate_details(candidate, chain, received, session.prompt)
+    return body, True, f"Candidate {candidate.id}"
+
+
+def mark_best(state: DashboardState, candidate_id: int | None) -> Any:
+    """'Mark as best': a winner judgment for the candidate in its own round."""
+    if candidate_id is None:
+        return no_update
+    try:
+        candidate = get_candidate(state.workspace, int(candidate_id))
+        with state.feedback_lock:
+            submit_feedback(
+                state.workspace,
+                candidate.session_id,
+                {"mode": "winner", "winner": candidate.id},
+                round_index=candidate.round_index,
+            )
+    except SteeringError as error:
+        return error_message(error)
+    return dbc.Alert(
+        f"Stored: candidate {candidate.id} is the best of round {candidate.round_index}.",
+        color="success",
+        className="py-1",
+    )
+
+
+def tag(state: DashboardState, candidate_id: int | None, tags: list[str] | None) -> Any:
+    """Tag a candidate: a critique about it with the chosen tags."""
+    if candidate_id is None:
+        return no_update
+    try:
+        candidate = get_candidate(state.workspace, int(candidate_id))
+        raw = {"mode": "critique", "tags": tags or [], "candidate": candidate.id}
+        with state.feedback_lock:
+            submit_feedback(
+                state.workspace, candidate.session_id, raw, round_index=candidate.round_index
+            )
+    except SteeringError as error:
+        return error_message(error)
+    return dbc.Alert(f"Tagged: {', '.join(tags or [])}.", color="success", className="py-1")
+
+
+def fork(state: DashboardState, candidate_id: int | None) -> tuple[Any, Any]:
+    """A new session starting from the candidate; returns (URL search, message)."""
+    if candidate_id is None:
+        return no_update, no_update
+    try:
+        record = fork_session(state.workspace, int(candidate_id))
+        state.start_round(record.id)
+    except SteeringError as error:
+        return no_update, error_message(error)
+    return f"?session={record.id}", no_update
+
+
+def curves(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
+    """(curves figure, label statistics table) of a session."""
+    if not session_id:
+        return empty_curves_figure("No session yet"), None
+    try:
+        series = round_series(state.workspace, session_id)
+        statistics = label_statistics(state.workspace, session_id)
+    except SteeringError as error:
+        return empty_curves_figure(str(error)), error_message(error)
+    figure = curves_figure(series) if series["round_index"] else empty_curves_figure()
+    return figure, label_stats_table(statistics)
+
+
+def register(app: Dash, state: DashboardState) -> None:
+    @app.callback(
+        Output(ids.SPACE, "figure"),
+        Input(ids.VERSION, "data"),
+        Input(ids.SPACE_SCOPE, "value"),
+        Input(ids.SPACE_COLOUR, "value"),
+        State(ids.SESSION, "data"),
+    )
+    def space(version: str | None, scope: str, colour_by: str, session: dict | None) -> Any:
+        session_id = (session or {}).get("session_id")
+        if ctx.triggered_id == ids.SPACE_COLOUR:
+            return recolour(state, session_id, scope, colour_by, version or "")
+        return space_figure(state, session_id, scope, colour_by, version or "")
+
+    @app.callback(
+        Output(ids.INSPECTED, "data"),
+        Input(ids.SPACE, "clickData"),
+        prevent_initial_call=True,
+    )
+    def clicked(click: dict | None) -> Any:
+        candidate_id = clicked_candidate(click)
+        return no_update if candidate_id is None else {"candidate_id": candidate_id}
+
+    @app.callback(
+        Output(ids.INSPECTOR_BODY, "children"),
+        Output(ids.INSPECTOR, "is_open"),
+        Output(ids.INSPECTOR, "title"),
+        Output(ids.INSPECTOR_MESSAGE, "children"),
+        Input(ids.INSPECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def open_inspector(inspected: dict | None) -> Any:
+        return (*inspect(state, (inspected or {}).get("candidate_id")), None)
+
+    @app.callback(
+        Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.MARK_BEST, "n_clicks"),
+        State(ids.INSPECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def best(_: int, inspected: dict | None) -> Any:
+        return mark_best(state, (inspected or {}).get("candidate_id"))
+
+    @app.callback(
+        Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.TAG, "n_clicks"),
+        State(ids.INSPECTED, "data"),
+        State(ids.INSPECTOR_TAGS, "value"),
+        prevent_initial_call=True,
+    )
+    def tagged(_: int, inspected: dict | None, tags: list[str] | None) -> Any:
+        return tag(state, (inspected or {}).get("candidate_id"), tags)
+
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.FORK, "n_clicks"),
+        State(ids.INSPECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def forked(_: int, inspected: dict | None) -> Any:
+        return fork(state, (inspected or {}).get("candidate_id"))
+
+    @app.callback(
+        Output(ids.CURVES, "figure"),
+        Output(ids.LABEL_STATS, "children"),
+        Input(ids.VERSION, "data"),
+        State(ids.SESSION, "data"),
+    )
+    def live_curves(_: str | None, session: dict | None) -> Any:
+        return curves(state, (session or {}).get("session_id"))

@@ -1,0 +1,185 @@
+"""The steering-space panel, the candidate inspector and the live-curves panel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+from dash import dcc, html
+
+from dashboard import ids
+from dashboard.figures.space import COLOUR_MODES
+from dashboard.layout.grid import ROLE_COLOURS
+from steering_core.feedback import CRITIQUE_TAGS
+from steering_core.storage.records import CandidateRecord
+
+GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True}
+
+
+def space_panel() -> dbc.Card:
+    """The WebGL scatter of the steering space with its colour and scope controls."""
+    return dbc.Card(
+        [
+            dbc.CardHeader(
+                html.Div(
+                    [
+                        html.Strong("Steering space"),
+                        dbc.Select(
+                            id=ids.SPACE_COLOUR,
+                            options=[
+                                {"label": f"colour: {v}", "value": k}
+                                for k, v in COLOUR_MODES.items()
+                            ],
+                            value="round",
+                            size="sm",
+                            style={"width": "13rem"},
+                        ),
+                        dbc.RadioItems(
+                            id=ids.SPACE_SCOPE,
+                            options=[
+                                {"label": "this session", "value": "session"},
+                                {"label": "all sessions", "value": "all"},
+                            ],
+                            value="session",
+                            inline=True,
+                            className="small",
+                        ),
+                    ],
+                    className="d-flex flex-wrap align-items-center gap-3",
+                )
+            ),
+            dbc.CardBody(
+                dcc.Graph(id=ids.SPACE, config=GRAPH_CONFIG, style={"height": "460px"}),
+                className="p-1",
+            ),
+        ]
+    )
+
+
+def curves_panel() -> dbc.Card:
+    """Loss, incumbent utility, step size, value of another round, decision time; and the
+    label statistics beside them."""
+    return dbc.Card(
+        [
+            dbc.CardHeader(html.Strong("How the model learns")),
+            dbc.CardBody(
+                [
+                    # The figure sets its own height (one row of panels per two curves).
+                    dcc.Graph(id=ids.CURVES, config=GRAPH_CONFIG),
+                    html.Div(id=ids.LABEL_STATS, className="mt-2"),
+                ],
+                className="p-1",
+            ),
+        ]
+    )
+
+
+def inspector() -> dbc.Offcanvas:
+    """The side panel a click on a point (or 'inspect' on a card) opens."""
+    return dbc.Offcanvas(
+        [
+            html.Div(id=ids.INSPECTOR_BODY),
+            html.Hr(),
+            html.Div(
+                [
+                    dbc.Button("Mark as best", id=ids.MARK_BEST, size="sm", color="primary"),
+                    dbc.Button("More like this", id=ids.MORE_LIKE_THIS, size="sm"),
+                    dbc.Button("Fork from here", id=ids.FORK, size="sm", color="secondary"),
+                ],
+                className="d-flex gap-2 mb-2",
+            ),
+            dcc.Checklist(
+                id=ids.INSPECTOR_TAGS,
+                options=[{"label": t, "value": t} for t in CRITIQUE_TAGS],
+                value=[],
+                inline=True,
+                inputClassName="me-1",
+                labelClassName="me-2 small",
+            ),
+            dbc.Button("Tag", id=ids.TAG, size="sm", color="light", className="mt-1"),
+            html.Div(id=ids.INSPECTOR_MESSAGE, className="mt-2 small"),
+        ],
+        id=ids.INSPECTOR,
+        title="Candidate",
+        placement="end",
+        is_open=False,
+        scrollable=True,
+        style={"width": "420px"},
+    )
+
+
+def candidate_details(
+    candidate: CandidateRecord,
+    chain: Sequence[CandidateRecord],
+    received: Sequence[str],
+    prompt: str,
+) -> list[Any]:
+    """The inspector's content: image, vector, lineage back to round 0, judgments."""
+    vector = np.asarray(candidate.steering_vector)
+    reason = candidate.sampler_metadata.get("reason") if candidate.sampler_metadata else None
+    return [
+        html.Img(
+            src=f"/{candidate.image_path}" if candidate.image_path else "",
+            id="inspector-image",
+            className="inspector-image",
+            alt=f"candidate {candidate.id}",
+        ),
+        html.Div(
+            [
+                dbc.Badge(candidate.role, color=ROLE_COLOURS.get(candidate.role, "light")),
+                html.Span(
+                    f" candidate {candidate.id} · round {candidate.round_index} · "
+                    f"image {candidate.slot + 1} · seed {candidate.seed}",
+                    className="small",
+                ),
+            ],
+            className="mt-2",
+        ),
+        html.Div(prompt, className="small text-muted"),
+        html.Div(f"why proposed: {reason}", className="small") if reason else None,
+        html.Div(
+            [
+                html.Span("steering vector ", className="small fw-semibold"),
+                html.Code(
+                    "[" + ", ".join(f"{v:+.3f}" for v in vector) + "]",
+                    className="small steering-vector",
+                ),
+                html.Div(
+                    f"distance from the prompt: {np.linalg.norm(vector):.3f}", className="small"
+                ),
+            ],
+            className="mt-1",
+        ),
+        html.Div(
+            [html.Span("judgments: ", className="small fw-semibold")]
+            + (
+                [
+                    dbc.Badge(text, color="light", text_color="dark", className="me-1")
+                    for text in received
+                ]
+                or [html.Span("none yet", className="small text-muted")]
+            ),
+            className="mt-1",
+        ),
+        html.Div("lineage, back to round 0", className="small fw-semibold mt-2"),
+        html.Div(
+            [
+                html.Figure(
+                    [
+                        html.Img(
+                            src=f"/{ancestor.image_path}" if ancestor.image_path else "",
+                            className="lineage-thumb",
+                            title=f"candidate {ancestor.id}, round {ancestor.round_index}",
+                            **{"data-action": "inspect", "data-candidate": str(ancestor.id)},
+                        ),
+                        html.Figcaption(f"r{ancestor.round_index}", className="small"),
+                    ],
+                    className="lineage-step",
+                )
+                for ancestor in chain
+            ],
+            className="lineage d-flex flex-wrap gap-1",
+        ),
+    ]
