@@ -291,12 +291,71 @@ def _echo_candidates(rows: list[dict]) -> None:
         )
 
 
+def _round_request(
+    workspace: Any, session_id: str, around: str | None, k: str | None, funnel: bool
+) -> tuple[list[int] | None, int | None, Any]:
+    """The `around` candidate ids and `k` the flags ask for, and the funnel step if any."""
+    from steering_core.funnel import next_funnel_round
+    from steering_core.sessions import get_round, get_rounds
+
+    if funnel:
+        if around is not None or k is not None:
+            raise InvalidInput("--funnel: the funnel chooses --around and --k; give neither")
+        try:
+            step = next_funnel_round(workspace, session_id)
+        except InvalidInput as error:
+            raise InvalidInput(f"--funnel: {error}") from None
+        return step.around, step.k, step
+    size = None
+    if k is not None:
+        if not k.strip().lstrip("-").isdigit():
+            raise InvalidInput(f"--k: expected a whole number of candidates (got {k!r})")
+        size = int(k)  # its range (2-32) is the core's to check, in the config's words
+    if around is None:
+        return None, size, None
+    slots = _slots(around, "--around")
+    if not slots:
+        raise InvalidInput("--around: name at least one slot, e.g. --around 1,4")
+    if not get_rounds(workspace, session_id):
+        raise InvalidInput(f"--around: session {session_id} has no rounds yet")
+    record, candidates = get_round(workspace, session_id)
+    slot_to_id = {c.slot: c.id for c in candidates}
+    for index, slot in enumerate(slots):
+        if slot not in slot_to_id:
+            raise InvalidInput(
+                f"--around: slot {slot} is not in round {record.round_index} "
+                f"(slots 0-{len(slot_to_id) - 1})"
+            )
+        if slot in slots[:index]:
+            raise InvalidInput(f"--around: slot {slot} is named twice")
+    return [slot_to_id[slot] for slot in slots], size, None
+
+
 @cli.command("round")
 @click.argument("session_id", required=False)
+@click.option(
+    "--around",
+    help="Slots of the latest round to keep and vary, e.g. 1,4 ('more like this').",
+)
+@click.option("--k", help="Candidates in this round only (2-32; default: the session's).")
+@click.option(
+    "--funnel",
+    is_flag=True,
+    help="The draft funnel's next stage from the latest round's judgment "
+    "(start one with --k 20, then keep 8, 3, 1 with --approve).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def round_command(ctx: click.Context, session_id: str | None, as_json: bool, quiet: bool) -> None:
+def round_command(
+    ctx: click.Context,
+    session_id: str | None,
+    around: str | None,
+    k: str | None,
+    funnel: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Generate the next round of candidates (default session: the latest)."""
     from tqdm import tqdm
 
@@ -305,8 +364,11 @@ def round_command(ctx: click.Context, session_id: str | None, as_json: bool, qui
 
     workspace = _workspace(ctx)
     session_record = get_session(workspace, session_id)
-    worker = Worker(workspace).start()
-    job_id = worker.submit_round(session_record.id)
+    around_ids, size, step = _round_request(workspace, session_record.id, around, k, funnel)
+    worker = Worker(workspace)
+    # Checked before the worker starts: a bad request changes nothing.
+    job_id = worker.submit_round(session_record.id, around=around_ids, k=size)
+    worker.start()
     # disable=None: no bar when stderr is not a terminal (pipes, logs, tests).
     bar = None if quiet or as_json else tqdm(total=1, file=sys.stderr, leave=False, disable=None)
     shown: tuple = ()
@@ -338,16 +400,21 @@ def round_command(ctx: click.Context, session_id: str | None, as_json: bool, qui
         raise error(snapshot.error)
     rows = _candidates_table(workspace, session_record.id, snapshot.result["round_index"])
     if as_json:
-        _print_json(
-            {
-                "session_id": session_record.id,
-                "job_id": job_id,
-                "candidates": rows,
-                "timings": snapshot.result.get("timings", {}),
-            }
-        )
-    else:
-        _echo_candidates(rows)
+        payload = {
+            "session_id": session_record.id,
+            "job_id": job_id,
+            "candidates": rows,
+            "timings": snapshot.result.get("timings", {}),
+        }
+        if step is not None:
+            payload["funnel"] = {"kept": step.kept, "finished": step.finished}
+        _print_json(payload)
+        return
+    if step is not None and step.finished:
+        click.echo(f"funnel finished: kept #{step.kept[0]}, the incumbent now; normal rounds go on")
+    elif step is not None and step.kept:
+        click.echo(f"funnel: kept {', '.join(f'#{c}' for c in step.kept)}")
+    _echo_candidates(rows)
 
 
 @cli.command("show")

@@ -2,22 +2,26 @@
 
 `plan_round` is pure bookkeeping (no generator); `generate_round` renders the plan with a
 generator and stores the round in one transaction. The worker runs `generate_round` as a job.
+A round can also be asked for *around* chosen candidates (the draft funnel, "more like this"):
+they are re-shown unchanged and varied, instead of the sampler's proposal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from steering_core.config import SessionConfig
+from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
-from steering_core.errors import InvalidInput, JobCancelled
+from steering_core.errors import InvalidInput, JobCancelled, NotFound
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
 from steering_core.incumbent import (
     choose_incumbent,
@@ -27,6 +31,8 @@ from steering_core.incumbent import (
 from steering_core.judgments import Judgments, session_judgments
 from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
+from steering_core.samplers.base import incumbent_first
+from steering_core.samplers.trust_region import sample_sphere
 from steering_core.sessions import (
     get_candidate,
     get_round,
@@ -77,10 +83,91 @@ def candidate_seed(config: SessionConfig, round_index: int, slot: int) -> int:
     return int(np.random.default_rng(key).integers(0, 2**32 - 1))
 
 
-def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
-    """Decide the next round of a session: incumbent, proposed vectors, seeds and lineage."""
+# A variation of a kept candidate lies this many trust radii from it: near enough to read as
+# "more like this", far enough to look different.
+VARIATION_RADIUS = 0.5
+
+
+def check_round_request(
+    workspace: Workspace,
+    session_id: str,
+    around: Sequence[int] | None = None,
+    k: int | None = None,
+) -> tuple[SessionConfig, list[CandidateRecord]]:
+    """The session's config with this round's size `k` applied (None: the session's), and
+    the candidates `around` names (ids of this session's candidates, in order).
+
+    Raises InvalidInput naming `k` or the candidate id; stores nothing. `plan_round` calls
+    it, and so does `Worker.submit_round` so that a bad request fails before it is queued."""
     session = get_session(workspace, session_id)
     config = load_session_config(session)
+    if k is not None:
+        if isinstance(k, bool) or not isinstance(k, int | np.integer):
+            raise InvalidInput(f"k: must be a whole number of candidates (got {k!r})")
+        # The session config's own rule (2-32), with its wording.
+        config = make_config({**config.to_dict(), "k": int(k)}, stored=True)
+    if around is None:
+        return config, []
+    if isinstance(around, np.ndarray):
+        around = around.tolist()
+    if isinstance(around, str | bytes) or not isinstance(around, Sequence):
+        raise InvalidInput(f"around: expected a list of candidate ids (got {around!r})")
+    if not around:
+        raise InvalidInput("around: name at least one candidate")
+    kept: list[CandidateRecord] = []
+    for candidate_id in around:
+        if isinstance(candidate_id, bool) or not isinstance(candidate_id, int | np.integer):
+            raise InvalidInput(f"around: candidate ids are whole numbers (got {candidate_id!r})")
+        if any(c.id == candidate_id for c in kept):
+            raise InvalidInput(f"around: candidate #{candidate_id} is named twice")
+        candidate = None
+        if 0 <= candidate_id < 2**63:  # larger ids would overflow SQLite's integers
+            with contextlib.suppress(NotFound):
+                candidate = get_candidate(workspace, int(candidate_id))
+        if candidate is None:
+            raise InvalidInput(f"around: there is no candidate #{candidate_id}")
+        if candidate.session_id != session.id:
+            raise InvalidInput(
+                f"around: candidate #{candidate_id} belongs to session {candidate.session_id}, "
+                f"not to {session.id}"
+            )
+        kept.append(candidate)
+    # The precise fit (a kept candidate may be the incumbent) is checked when planning.
+    if len(_distinct(kept)) > config.k:
+        raise InvalidInput(
+            f"around: {len(_distinct(kept))} candidates do not fit in a round of k={config.k} "
+            "(ask for a larger k)"
+        )
+    return config, kept
+
+
+def _distinct(candidates: list[CandidateRecord]) -> list[CandidateRecord]:
+    """The candidates without repeats of the same image (same steering vector and seed)."""
+    seen: set[tuple[bytes, int]] = set()
+    distinct = []
+    for candidate in candidates:
+        key = (candidate.steering_vector.tobytes(), candidate.seed)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(candidate)
+    return distinct
+
+
+def plan_round(
+    workspace: Workspace,
+    session_id: str,
+    around: Sequence[int] | None = None,
+    k: int | None = None,
+) -> RoundPlan:
+    """Decide the next round of a session: incumbent, proposed vectors, seeds and lineage.
+
+    `k`: this round's number of candidates (2-32; default: the session's). `around`: ids of
+    this session's candidates to build the round around instead of the sampler's proposal:
+    slot 0 is the incumbent as always, then each of them re-shown unchanged (role "kept"),
+    then variations of them (role "variation"), spread evenly over the remaining slots.
+    """
+    session = get_session(workspace, session_id)
+    config, kept = check_round_request(workspace, session.id, around, k)
     rounds = get_rounds(workspace, session.id)
     round_index = rounds[-1].round_index + 1 if rounds else 0
 
@@ -109,10 +196,17 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         incumbent_path=incumbent_path,
         rejected_all=latest_round_rejected_all(workspace, session.id),
     )
-    sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
-    rng = np.random.default_rng([config.seed, round_index])
+    seeds = [candidate_seed(config, round_index, slot) for slot in range(config.k)]
     started = time.perf_counter()
-    proposal = sampler.propose(history, model, config.k, rng)
+    sources: dict[int, CandidateRecord] = {}
+    if kept:
+        proposal, sources = _propose_around(
+            kept, seeds[0] if incumbent is None else incumbent.seed, history, model, config
+        )
+    else:
+        sampler = SAMPLERS.get(config.sampler.name)(**config.sampler.params)
+        rng = np.random.default_rng([config.seed, round_index])
+        proposal = sampler.propose(history, model, config.k, rng)
     propose_seconds = time.perf_counter() - started
     if proposal.vectors.shape != (config.k, config.d):
         raise InvalidInput(
@@ -120,7 +214,6 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
             f"expected {config.k} x {config.d}"
         )
 
-    seeds = [candidate_seed(config, round_index, slot) for slot in range(config.k)]
     parents: list[int | None] = [None if incumbent is None else incumbent.id] * config.k
     reused: dict[int, str] = {}
     if incumbent is not None:
@@ -129,7 +222,18 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         # The incumbent is re-shown unchanged when it was rendered with the same settings.
         if incumbent.image_path and _same_rendering(parent_session.config, session.config):
             reused[0] = incumbent.image_path
-    if config.repeat_probe_every and round_index and round_index % config.repeat_probe_every == 0:
+    for slot, source in sources.items():
+        parents[slot] = source.id
+        # A kept candidate is from this session, whose rendering settings never change.
+        if proposal.roles[slot] == "kept":
+            seeds[slot] = source.seed
+            if source.image_path:
+                reused[slot] = source.image_path
+    # A round asked for around chosen candidates shows exactly what was asked: no probe.
+    probe_round = (
+        config.repeat_probe_every and round_index and round_index % config.repeat_probe_every == 0
+    )
+    if probe_round and not kept:
         # Its own random stream: switching probes on does not change the sampler's proposals.
         probe_rng = np.random.default_rng([config.seed, round_index, 1])
         pair = choose_probe_pair(judgments, round_index, probe_rng)
@@ -138,6 +242,9 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
 
     state = model.state() if hasattr(model, "state") else {}
     state.update(_round_state(model, judgments, incumbent, incumbent_path, proposal, config))
+    if around is not None or k is not None:
+        # Tells the dashboard (and the funnel) that the researcher shaped this round.
+        state.update({"around": [c.id for c in kept] or None, "k": k})
     return RoundPlan(
         session_id=session.id,
         round_index=round_index,
@@ -149,6 +256,62 @@ def plan_round(workspace: Workspace, session_id: str) -> RoundPlan:
         model_state=state,
         timings={"fit_seconds": fit_seconds, "propose_seconds": propose_seconds},
     )
+
+
+def _propose_around(
+    kept: list[CandidateRecord],
+    incumbent_seed: int,
+    history: SamplerHistory,
+    model: Any,
+    config: SessionConfig,
+) -> tuple[Proposal, dict[int, CandidateRecord]]:
+    """The incumbent, each kept candidate re-shown unchanged (once: not when it is the
+    incumbent or another kept one's image), then variations of the kept candidates in turn
+    until the round is full; returns the proposal and, per slot, the kept candidate it shows
+    or varies.
+
+    A variation is the kept candidate's steering vector plus a random direction of length
+    `VARIATION_RADIUS` trust radii (in steering-vector units, as the samplers' radii are)."""
+    incumbent = np.asarray(history.incumbent, dtype=np.float64)
+    shown = [
+        candidate
+        for candidate in _distinct(kept)
+        if not (
+            np.array_equal(candidate.steering_vector, incumbent)
+            and candidate.seed == incumbent_seed
+        )
+    ]
+    n_variations = config.k - 1 - len(shown)
+    if n_variations < 0:
+        raise InvalidInput(
+            f"around: {len(shown)} kept candidates and the incumbent do not fit in a round "
+            f"of k={config.k} (ask for a larger k)"
+        )
+    # Its own random stream (like the probes'), so a funnel round replays exactly.
+    rng = np.random.default_rng([config.seed, history.round_index, 3])
+    radius = VARIATION_RADIUS * history.trust_radius
+    vectors: list[np.ndarray] = []
+    roles: list[str] = []
+    metadata: list[dict[str, Any]] = []
+    sources: dict[int, CandidateRecord] = {}
+    for candidate in shown:
+        sources[1 + len(vectors)] = candidate
+        vectors.append(candidate.steering_vector)
+        roles.append("kept")
+        reason = f"kept candidate {candidate.id}, re-shown unchanged"
+        metadata.append({"why": reason, "reason": reason, "around": candidate.id})
+    # Every kept candidate is varied, the incumbent too when it was kept; the first ones get
+    # one more when the slots do not divide evenly.
+    varied = _distinct(kept)
+    for index in range(n_variations):
+        candidate = varied[index % len(varied)]
+        sources[1 + len(vectors)] = candidate
+        vectors.append(sample_sphere(candidate.steering_vector, radius, 1, rng)[0])
+        roles.append("variation")
+        reason = f"variation of candidate {candidate.id}"
+        metadata.append({"why": reason, "reason": reason, "around": candidate.id, "radius": radius})
+    proposal = incumbent_first(history, model, np.array(vectors), roles, metadata)
+    return proposal, sources
 
 
 def _round_state(
@@ -365,13 +528,15 @@ def generate_round(
     generator: Generator,
     session_id: str,
     reporter: RoundReporter | None = None,
+    around: Sequence[int] | None = None,
+    k: int | None = None,
 ) -> tuple[RoundRecord, list[CandidateRecord]]:
-    """Plan, render and store the next round of a session."""
+    """Plan, render and store the next round of a session (`around`, `k`: see `plan_round`)."""
     reporter = reporter or RoundReporter()
     reporter.phase("fitting", "preference model on all judgments")
-    plan = plan_round(workspace, session_id)
+    plan = plan_round(workspace, session_id, around=around, k=k)
     if plan.reused_images:
-        reporter.phase("checking", "the re-shown incumbent's image")
+        reporter.phase("checking", f"{len(plan.reused_images)} re-shown images")
         for path in plan.reused_images.values():
             workspace.images.load(path)  # a damaged image stops the round with its name
     started = time.perf_counter()

@@ -16,15 +16,15 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from steering_core.config import GeneratorConfig
 from steering_core.errors import JobCancelled, NotFound, SteeringError
 from steering_core.generators.base import Generator, StepProgress, make_generator
-from steering_core.rounds import RoundReporter, generate_round
-from steering_core.sessions import get_session, load_session_config
+from steering_core.rounds import RoundReporter, check_round_request, generate_round
+from steering_core.sessions import get_session
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
 
@@ -159,14 +159,21 @@ class Worker:
         self._queue.put((job_id, function))
         return job_id
 
-    def submit_round(self, session_id: str) -> str:
-        """Queue the generation of a session's next round."""
+    def submit_round(
+        self, session_id: str, around: Sequence[int] | None = None, k: int | None = None
+    ) -> str:
+        """Queue the generation of a session's next round (`around`, `k`: see `plan_round`).
+
+        A bad `around` or `k` raises InvalidInput here, before anything is queued."""
         session = get_session(self.workspace, session_id)
-        config = load_session_config(session)
+        config, _ = check_round_request(self.workspace, session.id, around, k)
+        around = None if around is None else list(around)  # the caller may change its list
 
         def run(context: JobContext) -> dict[str, Any]:
             generator = context.generator(config.generator)
-            record, candidates = generate_round(self.workspace, generator, session.id, context)
+            record, candidates = generate_round(
+                self.workspace, generator, session.id, context, around=around, k=k
+            )
             return {
                 "round_index": record.round_index,
                 "candidate_ids": [c.id for c in candidates],

@@ -17,8 +17,19 @@ from steering_core.registry import Registry
 
 SAMPLERS: Registry[Any] = Registry("sampler")
 # "probe" is a hidden repeat of an earlier candidate (see `steering_core.probes`); the
-# dashboard shows it like any other candidate so the rater does not know.
-ROLES = ("incumbent", "baseline", "exploit", "explore", "challenger", "probe")
+# dashboard shows it like any other candidate so the rater does not know. "kept" and
+# "variation" come from rounds the researcher asks for around chosen candidates (the draft
+# funnel, "more like this"; see `steering_core.rounds.plan_round`), not from a sampler.
+ROLES = (
+    "incumbent",
+    "baseline",
+    "exploit",
+    "explore",
+    "challenger",
+    "probe",
+    "kept",
+    "variation",
+)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
@@ -21,9 +22,15 @@ STORED_TABLES = (
 )
 
 
-def blank_round(workspace: Workspace, session_id: str):  # noqa: ANN201
-    """Plan the next round and store it with blank images (no generator needed)."""
-    plan = plan_round(workspace, session_id)
+def blank_round(  # noqa: ANN201
+    workspace: Workspace,
+    session_id: str,
+    around: Sequence[int] | None = None,
+    k: int | None = None,
+):
+    """Plan the next round (`around`, `k`: see `plan_round`) and store it with blank images
+    (no generator needed)."""
+    plan = plan_round(workspace, session_id, around=around, k=k)
     images = {slot: Image.new("RGB", (8, 8), (slot * 20, 0, 0)) for slot in range(plan.config.k)}
     for slot in plan.reused_images:
         images.pop(slot)

@@ -1,15 +1,19 @@
-"""Round planning: seed policies, the re-shown incumbent's seed and image, reproducibility."""
+"""Round planning: seed policies, the re-shown incumbent's seed and image, reproducibility,
+and rounds asked for around chosen candidates or with their own size."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 from steering_core.config import PluginConfig, SessionConfig
-from steering_core.rounds import candidate_seed, plan_round
+from steering_core.errors import InvalidInput
+from steering_core.rounds import candidate_seed, generate_round, plan_round
 from steering_core.sessions import create_session, submit_feedback
 from steering_core.storage.workspace import Workspace
-from tests.steering_core.helpers import blank_round
+from tests.steering_core.helpers import blank_round, stored_state
 
 
 def test_seed_policies(tiny_config: SessionConfig) -> None:
@@ -105,3 +109,109 @@ def test_every_round_stores_its_convergence_verdict_and_value_of_another_round(
     assert state["recommendation"] in ("stop", "continue")
     # Keeping the incumbent six rounds in a row is a settled search.
     assert state["convergence"]["evidence"]["repeated_winner"] >= 4
+
+
+def test_a_round_around_two_candidates_reshows_them_and_varies_each(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    kept = [first[1], first[3]]
+    plan = plan_round(workspace, session.id, around=[c.id for c in kept], k=8)
+
+    assert plan.config.k == 8 and len(plan.proposal.vectors) == 8
+    assert plan.proposal.roles == ["incumbent", "kept", "kept", *["variation"] * 5]
+    np.testing.assert_array_equal(plan.proposal.vectors[0], first[2].steering_vector)
+    assert plan.parents[0] == first[2].id and plan.seeds[0] == first[2].seed
+    for slot, candidate in ((1, kept[0]), (2, kept[1])):
+        np.testing.assert_array_equal(plan.proposal.vectors[slot], candidate.steering_vector)
+        assert plan.seeds[slot] == candidate.seed
+        assert plan.parents[slot] == candidate.id
+        assert plan.reused_images[slot] == candidate.image_path
+    assert set(plan.reused_images) == {0, 1, 2}  # the variations are rendered
+    radius = 0.5 * tiny_config.trust_radius
+    varied = {c.id: c for c in kept}
+    for slot in range(3, 8):
+        parent = varied[plan.parents[slot]]
+        assert plan.proposal.metadata[slot]["reason"] == f"variation of candidate {parent.id}"
+        assert plan.proposal.metadata[slot]["around"] == parent.id
+        distance = np.linalg.norm(plan.proposal.vectors[slot] - parent.steering_vector)
+        assert distance == pytest.approx(radius)
+    # Spread evenly: five variations over two kept candidates, three and two.
+    assert sorted(plan.parents[3:].count(c.id) for c in kept) == [2, 3]
+    assert len({v.tobytes() for v in plan.proposal.vectors}) == 8
+    assert plan.model_state["around"] == [c.id for c in kept] and plan.model_state["k"] == 8
+
+    again = plan_round(workspace, session.id, around=[c.id for c in kept], k=8)
+    np.testing.assert_array_equal(again.proposal.vectors, plan.proposal.vectors)
+    assert again.seeds == plan.seeds and again.parents == plan.parents
+
+    _, shown = blank_round(workspace, session.id, around=[c.id for c in kept], k=8)
+    assert [c.role for c in shown] == plan.proposal.roles
+    assert [c.image_path for c in shown[:3]] == [first[2].image_path, *(c.image_path for c in kept)]
+    assert [c.parent_candidate_id for c in shown] == plan.parents
+
+
+def test_a_kept_candidate_that_is_the_incumbent_is_shown_once(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    _, first = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    # "More like this" on the incumbent itself: all other slots vary it.
+    plan = plan_round(workspace, session.id, around=[first[2].id])
+    assert plan.proposal.roles == ["incumbent", "variation", "variation", "variation"]
+    assert plan.parents == [first[2].id] * 4
+    np.testing.assert_array_equal(plan.proposal.vectors[0], first[2].steering_vector)
+
+
+def test_k_overrides_the_round_size_for_one_round(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    record, wide = blank_round(workspace, session.id, k=12)
+    assert len(wide) == 12 and wide[0].role == "baseline"
+    assert {c.role for c in wide[1:]} <= {"exploit", "explore"}
+    assert record.model_state["around"] is None and record.model_state["k"] == 12
+    record, normal = blank_round(workspace, session.id)
+    assert len(normal) == tiny_config.k and "around" not in record.model_state
+
+
+@pytest.mark.parametrize(
+    ("request_kind", "expected"),
+    [
+        ("missing id", "around: there is no candidate #999999"),
+        ("other session", "belongs to session"),
+        ("twice", "is named twice"),
+        ("empty", "around: name at least one candidate"),
+        ("too many", "do not fit in a round of k=4"),
+        ("k too small", "k: must be greater than or equal to 2 (got 1)"),
+        ("k too large", "k: must be less than or equal to 32 (got 33)"),
+        ("k not a number", "k: must be a whole number"),
+    ],
+)
+def test_bad_around_or_k_is_refused_and_stores_nothing(
+    workspace: Workspace, tiny_config: SessionConfig, request_kind: str, expected: str
+) -> None:
+    session = create_session(workspace, tiny_config)
+    other = create_session(workspace, tiny_config)
+    _, first = blank_round(workspace, session.id)
+    _, foreign = blank_round(workspace, other.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[0].id})
+    _, second = blank_round(workspace, session.id)
+    options = {
+        "missing id": {"around": [first[1].id, 999999]},
+        "other session": {"around": [foreign[1].id]},
+        "twice": {"around": [first[1].id, first[1].id]},
+        "empty": {"around": []},
+        # Four candidates besides the incumbent need five slots.
+        "too many": {"around": [first[1].id, first[2].id, first[3].id, second[1].id]},
+        "k too small": {"k": 1},
+        "k too large": {"around": [first[1].id], "k": 33},
+        "k not a number": {"k": 4.5},
+    }[request_kind]
+    before = stored_state(workspace)
+    with pytest.raises(InvalidInput, match=re.escape(expected)):
+        generate_round(workspace, None, session.id, **options)  # type: ignore[arg-type]
+    assert stored_state(workspace) == before

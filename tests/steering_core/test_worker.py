@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from steering_core.config import GeneratorConfig, SessionConfig
+from steering_core.errors import InvalidInput
 from steering_core.generators.base import make_generator
-from steering_core.sessions import create_session, get_round
+from steering_core.sessions import create_session, get_round, submit_feedback
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker, list_jobs
+from tests.steering_core.helpers import stored_state
 
 
 def test_round_job_reports_phases_in_order(
@@ -55,6 +59,45 @@ def test_second_round_is_warm_and_reuses_the_incumbent_image(
     assert "loading model" not in [e.phase for e in second.events]
     assert "checking" in [e.phase for e in second.events]
     assert second.progress["images_total"] == 3  # the incumbent is not re-rendered
+
+
+def test_a_round_around_kept_candidates_renders_only_the_variations(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+    try:
+        worker.wait(worker.submit_round(session.id), timeout=120)
+        _, first = get_round(workspace, session.id)
+        submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+        kept = [first[1].id, first[3].id]
+        stored_before = stored_state(workspace)
+        with pytest.raises(InvalidInput, match="around: there is no candidate #999999"):
+            worker.submit_round(session.id, around=[999999], k=5)
+        assert stored_state(workspace) == stored_before
+        # Fits the round size but not beside the incumbent: refused when the job plans it.
+        too_many = [first[1].id, first[3].id, first[0].id]
+        failed = worker.wait(worker.submit_round(session.id, around=too_many, k=3), timeout=120)
+        assert failed.status == "failed" and failed.error_kind == "invalid input"
+        assert "do not fit in a round of k=3" in failed.error
+        assert stored_state(workspace) == stored_before
+        snapshot = worker.wait(worker.submit_round(session.id, around=kept, k=5), timeout=120)
+    finally:
+        worker.stop()
+    assert snapshot.status == "done", snapshot.error
+    record, candidates = get_round(workspace, session.id)
+    assert snapshot.result["candidate_ids"] == [c.id for c in candidates]
+    assert [c.role for c in candidates] == ["incumbent", "kept", "kept", "variation", "variation"]
+    assert [c.parent_candidate_id for c in candidates] == [first[2].id, *kept, *kept]
+    assert [c.image_path for c in candidates[:3]] == [
+        first[2].image_path,
+        first[1].image_path,
+        first[3].image_path,
+    ]
+    assert snapshot.progress["images_total"] == 2  # only the two variations are rendered
+    for candidate in candidates[3:]:
+        assert workspace.images.load(candidate.image_path).size == (32, 32)
+    assert record.model_state["around"] == kept and record.model_state["k"] == 5
 
 
 def test_a_failing_job_is_recorded_and_the_worker_goes_on(
