@@ -142,13 +142,14 @@ def _keys_shown(points: SpacePoints, colour_by: str) -> tuple[list[bool], str, b
     return shown, MISSING_NAMES.get(colour_by, ""), missing
 
 
-def _hover(points: SpacePoints) -> tuple[np.ndarray, list[str]]:
+def _hover(points: SpacePoints) -> tuple[list[list[int]], list[str]]:
     """Per point: `customdata` (candidate id, round, slot: whole numbers, sent compactly;
     a click reads the id) and a short hover `text` (judgment, stars, prediction and, for
     another session's candidate, its session). Both are kept small: at 60,000 points every
     byte per point is 60 kB on each figure update."""
-    ids = np.column_stack([points.candidate_id, points.round_index, points.slot])
-    customdata = ids.astype(np.int32) if ids.size and ids.max() < 2**31 else ids
+    # A plain list, not a NumPy array: Plotly would send an array in binary, and Dash drops
+    # binary customdata from the click events it passes on (a click would name nothing).
+    customdata = np.column_stack([points.candidate_id, points.round_index, points.slot]).tolist()
     ratings = ["" if np.isnan(r) else f", {r:.0f} ★" for r in points.rating]
     if points.utility_mean is None or points.utility_std is None:
         predicted = [""] * len(points)
@@ -297,7 +298,7 @@ def steering_space_figure(
                     "color": ["rgba(0,0,0,0)"] * (len(path) - 1) + ["#FFD700"],
                     "line": {"color": "#222", "width": 1.5},
                 },
-                customdata=np.column_stack([path.candidate_id, path.round_index]),
+                customdata=np.column_stack([path.candidate_id, path.round_index]).tolist(),
                 hovertemplate=(
                     "<b>incumbent of round %{customdata[1]}</b><br>candidate #%{customdata[0]}"
                     "<extra></extra>"

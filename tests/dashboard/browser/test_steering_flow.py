@@ -143,3 +143,29 @@ def test_keyboard_only_labeling(page: Any, server: DashboardServer) -> None:
     }
     round2 = get_round(workspace, session_id, 2)[1]
     assert events[2].raw["order"] == [round2[3].id, round2[0].id]
+
+
+def test_clicking_a_point_in_the_steering_space_opens_its_inspector(
+    page: Any, server: DashboardServer
+) -> None:
+    start_session(page, server, mode="winner")
+    page.locator("#space-graph").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
+    )
+    point = page.evaluate(
+        """() => {
+          const gd = document.querySelector('#space-graph .js-plotly-plot');
+          const trace = gd._fullData.find(t => t.type === 'scattergl' && t.customdata);
+          const j = trace.x.length - 1;
+          const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+          return {x: box.left + gd._fullLayout.xaxis.l2p(trace.x[j]),
+                  y: box.top + gd._fullLayout.yaxis.l2p(trace.y[j]),
+                  id: trace.customdata[j][0]};
+        }"""
+    )
+    page.mouse.move(point["x"] - 4, point["y"] - 4)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector("#inspector-image")
+    assert page.inner_text("#inspector .offcanvas-title") == f"Candidate {point['id']}"

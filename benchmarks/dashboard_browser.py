@@ -1,0 +1,230 @@
+"""Drive the dashboard in headless Chromium and time what a researcher waits for.
+
+Measures, on a real `steer dashboard` process with the built-in model:
+- feedback to next grid visible (k = 8, 20 steps): Enter pressed -> every new image loaded;
+- judgment acknowledged: Enter pressed -> the browser's outbox is empty again;
+- scatter point clicked -> inspector image shown;
+- first render of a 60,000-point steering space ("all sessions") and a colour-mode change;
+- bytes sent per poll while idle.
+
+Usage: python benchmarks/dashboard_browser.py [--rounds 12] [--acks 60] [--clicks 30]
+       [--points 60000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from steering_core.config import make_config
+from steering_core.rounds import RoundPlan, store_round
+from steering_core.samplers.base import Proposal
+from steering_core.sessions import create_session, get_session
+from steering_core.storage import Workspace
+from tests.dashboard.browser.conftest import DashboardServer, chromium_path
+
+GRID_LOADED = (
+    "(round) => { const g = document.querySelector('.candidate-grid');"
+    " return g && g.dataset.round === String(round) &&"
+    " Array.from(g.querySelectorAll('.candidate-image')).every(i => i.complete"
+    " && i.naturalWidth > 0); }"
+)
+OUTBOX_EMPTY = "JSON.parse(localStorage.getItem('steer.outbox.v1') || '[]').length === 0"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def summary(name: str, seconds: list[float]) -> str:
+    ms = [1000 * s for s in seconds]
+    return (
+        f"| {name} | {len(ms)} | {statistics.median(ms):.0f} | {percentile(ms, 0.95):.0f} |"
+        f" {max(ms):.0f} |"
+    )
+
+
+def fill_steering_space(data_root: Path, like_session: str, points: int) -> None:
+    """Synthetic sessions with the same d as `like_session`, `points` candidates in all,
+    stored through the core's `store_round` (no images): data for the plot to draw."""
+    workspace = Workspace.open(data_root)
+    config = make_config(get_session(workspace, like_session).config)
+    config = config.model_copy(update={"k": 32})
+    rng = np.random.default_rng(0)
+    rounds_per_session = 25
+    made = 0
+    while made < points:
+        session = create_session(workspace, config, source="synthetic")
+        for round_index in range(rounds_per_session):
+            if made >= points:
+                break
+            k = 32
+            vectors = rng.normal(scale=0.3, size=(k, config.d))
+            plan = RoundPlan(
+                session_id=session.id,
+                round_index=round_index,
+                config=config,
+                proposal=Proposal(vectors, ["explore"] * k, [{}] * k),
+                seeds=list(range(k)),
+                parents=[None] * k,
+                reused_images={},
+                model_state={},
+                timings={},
+            )
+            store_round(workspace, plan, {})
+            made += k
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--acks", type=int, default=60)
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--points", type=int, default=60_000)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
+    server = DashboardServer(folder / "data").start()
+    rows: list[str] = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium_path(), args=["--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(server.url + "/")
+            page.fill("#setup-prompt", "a red circle on a blue background")
+            page.click("#setup-start")
+            page.wait_for_function(GRID_LOADED, arg=0, timeout=180_000)
+            session_id = page.evaluate("document.querySelector('.candidate-grid').dataset.session")
+
+            # Feedback -> next grid visible (k = 8, 20 steps, built-in model, warm).
+            waits = []
+            for round_index in range(1, args.rounds + 1):
+                page.locator("body").click(position={"x": 5, "y": 300})
+                page.keyboard.press(str(1 + round_index % 7 + 1))
+                started = time.perf_counter()
+                page.keyboard.press("Enter")
+                page.wait_for_function(GRID_LOADED, arg=round_index, timeout=60_000, polling="raf")
+                waits.append(time.perf_counter() - started)
+            rows.append(summary("feedback to next grid visible (k = 8)", waits[1:]))
+
+            # Judgment acknowledged (durable in SQLite and the label CSV), no round after it.
+            page.uncheck("#auto-advance")
+            page.locator("body").click(position={"x": 5, "y": 300})
+            acks = []
+            for i in range(args.acks):
+                page.keyboard.press(str(1 + i % 8))
+                started = time.perf_counter()
+                page.keyboard.press("Enter")
+                page.wait_for_function(OUTBOX_EMPTY, polling="raf")
+                acks.append(time.perf_counter() - started)
+            rows.append(summary("judgment acknowledged", acks))
+
+            # Scatter point -> inspector image shown.
+            clicks = []
+            page.wait_for_function(
+                "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+                " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
+            )
+            page.locator("#space-graph").scroll_into_view_if_needed()
+            for i in range(args.clicks):
+                position = page.evaluate(
+                    """(i) => {
+                      const gd = document.querySelector('#space-graph .js-plotly-plot');
+                      const trace = gd._fullData.find(t => t.customdata && t.type === 'scattergl'
+                                                        && t.x.length > 1);
+                      const j = i % trace.x.length;
+                      const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+                      const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                      return {x: box.left + xa.l2p(trace.x[j]), y: box.top + ya.l2p(trace.y[j]),
+                              id: Number(trace.customdata[j][0])};
+                    }""",
+                    i,
+                )
+                page.evaluate("document.getElementById('inspector-image')?.remove()")
+                started = time.perf_counter()
+                page.mouse.click(position["x"], position["y"])
+                page.wait_for_function(
+                    "() => { const i = document.getElementById('inspector-image');"
+                    " return i && i.complete && i.naturalWidth > 0; }",
+                    polling="raf",
+                    timeout=10_000,
+                )
+                clicks.append(time.perf_counter() - started)
+                page.keyboard.press("Escape")
+                page.wait_for_selector("#inspector", state="hidden")
+            rows.append(summary("scatter point to inspector image shown", clicks))
+
+            # Bytes per idle poll (no job running, nothing changing).
+            polls: list[int] = []
+
+            def count(response: object) -> None:
+                if "_dash-update-component" in response.url:
+                    body = response.body() if response.status != 204 else b""
+                    polls.append(len(body))
+
+            page.wait_for_timeout(3000)
+            page.on("response", count)
+            page.wait_for_timeout(1000 * args.idle_seconds)
+            page.remove_listener("response", count)
+            idle = (
+                f"idle polls in {args.idle_seconds:.0f} s: {len(polls)}, response bodies "
+                f"{sum(polls)} bytes in all (max {max(polls, default=0)} per poll)"
+            )
+
+            # 60,000 points: first render and a colour-mode change.
+            fill_steering_space(server.data_root, session_id, args.points)
+            page.reload()
+            page.wait_for_function(GRID_LOADED, arg=args.rounds, timeout=60_000)
+            page.wait_for_timeout(1500)
+            draws = (
+                "(n) => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+                " return gd && gd._fullData && gd._fullData.some(t => t.x && t.x.length >= n); }"
+            )
+            started = time.perf_counter()
+            page.click("#space-scope input[value='all']")
+            page.wait_for_function(draws, arg=args.points, polling="raf", timeout=60_000)
+            first = time.perf_counter() - started
+            page.evaluate(
+                "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+                " window.plotted = 0; gd.on('plotly_afterplot', () => window.plotted++); }"
+            )
+            started = time.perf_counter()
+            page.select_option("#space-colour", "label")
+            page.wait_for_function("window.plotted > 0", polling="raf", timeout=60_000)
+            recolour = time.perf_counter() - started
+            rows.append(summary(f"first render of {args.points} points (all sessions)", [first]))
+            rows.append(summary(f"colour-mode change, {args.points} points", [recolour]))
+            browser.close()
+    finally:
+        server.stop()
+
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, Chromium via Playwright (headless)"
+    )
+    print("| what | n | median ms | p95 ms | max ms |")
+    print("|---|---:|---:|---:|---:|")
+    for row in rows:
+        print(row)
+    print(idle)
+
+
+if __name__ == "__main__":
+    main()
