@@ -27,13 +27,16 @@ class DashboardState:
     feedback_lock: threading.Lock = field(default_factory=threading.Lock)
     started_at: float = field(default_factory=time.time)
 
-    def start_round(self, session_id: str) -> str:
-        """Queue the session's next round unless one is already queued or running."""
+    def start_round(
+        self, session_id: str, around: list[int] | None = None, k: int | None = None
+    ) -> str:
+        """Queue the session's next round (optionally `around` kept candidates, with its own
+        `k`) unless one is already queued or running."""
         with self.lock:
             current = self.jobs.get(session_id)
             if current is not None and not self.worker.snapshot(current).finished:
                 return current
-            job_id = self.worker.submit_round(session_id)
+            job_id = self.worker.submit_round(session_id, around=around, k=k)
             self.jobs[session_id] = job_id
             return job_id
 

@@ -22,6 +22,7 @@ from dashboard.callbacks.session import error_message
 from dashboard.layout.grid import candidate_grid, mode_banner
 from dashboard.state import DashboardState
 from steering_core.errors import NotFound, SteeringError
+from steering_core.funnel import FUNNEL_STAGES, next_funnel_round
 from steering_core.sessions import (
     change_settings,
     get_feedback_events,
@@ -139,7 +140,57 @@ def next_round(state: DashboardState, session_id: str | None) -> Any:
         return {"error": str(error)}
 
 
+def start_funnel(state: DashboardState, session_id: str | None) -> tuple[Any, Any, Any, Any]:
+    """A wide round of the draft funnel; judging switches to approve / reject ("keep")
+    and rounds stop starting by themselves. Returns (job, message, mode, auto-advance)."""
+    if not session_id:
+        return no_update, "Open a session first.", no_update, no_update
+    try:
+        change_settings(state.workspace, session_id, {"feedback_mode": "approve_reject"})
+        job = {"job_id": state.start_round(session_id, k=FUNNEL_STAGES[0])}
+    except SteeringError as error:
+        return no_update, error_message(error), no_update, no_update
+    message = f"Funnel: approve at most {FUNNEL_STAGES[1]} to keep, then press Next stage."
+    return job, message, "approve_reject", False
+
+
+def funnel_stage(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
+    """The next funnel round: variations of what this round's judgment kept."""
+    if not session_id:
+        return no_update, "Open a session first."
+    try:
+        step = next_funnel_round(state.workspace, session_id)
+        job = {"job_id": state.start_round(session_id, around=step.around, k=step.k)}
+    except SteeringError as error:
+        return no_update, error_message(error)
+    if step.finished:
+        return job, "Funnel finished: the one you kept is the incumbent from now on."
+    return job, f"Kept {len(step.kept)}; a round of {step.k} with variations of them."
+
+
 def register(app: Dash, state: DashboardState) -> None:
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Output(ids.ROUND_MESSAGE, "children"),
+        Output(ids.MODE_SWITCH, "value"),
+        Output(ids.AUTO_ADVANCE, "value"),
+        Input(ids.FUNNEL_START, "n_clicks"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def funnel_start(_: int, session: dict | None) -> Any:
+        return start_funnel(state, (session or {}).get("session_id"))
+
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Output(ids.ROUND_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.FUNNEL_NEXT, "n_clicks"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def funnel_next(_: int, session: dict | None) -> Any:
+        return funnel_stage(state, (session or {}).get("session_id"))
+
     @app.callback(
         Output(ids.GRID, "children"),
         Output(ids.MODE_BANNER, "children"),

@@ -149,6 +149,21 @@ def tag(state: DashboardState, candidate_id: int | None, tags: list[str] | None)
     return dbc.Alert(f"Tagged: {', '.join(tags or [])}.", color="success", className="py-1")
 
 
+def more_like_this(state: DashboardState, candidate_id: int | None) -> tuple[Any, Any]:
+    """The next round of the candidate's session around it; returns (job, message)."""
+    if candidate_id is None:
+        return no_update, no_update
+    try:
+        candidate = get_candidate(state.workspace, int(candidate_id))
+        job_id = state.start_round(candidate.session_id, around=[candidate.id])
+    except SteeringError as error:
+        return no_update, error_message(error)
+    message = dbc.Alert(
+        f"Next round: variations of candidate {candidate.id}.", color="success", className="py-1"
+    )
+    return {"job_id": job_id}, message
+
+
 def fork(state: DashboardState, candidate_id: int | None) -> tuple[Any, Any]:
     """A new session starting from the candidate; returns (URL search, message)."""
     if candidate_id is None:
@@ -226,6 +241,16 @@ def register(app: Dash, state: DashboardState) -> None:
     )
     def tagged(_: int, inspected: dict | None, tags: list[str] | None) -> Any:
         return tag(state, (inspected or {}).get("candidate_id"), tags)
+
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.MORE_LIKE_THIS, "n_clicks"),
+        State(ids.INSPECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def more(_: int, inspected: dict | None) -> Any:
+        return more_like_this(state, (inspected or {}).get("candidate_id"))
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),

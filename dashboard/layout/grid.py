@@ -24,6 +24,8 @@ ROLE_COLOURS = {
     "explore": "info",
     "challenger": "warning",
     "probe": "dark",
+    "kept": "primary",
+    "variation": "info",
 }
 
 MODE_TITLES = {

@@ -292,6 +292,27 @@ def round_toolbar(mode: str | None) -> html.Div:
             ),
             dbc.Switch(id=ids.AUTO_ADVANCE, label="next round after each judgment", value=True),
             dbc.Button("Next round", id=ids.NEXT_ROUND, size="sm", color="primary"),
+            dbc.ButtonGroup(
+                [
+                    dbc.Button(
+                        "Draft funnel: wide round (20)",
+                        id=ids.FUNNEL_START,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        title="20 candidates; approve the ones to keep (at most 8, then 3, then 1)",
+                    ),
+                    dbc.Button(
+                        "Next funnel stage",
+                        id=ids.FUNNEL_NEXT,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        title="variations of what you approved in this round",
+                    ),
+                ]
+            ),
+            html.Span(id=ids.ROUND_MESSAGE, className="small"),
         ],
         className="d-flex flex-wrap align-items-center gap-3 mb-2",
     )
