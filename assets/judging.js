@@ -338,6 +338,8 @@
   }
   function onKey(event) {
     if (typing(event.target)) return;
+    // With the inspector open, keys belong to it (Escape closes it), not to the grid.
+    if (document.querySelector(".offcanvas.show")) return;
     if (event.altKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
       const button = document.getElementById(event.key === "ArrowLeft" ? "round-prev" : "round-next");
       if (button) { event.preventDefault(); button.click(); }
