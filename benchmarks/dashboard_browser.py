@@ -153,7 +153,7 @@ def main() -> None:
                       const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
                       const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
                       return {x: box.left + xa.l2p(trace.x[j]), y: box.top + ya.l2p(trace.y[j]),
-                              id: Number(trace.customdata[j][0])};
+                              id: Number(trace.customdata[j])};
                     }""",
                     i,
                 )

@@ -6,9 +6,4 @@ bash scripts/setup.sh
 if [ "$#" -gt 0 ]; then
   exec .venv/bin/steer "$@"
 fi
-if .venv/bin/steer dashboard --help >/dev/null 2>&1; then
-  exec .venv/bin/steer dashboard
-fi
-echo "The dashboard is not built yet; the CLI is ready. Try:"
-echo "  bash scripts/run.sh --help"
-exec .venv/bin/steer --help
+exec .venv/bin/steer dashboard

@@ -151,12 +151,20 @@ def lineage(workspace: Workspace, candidate_id: int) -> list[CandidateRecord]:
 
 
 def get_feedback_events(
-    workspace: Workspace, session_id: str, include_undone: bool = True
+    workspace: Workspace,
+    session_id: str,
+    include_undone: bool = True,
+    round_index: int | None = None,
 ) -> list[FeedbackEventRecord]:
+    """A session's feedback events in the order given (optionally of one round only)."""
     sql = "SELECT * FROM feedback_events WHERE session_id = ?"
+    parameters: tuple[Any, ...] = (session_id,)
     if not include_undone:
         sql += " AND undone_at IS NULL AND mode != 'undo'"
-    rows = workspace.db.query(sql + " ORDER BY id", (session_id,))
+    if round_index is not None:
+        sql += " AND round_index = ?"
+        parameters += (round_index,)
+    rows = workspace.db.query(sql + " ORDER BY id", parameters)
     return [FeedbackEventRecord.from_row(row) for row in rows]
 
 

@@ -102,7 +102,9 @@ def inspect(state: DashboardState, candidate_id: int | None) -> tuple[Any, bool,
     try:
         candidate = get_candidate(state.workspace, int(candidate_id))
         session = get_session(state.workspace, candidate.session_id)
-        events = get_feedback_events(state.workspace, candidate.session_id)
+        events = get_feedback_events(
+            state.workspace, candidate.session_id, round_index=candidate.round_index
+        )
         received = received_labels(events, candidate.round_index).get(candidate.id, [])
         chain = list(reversed(lineage(state.workspace, candidate.id)))
     except SteeringError as error:
@@ -203,25 +205,27 @@ def register(app: Dash, state: DashboardState) -> None:
             return recolour(state, session_id, scope, colour_by, version or "")
         return space_figure(state, session_id, scope, colour_by, version or "")
 
-    @app.callback(
-        Output(ids.INSPECTED, "data"),
-        Input(ids.SPACE, "clickData"),
-        prevent_initial_call=True,
-    )
-    def clicked(click: dict | None) -> Any:
-        candidate_id = clicked_candidate(click)
-        return no_update if candidate_id is None else {"candidate_id": candidate_id}
-
+    # One callback for a click on the plot and for 'inspect' on a card: one round trip
+    # from the click to the inspector's content.
     @app.callback(
         Output(ids.INSPECTOR_BODY, "children"),
         Output(ids.INSPECTOR, "is_open"),
         Output(ids.INSPECTOR, "title"),
         Output(ids.INSPECTOR_MESSAGE, "children"),
+        Output(ids.INSPECTED, "data"),
+        Input(ids.SPACE, "clickData"),
         Input(ids.INSPECTED, "data"),
         prevent_initial_call=True,
     )
-    def open_inspector(inspected: dict | None) -> Any:
-        return (*inspect(state, (inspected or {}).get("candidate_id")), None)
+    def open_inspector(click: dict | None, inspected: dict | None) -> Any:
+        if ctx.triggered_id == ids.SPACE:
+            candidate_id = clicked_candidate(click)
+            if candidate_id is None:
+                return no_update, no_update, no_update, no_update, no_update
+            body, is_open, title = inspect(state, candidate_id)
+            return body, is_open, title, None, {"candidate_id": candidate_id}
+        body, is_open, title = inspect(state, (inspected or {}).get("candidate_id"))
+        return body, is_open, title, None, no_update
 
     @app.callback(
         Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),

@@ -142,14 +142,14 @@ def _keys_shown(points: SpacePoints, colour_by: str) -> tuple[list[bool], str, b
     return shown, MISSING_NAMES.get(colour_by, ""), missing
 
 
-def _hover(points: SpacePoints) -> tuple[list[list[int]], list[str]]:
-    """Per point: `customdata` (candidate id, round, slot: whole numbers, sent compactly;
-    a click reads the id) and a short hover `text` (judgment, stars, prediction and, for
-    another session's candidate, its session). Both are kept small: at 60,000 points every
-    byte per point is 60 kB on each figure update."""
-    # A plain list, not a NumPy array: Plotly would send an array in binary, and Dash drops
-    # binary customdata from the click events it passes on (a click would name nothing).
-    customdata = np.column_stack([points.candidate_id, points.round_index, points.slot]).tolist()
+def _hover(points: SpacePoints) -> tuple[list[int], list[str]]:
+    """Per point: `customdata`, the candidate id (a click reads it), and a short hover
+    `text` (judgment, stars, prediction, round and image and, for another session's
+    candidate, its session). Kept small: at 60,000 points every byte per point is 60 kB
+    on each figure update. The ids are a plain 1-D list: Plotly would send a NumPy array in
+    binary, which Dash drops from click events, and validating a 60,000-row list of rows
+    costs Plotly more than a second."""
+    customdata = points.candidate_id.tolist()
     ratings = ["" if np.isnan(r) else f", {r:.0f} ★" for r in points.rating]
     if points.utility_mean is None or points.utility_std is None:
         predicted = [""] * len(points)
@@ -163,9 +163,16 @@ def _hover(points: SpacePoints) -> tuple[list[list[int]], list[str]]:
         for session, source in zip(points.session_id, points.source, strict=True)
     ]
     text = [
-        f"{role}, {label}{stars}{prediction}{where}"
-        for role, label, stars, prediction, where in zip(
-            points.role, points.label, ratings, predicted, elsewhere, strict=True
+        f"{role}, {label}{stars}{prediction}<br>round {r}, image {slot + 1}{where}"
+        for role, label, stars, prediction, r, slot, where in zip(
+            points.role,
+            points.label,
+            ratings,
+            predicted,
+            points.round_index,
+            points.slot,
+            elsewhere,
+            strict=True,
         )
     ]
     return customdata, text
@@ -263,10 +270,7 @@ def steering_space_figure(
             showlegend=False,
             customdata=customdata,
             text=text,
-            hovertemplate=(
-                "<b>candidate #%{customdata[0]}</b><br>round %{customdata[1]}, "
-                "slot %{customdata[2]}<br>%{text}<extra></extra>"
-            ),
+            hovertemplate="<b>candidate #%{customdata}</b><br>%{text}<extra></extra>",
             marker={
                 **colours,
                 # Other sessions' candidates (scope "all") are context: smaller and paler.

@@ -162,7 +162,7 @@ def test_clicking_a_point_in_the_steering_space_opens_its_inspector(
           const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
           return {x: box.left + gd._fullLayout.xaxis.l2p(trace.x[j]),
                   y: box.top + gd._fullLayout.yaxis.l2p(trace.y[j]),
-                  id: trace.customdata[j][0]};
+                  id: trace.customdata[j]};
         }"""
     )
     page.mouse.move(point["x"] - 4, point["y"] - 4)

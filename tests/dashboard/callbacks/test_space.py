@@ -31,7 +31,7 @@ def test_the_space_shows_every_candidate_and_a_colour_change_is_a_patch(
     session_id, candidates = judged_session(state, tiny_config)
     figure = space_figure(state, session_id, "session", "round", "v1")
     scatter = next(t for t in figure.data if t.type == "scattergl" and t.customdata is not None)
-    assert sorted(int(c[0]) for c in scatter.customdata) == sorted(c.id for c in candidates)
+    assert sorted(int(c) for c in scatter.customdata) == sorted(c.id for c in candidates)
     patch = recolour(state, session_id, "session", "label", "v1")
     assert isinstance(patch, Patch)
 

@@ -82,7 +82,7 @@ def test_each_point_sits_at_its_candidates_projection() -> None:
     figure = steering_space_figure(points, projection, "round")
     trace = figure.data[POINTS_TRACE]
     assert isinstance(trace, go.Scattergl) and trace.mode == "markers"
-    ids = [row[0] for row in trace.customdata]
+    ids = list(trace.customdata)
     assert sorted(ids) == points.candidate_id.tolist()
     rows = [points.index_of(i) for i in ids]
     expected = projection.transform(points.steering_vectors[rows])
@@ -107,7 +107,8 @@ def test_winners_and_the_focus_session_are_drawn_on_top() -> None:
 def _colours_by_candidate(figure: go.Figure) -> dict[int, object]:
     trace = figure.data[POINTS_TRACE]
     return {
-        row[0]: colour for row, colour in zip(trace.customdata, trace.marker.color, strict=True)
+        candidate: colour
+        for candidate, colour in zip(trace.customdata, trace.marker.color, strict=True)
     }
 
 
@@ -181,8 +182,10 @@ def test_the_incumbent_path_goes_in_round_order_and_ends_with_a_star() -> None:
 def test_a_click_names_the_candidate() -> None:
     points = _points(8)
     figure = steering_space_figure(points, project(points.steering_vectors), "round")
-    row = list(figure.data[POINTS_TRACE].customdata[3])
-    assert clicked_candidate({"points": [{"curveNumber": 1, "customdata": row}]}) == row[0]
+    candidate = figure.data[POINTS_TRACE].customdata[3]
+    assert clicked_candidate({"points": [{"curveNumber": 1, "customdata": candidate}]}) == (
+        candidate
+    )
     assert clicked_candidate({"points": [{"customdata": 1234}]}) == 1234
     assert clicked_candidate({"points": [{"curveNumber": 0, "z": 0.3}]}) is None
     assert clicked_candidate(None) is None
@@ -274,8 +277,8 @@ def test_a_real_session_with_its_heat_map(workspace: Workspace, tiny_config: Ses
     assert np.shape(figure.data[HEAT_TRACE].z) == (30, 30)
     trace = figure.data[POINTS_TRACE]
     labels = {
-        int(row[0]): text.split(", ")[1].split("<br>")[0]
-        for row, text in zip(trace.customdata, trace.text, strict=True)
+        int(candidate): text.split(", ")[1].split("<br>")[0]
+        for candidate, text in zip(trace.customdata, trace.text, strict=True)
     }
     assert [labels[c] for c in winners] == ["won"] * 3
     assert sum(label == "won" for label in labels.values()) == 3
