@@ -90,7 +90,6 @@ DIAGNOSTICS = "diagnostics"
 WARM_UP = "diagnostics-warm-up"
 REPLAY_INDEX = "replay-index"
 REPLAY_FINAL = "replay-final"
-EXPERIMENT_SORT = "experiment-sort"
 EXPERIMENT_TABLE = "experiment-table"
 WARM_UP_JOB = "diagnostics-warm-up-job"  # {"job_id": ...} of the warm-up this page started
 WARM_UP_POLL = "diagnostics-warm-up-poll"

@@ -11,6 +11,9 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, html
 
 from dashboard import ids
+from dashboard.callbacks.diagnostics import diagnostics_page
+from dashboard.callbacks.experiments import experiments_page
+from dashboard.callbacks.replay import replay_page
 from dashboard.layout.steer import setup_panel, steer_page
 from dashboard.state import DashboardState
 from steering_core.errors import NotFound
@@ -20,7 +23,11 @@ from steering_core.samplers import SAMPLERS
 from steering_core.sessions import get_session, list_sessions
 
 # Pages other than steering register here: path -> builder(state, query) -> component.
-PAGE_BUILDERS: dict[str, Callable[[DashboardState, dict[str, str]], Any]] = {}
+PAGE_BUILDERS: dict[str, Callable[[DashboardState, dict[str, str]], Any]] = {
+    "/replay": replay_page,
+    "/experiments": experiments_page,
+    "/diagnostics": diagnostics_page,
+}
 
 
 def query_of(search: str | None) -> dict[str, str]:
