@@ -1,0 +1,49 @@
+"""Every page opens in the browser without a console error (a screenshot of each is saved),
+and a CLI process judging the same session shows up in the open page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.dashboard.browser.conftest import ROOT, SCREENSHOTS, DashboardServer
+from tests.dashboard.browser.helpers import start_session, stored_judgments
+
+
+def test_a_judgment_from_the_cli_shows_up_in_the_open_page(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="winner")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "steering_core",
+            "--data-root",
+            str(server.data_root),
+            "feedback",
+            session_id,
+            "--winner",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    # Slot 2 is the third image; its card shows the judgment within one idle poll.
+    page.wait_for_selector(".candidate-card[data-slot='2'] .badges :text('winner')", timeout=10_000)
+    assert [e.source for e in stored_judgments(server, session_id)] == ["cli"]
+
+
+@pytest.mark.parametrize("path", ["/replay", "/experiments", "/diagnostics"])
+def test_every_page_opens_without_errors(page: Any, server: DashboardServer, path: str) -> None:
+    session_id = start_session(page, server, mode="winner")
+    query = f"?session={session_id}" if path == "/replay" else ""
+    page.goto(server.url + path + query)
+    page.wait_for_load_state("networkidle")
+    assert "No such page" not in page.inner_text("body")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"page{path.replace('/', '-')}.png", full_page=True)
