@@ -136,7 +136,8 @@ def page(
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
-        page.screenshot(path=SCREENSHOTS / f"{request.node.name}.png", full_page=True)
+        name = request.node.name.replace("/", "-")
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
     finally:
         context.close()
     unexpected = [
