@@ -16,8 +16,8 @@ from typing import Any
 import flask
 
 from dashboard.state import DashboardState
-from steering_core.errors import InvalidInput, SteeringError
-from steering_core.sessions import get_round, submit_feedback, undo_last_feedback
+from steering_core.errors import InvalidInput, SteeringError, error_kind
+from steering_core.sessions import latest_round_index, submit_feedback, undo_last_feedback
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -48,7 +48,8 @@ def error_reply(error: BaseException) -> dict[str, Any]:
             "your judgment is kept, retry in a moment",
         }
     logger.exception("dashboard: unexpected error")
-    return {"ok": False, "kind": "runtime", "message": f"{type(error).__name__}: {error}"}
+    message = f"{type(error).__name__}: {error}"
+    return {"ok": False, "kind": error_kind(error), "message": message}
 
 
 def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -89,8 +90,7 @@ def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[
 
 def advance(state: DashboardState, session_id: str, judged_round: int) -> str | None:
     """Start the next round after a judgment of the session's latest round."""
-    latest, _ = get_round(state.workspace, session_id)
-    if latest.round_index != judged_round:
+    if latest_round_index(state.workspace, session_id) != judged_round:
         return None
     return state.start_round(session_id)
 

@@ -11,6 +11,7 @@ from dashboard import api, ids
 from dashboard.callbacks import diagnostics, judging, navigation, progress, session, space
 from dashboard.layout.shell import shell
 from dashboard.state import DashboardState
+from steering_core.errors import error_kind
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker
 
@@ -22,9 +23,7 @@ def report_callback_error(error: Exception) -> None:
     """Any exception a callback did not handle: logged, and shown in the page's error toast
     (the outputs keep their values), so that nothing breaks the page."""
     logger.exception("dashboard: a callback failed", exc_info=error)
-    kind = getattr(error, "kind", None) or (
-        "out of memory" if "out of memory" in str(error).lower() else "runtime"
-    )
+    kind = error_kind(error)
     dash.set_props(
         ids.ERROR_TOAST,
         {"is_open": True, "header": f"{kind.capitalize()} failure", "children": str(error)},

@@ -3,6 +3,7 @@ the session's current job, behind one lock."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -53,8 +54,7 @@ class DashboardState:
 
     def other_process_job(self, session_id: str) -> dict[str, Any] | None:
         """A running job on this session started by another process (e.g. `steer round`)."""
-        own = self.job(session_id)
         for job in list_jobs(self.workspace, session_id, limit=5):
-            if job["status"] in ("queued", "running") and (own is None or job["id"] != own.id):
+            if job["status"] in ("queued", "running") and job["pid"] != os.getpid():
                 return job
         return None

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def error_kind(error: BaseException) -> str:
+    """How a failure is reported: a core error's own kind, "out of memory" for an
+    allocation failure (CUDA's, or any error saying so), else "runtime"."""
+    if isinstance(error, SteeringError):
+        return error.kind
+    return "out of memory" if "out of memory" in str(error).lower() else "runtime"
+
+
 class SteeringError(Exception):
     """Base of every error a researcher should see as a message, not a traceback."""
 

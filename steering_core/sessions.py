@@ -96,11 +96,26 @@ def list_sessions(workspace: Workspace) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def get_rounds(workspace: Workspace, session_id: str) -> list[RoundRecord]:
-    rows = workspace.db.query(
-        "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
-    )
+def get_rounds(workspace: Workspace, session_id: str, last: int | None = None) -> list[RoundRecord]:
+    """A session's rounds in order (only the `last` few when given)."""
+    if last is None:
+        rows = workspace.db.query(
+            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
+        )
+    else:
+        rows = workspace.db.query(
+            "SELECT * FROM (SELECT * FROM rounds WHERE session_id = ? "
+            "ORDER BY round_index DESC LIMIT ?) ORDER BY round_index",
+            (session_id, last),
+        )
     return [RoundRecord.from_row(row) for row in rows]
+
+
+def latest_round_index(workspace: Workspace, session_id: str) -> int | None:
+    """The index of a session's latest round (None before its first)."""
+    return workspace.db.query_one(
+        "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (session_id,)
+    )[0]
 
 
 def get_round(

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from steering_core.config import GeneratorConfig
-from steering_core.errors import JobCancelled, NotFound, SteeringError
+from steering_core.errors import JobCancelled, NotFound, SteeringError, error_kind
 from steering_core.generators.base import Generator, StepProgress, make_generator
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session
@@ -266,7 +266,7 @@ class Worker:
         except SteeringError as error:
             self._finish(job_id, "failed", str(error), error_kind=error.kind)
         except Exception as error:
-            kind = "out of memory" if "out of memory" in str(error).lower() else "runtime"
+            kind = error_kind(error)
             message = f"{type(error).__name__}: {error}"
             # The full traceback goes to the job's event log, not to the terminal.
             self._finish(job_id, "failed", message, error_kind=kind, detail=traceback.format_exc())

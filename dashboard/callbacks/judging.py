@@ -13,6 +13,7 @@ from dash import (
     Input,
     Output,
     State,
+    ctx,
     html,
     no_update,
 )
@@ -21,14 +22,14 @@ from dashboard import ids
 from dashboard.callbacks.session import error_message
 from dashboard.layout.grid import candidate_grid, mode_banner
 from dashboard.state import DashboardState
-from steering_core.errors import NotFound, SteeringError
+from steering_core.errors import SteeringError
 from steering_core.funnel import FUNNEL_STAGES, next_funnel_round
 from steering_core.sessions import (
     change_settings,
     get_feedback_events,
     get_round,
-    get_rounds,
     get_session,
+    latest_round_index,
 )
 from steering_core.storage.records import FeedbackEventRecord
 
@@ -80,21 +81,21 @@ def show_round(
         return html.Div("Start a session or open one on the left.", className="text-muted"), "", "-"
     try:
         session = get_session(state.workspace, session_id)
-        rounds = get_rounds(state.workspace, session_id)
-        if not rounds:
+        latest = latest_round_index(state.workspace, session_id)
+        if latest is None:
             message = html.Div(
                 "No round yet: it is being generated, or press Next round.",
                 className="text-muted p-4",
             )
             return message, mode_banner(mode or session.config["feedback_mode"]), "round -"
-        latest = rounds[-1].round_index
         wanted = view.get("round_index")
         round_index = latest if wanted is None else max(0, min(int(wanted), latest))
         record, candidates = get_round(state.workspace, session_id, round_index)
     except SteeringError as error:
         return error_message(error), "", "-"
     mode = mode or session.config["feedback_mode"]
-    received = received_labels(get_feedback_events(state.workspace, session_id), round_index)
+    events = get_feedback_events(state.workspace, session_id, round_index=round_index)
+    received = received_labels(events, round_index)
     grid = candidate_grid(
         session_id, record.round_index, record.round_index == latest, candidates, mode, received
     )
@@ -108,10 +109,9 @@ def step_round(state: DashboardState, view: dict[str, Any] | None, step: int) ->
     session_id = view.get("session_id")
     if not session_id:
         return no_update
-    rounds = get_rounds(state.workspace, session_id)
-    if not rounds:
+    latest = latest_round_index(state.workspace, session_id)
+    if latest is None:
         return no_update
-    latest = rounds[-1].round_index
     current = latest if view.get("round_index") is None else int(view["round_index"])
     target = max(0, current + step)
     view["round_index"] = None if target >= latest else target
@@ -136,7 +136,7 @@ def next_round(state: DashboardState, session_id: str | None) -> Any:
         return no_update
     try:
         return {"job_id": state.start_round(session_id)}
-    except (SteeringError, NotFound) as error:
+    except SteeringError as error:
         return {"error": str(error)}
 
 
@@ -210,8 +210,6 @@ def register(app: Dash, state: DashboardState) -> None:
         prevent_initial_call=True,
     )
     def navigate(_prev: int, _next: int, view: dict | None) -> Any:
-        from dash import ctx
-
         return step_round(state, view, -1 if ctx.triggered_id == ids.ROUND_PREV else 1)
 
     @app.callback(

@@ -43,7 +43,11 @@ def _seconds_since(stamp: str | None) -> float | None:
 def job_view(state: DashboardState, session_id: str) -> dict[str, Any]:
     """The session's current job as the page shows it: status, phase, fraction, text."""
     own = state.job(session_id)
-    if own is not None:
+    # Another process's round shows while this dashboard has none running.
+    other = None if own is not None and not own.finished else state.other_process_job(session_id)
+    if other is not None:
+        job = {**other, "own": False}
+    elif own is not None:
         job = {
             "id": own.id,
             "status": own.status,
@@ -56,10 +60,7 @@ def job_view(state: DashboardState, session_id: str) -> dict[str, Any]:
             "own": True,
         }
     else:
-        other = state.other_process_job(session_id)
-        if other is None:
-            return {"status": "idle"}
-        job = {**other, "own": False}
+        return {"status": "idle"}
     progress = job.get("progress") or {}
     fraction = 0.0
     if progress.get("images_total") and progress.get("steps"):
@@ -99,7 +100,7 @@ def remaining_seconds(
         return max(0.0, elapsed / fraction - elapsed)
     totals = [
         sum(v for v in r.timings.values() if isinstance(v, (int, float)))
-        for r in get_rounds(state.workspace, session_id)[-5:]
+        for r in get_rounds(state.workspace, session_id, last=5)
     ]
     totals = [t for t in totals if t > 0]
     if not totals:

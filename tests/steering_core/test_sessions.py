@@ -16,7 +16,9 @@ from steering_core.sessions import (
     create_session,
     fork_session,
     get_feedback_events,
+    get_rounds,
     get_session,
+    latest_round_index,
     lineage,
     list_sessions,
     setting_changes,
@@ -280,3 +282,14 @@ def test_bad_settings_changes_store_nothing(
     with pytest.raises(InvalidInput, match=expected):
         change_settings(workspace, session.id, changes)
     assert stored_state(workspace) == before
+
+
+def test_the_latest_round_and_the_last_few(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    assert latest_round_index(workspace, session.id) is None
+    for _ in range(4):
+        blank_round(workspace, session.id)
+    assert latest_round_index(workspace, session.id) == 3
+    assert [r.round_index for r in get_rounds(workspace, session.id, last=2)] == [2, 3]

@@ -3,10 +3,9 @@ read what the data root stored."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from steering_core.sessions import get_feedback_events, get_rounds, list_sessions
+from steering_core.sessions import get_feedback_events
 from steering_core.storage.workspace import Workspace
 from tests.dashboard.browser.conftest import DashboardServer
 
@@ -50,21 +49,3 @@ def workspace_of(server: DashboardServer) -> Workspace:
 def stored_judgments(server: DashboardServer, session_id: str) -> list[Any]:
     """The session's judgments as the data root holds them (undo events excluded)."""
     return [e for e in get_feedback_events(workspace_of(server), session_id) if e.mode != "undo"]
-
-
-def rounds_stored(server: DashboardServer, session_id: str) -> int:
-    return len(get_rounds(workspace_of(server), session_id))
-
-
-def wait_for(condition: Any, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def only_session(server: DashboardServer) -> str:
-    (session,) = list_sessions(workspace_of(server))
-    return session["id"]
