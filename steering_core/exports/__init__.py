@@ -1,0 +1,1 @@
+"""Exports of a session: trace, replay JSON, HTML report, bundle, retention."""
