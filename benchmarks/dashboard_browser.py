@@ -157,12 +157,14 @@ def main() -> None:
                     }""",
                     i,
                 )
-                page.evaluate("document.getElementById('inspector-image')?.remove()")
                 started = time.perf_counter()
                 page.mouse.click(position["x"], position["y"])
+                # Shown: the clicked candidate's image loaded, in the open inspector.
                 page.wait_for_function(
-                    "() => { const i = document.getElementById('inspector-image');"
-                    " return i && i.complete && i.naturalWidth > 0; }",
+                    "(id) => { const i = document.getElementById('inspector-image');"
+                    " return i && i.src.endsWith(`/api/candidates/${id}/image`) && i.complete"
+                    " && i.naturalWidth > 0 && i.closest('.offcanvas.show') !== null; }",
+                    arg=position["id"],
                     polling="raf",
                     timeout=10_000,
                 )

@@ -1,4 +1,4 @@
-"""The two HTTP routes beside Dash's own: candidate images and the judgment outbox.
+"""The HTTP routes beside Dash's own: candidate images and the judgment outbox.
 
 Judgments do not go through a Dash callback: the browser keeps them in an outbox (local
 storage) and sends them here one request at a time, oldest first, each with a key of its
@@ -17,7 +17,12 @@ import flask
 
 from dashboard.state import DashboardState
 from steering_core.errors import InvalidInput, SteeringError, error_kind
-from steering_core.sessions import latest_round_index, submit_feedback, undo_last_feedback
+from steering_core.sessions import (
+    get_candidate,
+    latest_round_index,
+    submit_feedback,
+    undo_last_feedback,
+)
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -108,6 +113,18 @@ def register(server: flask.Flask, state: DashboardState) -> None:
             flask.abort(404)
         response = flask.send_file(path, mimetype="image/png", max_age=31536000)
         return response
+
+    @server.get("/api/candidates/<int:candidate_id>/image")
+    def candidate_image(candidate_id: int) -> flask.Response:
+        # The inspector asks for a candidate's image by id, so a click on a point shows it
+        # without a round trip through Dash first (the plot only carries ids).
+        try:
+            relative = get_candidate(state.workspace, candidate_id).image_path
+        except SteeringError:
+            flask.abort(404)
+        if not relative or not relative.startswith("images/"):
+            flask.abort(404)
+        return image(relative.removeprefix("images/"))
 
     @server.before_request
     def only_images_under_images() -> None:

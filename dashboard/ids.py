@@ -73,6 +73,7 @@ SPACE_COLOUR = "space-colour"
 SPACE_SCOPE = "space-scope"
 INSPECTOR = "inspector"
 INSPECTOR_BODY = "inspector-body"
+INSPECTOR_IMAGE = "inspector-image"
 INSPECTED = "inspected-store"  # {"candidate_id": ...}
 MARK_BEST = "inspector-mark-best"
 FORK = "inspector-fork"

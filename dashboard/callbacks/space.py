@@ -14,7 +14,7 @@ from dashboard import ids
 from dashboard.callbacks.judging import received_labels
 from dashboard.callbacks.session import error_message
 from dashboard.figures.curves import curves_figure, empty_curves_figure
-from dashboard.figures.space import clicked_candidate, colour_patch, steering_space_figure
+from dashboard.figures.space import colour_patch, steering_space_figure
 from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
@@ -205,27 +205,44 @@ def register(app: Dash, state: DashboardState) -> None:
             return recolour(state, session_id, scope, colour_by, version or "")
         return space_figure(state, session_id, scope, colour_by, version or "")
 
-    # One callback for a click on the plot and for 'inspect' on a card: one round trip
-    # from the click to the inspector's content.
-    @app.callback(
-        Output(ids.INSPECTOR_BODY, "children"),
+    # A click on a point names its candidate in the browser (no server round trip), the
+    # same store 'inspect' on a card sets; the inspector then opens with the candidate's
+    # image at once, and the server fills in the rest of the details.
+    app.clientside_callback(
+        """(click) => {
+            const point = click && click.points && click.points[0];
+            // A candidate's customdata is its id; a step of the incumbent path's is [id, round].
+            const data = point && point.customdata;
+            const id = Number(Array.isArray(data) ? data[0] : data);
+            if (!Number.isFinite(id)) return window.dash_clientside.no_update;
+            return {candidate_id: id, at: Date.now()};
+        }""",
+        Output(ids.INSPECTED, "data", allow_duplicate=True),
+        Input(ids.SPACE, "clickData"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        """(inspected) => {
+            const id = inspected && inspected.candidate_id;
+            if (id === undefined || id === null) return window.dash_clientside.no_update;
+            return [`/api/candidates/${id}/image`, true, `Candidate ${id}`];
+        }""",
+        Output(ids.INSPECTOR_IMAGE, "src"),
         Output(ids.INSPECTOR, "is_open"),
         Output(ids.INSPECTOR, "title"),
-        Output(ids.INSPECTOR_MESSAGE, "children"),
-        Output(ids.INSPECTED, "data"),
-        Input(ids.SPACE, "clickData"),
         Input(ids.INSPECTED, "data"),
         prevent_initial_call=True,
     )
-    def open_inspector(click: dict | None, inspected: dict | None) -> Any:
-        if ctx.triggered_id == ids.SPACE:
-            candidate_id = clicked_candidate(click)
-            if candidate_id is None:
-                return no_update, no_update, no_update, no_update, no_update
-            body, is_open, title = inspect(state, candidate_id)
-            return body, is_open, title, None, {"candidate_id": candidate_id}
-        body, is_open, title = inspect(state, (inspected or {}).get("candidate_id"))
-        return body, is_open, title, None, no_update
+
+    @app.callback(
+        Output(ids.INSPECTOR_BODY, "children"),
+        Output(ids.INSPECTOR_MESSAGE, "children"),
+        Input(ids.INSPECTED, "data"),
+        prevent_initial_call=True,
+    )
+    def open_inspector(inspected: dict | None) -> Any:
+        body, _, _ = inspect(state, (inspected or {}).get("candidate_id"))
+        return body, None
 
     @app.callback(
         Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),

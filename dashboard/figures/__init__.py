@@ -5,14 +5,12 @@ from __future__ import annotations
 from dashboard.figures.curves import curves_figure, empty_curves_figure
 from dashboard.figures.space import (
     COLOUR_MODES,
-    clicked_candidate,
     colour_patch,
     steering_space_figure,
 )
 
 __all__ = [
     "COLOUR_MODES",
-    "clicked_candidate",
     "colour_patch",
     "curves_figure",
     "empty_curves_figure",

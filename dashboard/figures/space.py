@@ -201,20 +201,6 @@ def in_draw_order(points: SpacePoints) -> SpacePoints:
     return dataclasses.replace(points, **arrays)
 
 
-def clicked_candidate(click_data: dict[str, Any] | None) -> int | None:
-    """The candidate id a click on the steering-space plot names (a candidate or a step of
-    the incumbent's path), or None (the heat map, nothing)."""
-    if not click_data or not click_data.get("points"):
-        return None
-    customdata = click_data["points"][0].get("customdata")
-    if isinstance(customdata, list | tuple):
-        customdata = customdata[0] if customdata else None
-    try:
-        return None if customdata is None else int(customdata)
-    except (TypeError, ValueError):
-        return None
-
-
 def steering_space_figure(
     points: SpacePoints,
     projection: Projection,
@@ -227,8 +213,8 @@ def steering_space_figure(
     of COLOUR_MODES), over the posterior mean `heat` (`xs`, `ys`, `z` from
     `space_view.heat_map`) and under the incumbent's `path`.
 
-    Points are one WebGL trace (60,000 points stay fluid); its `customdata[0]` is the
-    candidate id (`clicked_candidate` reads it). `uirevision` keeps zoom and pan across
+    Points are one WebGL trace (60,000 points stay fluid); its `customdata` is the
+    candidate id (a click in the browser reads it). `uirevision` keeps zoom and pan across
     updates: pass a new value (e.g. the session id) to reset them."""
     _check_mode(colour_by)
     points = in_draw_order(points)

@@ -80,6 +80,9 @@ def inspector() -> dbc.Offcanvas:
     """The side panel a click on a point (or 'inspect' on a card) opens."""
     return dbc.Offcanvas(
         [
+            # The image stays mounted and its source is set in the browser from the clicked
+            # point's id, so it shows before the server has sent the rest of the details.
+            html.Img(id=ids.INSPECTOR_IMAGE, className="inspector-image", alt="candidate"),
             html.Div(id=ids.INSPECTOR_BODY),
             html.Hr(),
             html.Div(
@@ -116,16 +119,10 @@ def candidate_details(
     received: Sequence[str],
     prompt: str,
 ) -> list[Any]:
-    """The inspector's content: image, vector, lineage back to round 0, judgments."""
+    """The inspector's details under its image: vector, lineage back to round 0, judgments."""
     vector = np.asarray(candidate.steering_vector)
     reason = candidate.sampler_metadata.get("reason") if candidate.sampler_metadata else None
     return [
-        html.Img(
-            src=f"/{candidate.image_path}" if candidate.image_path else "",
-            id="inspector-image",
-            className="inspector-image",
-            alt=f"candidate {candidate.id}",
-        ),
         html.Div(
             [
                 dbc.Badge(candidate.role, color=ROLE_COLOURS.get(candidate.role, "light")),

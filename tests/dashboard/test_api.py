@@ -38,6 +38,17 @@ def test_images_are_served_from_the_image_folder_only(
         assert client.get(path).status_code == 404, path
 
 
+def test_a_candidates_image_is_served_by_its_id(
+    state: DashboardState, client: object, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, candidates = blank_round(state.workspace, session.id)
+    reply = client.get(f"/api/candidates/{candidates[1].id}/image")
+    assert reply.status_code == 200 and reply.mimetype == "image/png"
+    assert reply.data == (state.workspace.data_root / candidates[1].image_path).read_bytes()
+    assert client.get("/api/candidates/999999/image").status_code == 404
+
+
 def test_judgments_are_stored_in_order_and_once_each(
     state: DashboardState, tiny_config: SessionConfig
 ) -> None:

@@ -167,5 +167,12 @@ def test_clicking_a_point_in_the_steering_space_opens_its_inspector(
     )
     page.mouse.move(point["x"] - 4, point["y"] - 4)
     page.mouse.click(point["x"], point["y"])
-    page.wait_for_selector("#inspector-image")
+    page.wait_for_function(
+        "(id) => { const i = document.getElementById('inspector-image');"
+        " return i && i.src.endsWith(`/api/candidates/${id}/image`) && i.complete"
+        " && i.naturalWidth > 0 && i.getBoundingClientRect().width > 0; }",
+        arg=point["id"],
+    )
     assert page.inner_text("#inspector .offcanvas-title") == f"Candidate {point['id']}"
+    # The details come from the server just after: the lineage back to round 0.
+    page.wait_for_selector("#inspector-body .lineage-thumb")

@@ -20,7 +20,6 @@ from dashboard.figures.space import (
     PATH_TRACE,
     POINTS_TRACE,
     SOURCE_COLOURS,
-    clicked_candidate,
     colour_patch,
     in_draw_order,
     steering_space_figure,
@@ -177,18 +176,6 @@ def test_the_incumbent_path_goes_in_round_order_and_ends_with_a_star() -> None:
     )
     assert list(trace.marker.symbol)[-1] == "star"
     assert steering_space_figure(points, projection, "round").data[PATH_TRACE].visible is False
-
-
-def test_a_click_names_the_candidate() -> None:
-    points = _points(8)
-    figure = steering_space_figure(points, project(points.steering_vectors), "round")
-    candidate = figure.data[POINTS_TRACE].customdata[3]
-    assert clicked_candidate({"points": [{"curveNumber": 1, "customdata": candidate}]}) == (
-        candidate
-    )
-    assert clicked_candidate({"points": [{"customdata": 1234}]}) == 1234
-    assert clicked_candidate({"points": [{"curveNumber": 0, "z": 0.3}]}) is None
-    assert clicked_candidate(None) is None
 
 
 def test_colour_patch_changes_colours_only() -> None:
