@@ -638,6 +638,31 @@ def fork_command(ctx: click.Context, candidate_id: int, as_json: bool, **options
         click.echo(f"next: steer round {record.id}")
 
 
+# --- report ----------------------------------------------------------------------------
+@cli.command("report")
+@click.argument("session_id", required=False)
+@click.option(
+    "--out",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write report.html and its images into (created; must be empty).",
+)
+@click.option("--force", is_flag=True, help="Write into --out even when it is not empty.")
+@click.pass_context
+def report_command(ctx: click.Context, session_id: str | None, folder: Path, force: bool) -> None:
+    """Write a session's self-contained HTML report (opens offline, from any folder)."""
+    from steering_core.exports.report import write_report
+
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise InvalidInput(
+            f"--out: {folder} exists and is not empty; name an empty or new folder, "
+            "or pass --force to write into it"
+        )
+    path = write_report(_workspace(ctx), session_id, folder)
+    click.echo(f"wrote {path}")
+
+
 # --- maintenance -----------------------------------------------------------------------
 @cli.group()
 def labels() -> None:
