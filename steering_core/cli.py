@@ -703,6 +703,129 @@ def verify_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
         ctx.exit(EXIT_RUNTIME)
 
 
+# --- bundles and retention ---------------------------------------------------------------
+@cli.command("export")
+@click.argument("session_id")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The zip to write (default: SESSION.zip in the current folder).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def export_command(
+    ctx: click.Context, session_id: str, out: Path | None, force: bool, as_json: bool
+) -> None:
+    """Write a session as one portable zip: report, replay JSON, trace, labels, config,
+    images and a manifest of SHA-256 checksums."""
+    from steering_core.exports.bundle import export_bundle
+    from steering_core.sessions import get_session
+
+    workspace = _workspace(ctx)
+    record = get_session(workspace, session_id)
+    out = out or Path(f"{record.id}.zip")
+    if out.exists() and not force:
+        raise InvalidInput(f"--out: {out} exists; give --force to overwrite it")
+    path = export_bundle(workspace, record.id, out)
+    if as_json:
+        _print_json({"session_id": record.id, "bundle": str(path)})
+    else:
+        click.echo(f"exported session {record.id} to {path}")
+
+
+@cli.command("import")
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def import_command(ctx: click.Context, bundle: Path, as_json: bool) -> None:
+    """Verify a bundle (checksums, paths, sizes) and restore its session into this data
+    root, under a new id if its id is taken."""
+    import json as json_module
+    import zipfile
+
+    from steering_core.exports.bundle import import_bundle
+
+    session_id = import_bundle(_workspace(ctx), bundle)
+    with zipfile.ZipFile(bundle) as archive:
+        original = json_module.loads(archive.read("manifest.json"))["session_id"]
+    if as_json:
+        _print_json({"session_id": session_id, "bundle_session_id": original})
+    elif session_id == original:
+        click.echo(f"imported session {session_id}")
+    else:
+        click.echo(f"imported session {original} under a new id: {session_id}")
+
+
+@cli.command("gc")
+@click.option(
+    "--dry-run/--delete",
+    default=True,
+    help="List what would be deleted (the default), or delete it.",
+)
+@click.option(
+    "--images",
+    is_flag=True,
+    help="Also delete candidate images of sessions no process has open (regenerable).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def gc_command(ctx: click.Context, dry_run: bool, images: bool, as_json: bool) -> None:
+    """Classify the data root's files (essential, reproducible, disposable) and free the
+    space of what may go; never touches a session that a process has open."""
+    from steering_core.exports.retention import folder_bytes, plan_gc, run_gc
+
+    workspace = _workspace(ctx)
+    plan = plan_gc(workspace, images=images)
+    result = None
+    if not dry_run:
+        before = folder_bytes(workspace.data_root)
+        result = run_gc(workspace, plan)
+        measured = before - folder_bytes(workspace.data_root)
+    if as_json:
+        payload: dict[str, Any] = {
+            "dry_run": dry_run,
+            "images": images,
+            "open_sessions": sorted(plan.live_sessions),
+            "summary": plan.summary(),
+            "to_delete": [
+                {"path": a.path, "class": a.kind, "session": a.session_id, "bytes": a.bytes}
+                for a in plan.to_delete
+            ],
+            "bytes_to_free": plan.bytes_to_free,
+        }
+        if result is not None:
+            payload.update(
+                bytes_freed=result.bytes_freed,
+                bytes_freed_measured=measured,
+                deleted=len(result.deleted),
+                skipped=list(result.skipped),
+            )
+        _print_json(payload)
+        return
+    click.echo(f"{'class':<13} {'session':<12} {'files':>6} {'bytes':>12}  action")
+    for row in plan.summary():
+        click.echo(
+            f"{row['class']:<13} {row['session']:<12} {row['files']:>6} {row['bytes']:>12}  "
+            f"{row['action']}"
+        )
+    for artifact in plan.to_delete:
+        click.echo(f"  {'delete' if result else 'would delete'} {artifact.path} ({artifact.bytes})")
+    files = len(plan.to_delete)
+    if result is None:
+        click.echo(
+            f"would free {plan.bytes_to_free} bytes in {files} files "
+            "(dry run: nothing deleted; --delete to delete)"
+        )
+    else:
+        click.echo(
+            f"freed {result.bytes_freed} bytes in {len(result.deleted)} files "
+            f"(data root {measured} bytes smaller)"
+        )
+        for path in result.skipped:
+            click.echo(f"  kept {path}: its session was opened or it changed meanwhile")
+
+
 @cli.command("diagnostics")
 @click.option("--backend", default="diffusers")
 @click.option("--model", help="Load this model and report cold-start time and device.")
