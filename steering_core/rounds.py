@@ -22,6 +22,7 @@ import numpy as np
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
+from steering_core.exports import trace
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
 from steering_core.incumbent import (
     choose_incumbent,
@@ -520,7 +521,60 @@ def store_round(
         connection.execute(
             "UPDATE rounds SET incumbent_candidate_id = ? WHERE id = ?", (ids[0], round_id)
         )
+    trace.record_events(workspace, plan.session_id, _round_events(plan, ids))
     return get_round(workspace, plan.session_id, plan.round_index)
+
+
+def _round_events(plan: RoundPlan, candidate_ids: list[int]) -> list[dict[str, Any]]:
+    """The trace of a stored round: the model fit, the sampler's proposal, the verdict."""
+    state = plan.model_state
+    losses = state.get("loss_history") or []
+    convergence = state.get("convergence", {})
+    return [
+        {
+            "kind": "model_fit",
+            "round_index": plan.round_index,
+            "model": plan.config.preference_model.name,
+            "n_comparisons": state.get("n_comparisons"),
+            "loss": losses[-1] if losses else None,
+            "loss_start": losses[0] if losses else None,
+            "iterations": len(losses),
+            "fit_seconds": plan.timings.get("fit_seconds"),
+            "incumbent_utility": state.get("incumbent_utility"),
+            "incumbent_uncertainty": state.get("incumbent_uncertainty"),
+        },
+        {
+            "kind": "proposal",
+            "round_index": plan.round_index,
+            "sampler": plan.config.sampler.name,
+            "around": state.get("around"),
+            "candidate_ids": candidate_ids,
+            "roles": list(plan.proposal.roles),
+            "seeds": plan.seeds,
+            "parents": plan.parents,
+            "metadata": [_scalars(meta) for meta in plan.proposal.metadata],
+            "propose_seconds": plan.timings.get("propose_seconds"),
+            "generate_seconds": plan.timings.get("generate_seconds"),
+        },
+        {
+            "kind": "convergence",
+            "round_index": plan.round_index,
+            "status": convergence.get("status"),
+            "reason": convergence.get("reason"),
+            "evidence": convergence.get("evidence"),
+            "recommendation": state.get("recommendation"),
+            "value_relative": state.get("value_relative"),
+        },
+    ]
+
+
+def _scalars(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A sampler's metadata for one candidate without its arrays (the replay keeps those)."""
+    return {
+        key: value
+        for key, value in metadata.items()
+        if value is None or isinstance(value, bool | int | float | str | np.number)
+    }
 
 
 def generate_round(

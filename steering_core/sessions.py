@@ -12,6 +12,7 @@ from typing import Any
 
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
+from steering_core.exports import trace
 from steering_core.feedback import check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
 from steering_core.storage.records import (
@@ -67,6 +68,13 @@ def create_session(
                 source,
             ),
         )
+    trace.record(
+        workspace,
+        session_id,
+        "session_created",
+        origin=source,
+        forked_from_candidate_id=forked_from_candidate_id,
+    )
     return get_session(workspace, session_id)
 
 
@@ -272,7 +280,25 @@ def submit_feedback(
             ).fetchone()
         event = FeedbackEventRecord.from_row(row)
         workspace.labels.append(event.label_row())
+    _trace_feedback(workspace, event, client_key)
     return event
+
+
+def _trace_feedback(
+    workspace: Workspace, event: FeedbackEventRecord, client_key: str | None = None
+) -> None:
+    trace.record(
+        workspace,
+        event.session_id,
+        "feedback",
+        event_id=event.id,
+        round_index=event.round_index,
+        mode=event.mode,
+        origin=event.source,
+        comparisons=len(event.comparisons),
+        client_key=client_key,
+        undoes_event_id=event.undoes_event_id,
+    )
 
 
 def undo_last_feedback(
@@ -319,6 +345,7 @@ def undo_last_feedback(
             ).fetchone()
         event = FeedbackEventRecord.from_row(row)
         workspace.labels.append(event.label_row())
+    _trace_feedback(workspace, event)
     return event
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from steering_core.config import GeneratorConfig
 from steering_core.errors import JobCancelled, NotFound, SteeringError, error_kind
+from steering_core.exports import trace
 from steering_core.generators.base import Generator, StepProgress, make_generator
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session
@@ -112,6 +113,7 @@ class Worker:
         self._jobs: dict[str, JobSnapshot] = {}
         self._cancelled: set[str] = set()
         self._last_persist: dict[str, float] = {}
+        self._submitted: dict[str, float] = {}  # job id -> monotonic time it was queued
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -146,6 +148,7 @@ class Worker:
         )
         with self._lock:
             self._jobs[job_id] = snapshot
+            self._submitted[job_id] = time.monotonic()
         with self.workspace.db.transaction() as connection:
             connection.execute(
                 "INSERT INTO jobs (id, session_id, kind, status, phase, created_at, pid, host) "
@@ -156,6 +159,7 @@ class Worker:
                 "INSERT INTO job_events (job_id, at, phase) VALUES (?,?,?)",
                 (job_id, stamp, "queued"),
             )
+        self._trace(snapshot)  # before the worker can start it, so "queued" comes first
         self._queue.put((job_id, function))
         return job_id
 
@@ -319,11 +323,45 @@ class Worker:
             if not (event or due):
                 return
             self._last_persist[job_id] = time.monotonic()
+        if event:
+            self._trace(snapshot)
         try:
             self._persist(snapshot, event)
         except Exception:
             # Pollers in this process still see the snapshot; other processes see it late.
             logger.exception("worker: could not record job %s in the database", job_id)
+
+    def _trace(self, snapshot: JobSnapshot) -> None:
+        """A phase change (or the end) of a session's job, in the session's trace."""
+        if snapshot.session_id is None:
+            return  # a warm-up belongs to no session
+        with self._lock:
+            queued = (self._submitted.pop if snapshot.finished else self._submitted.get)(
+                snapshot.id, time.monotonic()
+            )
+        elapsed = time.monotonic() - queued
+        common = {"job_id": snapshot.id, "job_kind": snapshot.kind}
+        if snapshot.finished:
+            trace.record(
+                self.workspace,
+                snapshot.session_id,
+                "job_end",
+                **common,
+                status=snapshot.status,
+                duration_s=round(elapsed, 6),
+                error_kind=snapshot.error_kind,
+                error=snapshot.error,
+            )
+        else:
+            trace.record(
+                self.workspace,
+                snapshot.session_id,
+                "job_phase",
+                **common,
+                phase=snapshot.phase,
+                message=snapshot.message,
+                elapsed_s=round(elapsed, 6),
+            )
 
     def _persist(self, snapshot: JobSnapshot, event: bool) -> None:
         import json

@@ -87,7 +87,11 @@ def _workspace(out: Path) -> Any:
     key = str(out)
     if key not in _worker_workspace:
         root = out / "sessions" / f"worker-{os.getpid()}"
-        _worker_workspace[key] = Workspace.open(root / "data", root / "labels")
+        workspace = Workspace.open(root / "data", root / "labels")
+        # Thousands of throwaway sessions: a trace each would cost ~40 % of a run's time
+        # (docs/DECISIONS.md, "Trace"); the sessions themselves are still stored.
+        workspace.tracing = False
+        _worker_workspace[key] = workspace
     return _worker_workspace[key]
 
 

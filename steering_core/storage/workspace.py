@@ -27,6 +27,9 @@ class Workspace:
     db: Database
     images: ImageStore
     labels: LabelLog
+    # Whether events go to `traces/<session>.jsonl` (steering_core.exports.trace); synthetic
+    # benchmarks switch it off, since they create thousands of throwaway sessions.
+    tracing: bool = True
 
     @classmethod
     def open(
