@@ -1,14 +1,16 @@
-"""The HTTP routes beside Dash's own: candidate images and the judgment outbox.
+"""The HTTP routes beside Dash's own: candidate images, the judgment outbox, the trace.
 
 Judgments do not go through a Dash callback: the browser keeps them in an outbox (local
 storage) and sends them here one request at a time, oldest first, each with a key of its
 own, so that a burst of keystrokes is stored in order and a retry never stores one twice.
 Errors come back as JSON with status 200 and a `kind`, so the page can say what happened
-(and the browser console stays clean).
+(and the browser console stays clean). The page also posts small batches of trace events
+(judgments with their decision time, page views, retries, undos) to /api/trace.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from typing import Any
@@ -16,9 +18,11 @@ from typing import Any
 import flask
 
 from dashboard.state import DashboardState
-from steering_core.errors import InvalidInput, SteeringError, error_kind
+from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind
+from steering_core.exports import trace
 from steering_core.sessions import (
     get_candidate,
+    get_session,
     latest_round_index,
     submit_feedback,
     undo_last_feedback,
@@ -26,6 +30,8 @@ from steering_core.sessions import (
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
+# A batch of trace events is a few hundred bytes an event; anything much larger is refused.
+MAX_TRACE_BYTES = 64 * 1024
 # A page waits at most this long for a data root another process is writing; then it says
 # so and keeps the judgment for a retry, instead of hanging.
 LOCK_TIMEOUT_SECONDS = 3.0
@@ -85,12 +91,55 @@ def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[
             except Exception as error:
                 reply = error_reply(error)
                 reply.update(acked=acked, events=events, job_id=job_id, failed=item.get("key"))
+                trace_error(state, item, "feedback", error, reply)
                 return reply
             acked.append(str(item.get("key")))
             events.append(event.id)
             if item.get("advance") and event.mode in ADVANCING_MODES:
                 job_id = advance(state, event.session_id, event.round_index) or job_id
     return {"ok": True, "acked": acked, "events": events, "job_id": job_id}
+
+
+def trace_error(
+    state: DashboardState, item: Any, where: str, error: BaseException, reply: dict[str, Any]
+) -> None:
+    """A failed judgment or undo in the session's trace (not for a session that is not
+    there: its trace would be a file for a name the browser made up)."""
+    if isinstance(error, NotFound) or not isinstance(item, dict):
+        return
+    session_id = str(item.get("session_id"))
+    if trace.SESSION_ID_PATTERN.fullmatch(session_id):
+        trace.record(
+            state.workspace,
+            session_id,
+            "error",
+            where=where,
+            error_kind=reply["kind"],
+            message=reply["message"][:500],
+            client_key=item.get("key"),
+        )
+
+
+def store_trace(state: DashboardState, data: bytes) -> tuple[dict[str, Any], int]:
+    """Record a batch of frontend trace events; returns the reply and its HTTP status
+    (400 for a batch that is too large or not valid, naming the problem; 404 for a session
+    that does not exist)."""
+    if len(data) > MAX_TRACE_BYTES:
+        message = f"trace: a batch is at most {MAX_TRACE_BYTES} bytes (got {len(data)} or more)"
+        return {"ok": False, "kind": "invalid input", "message": message}, 400
+    try:
+        session_id, events = trace.check_frontend_batch(json.loads(data or b"null"))
+        get_session(state.workspace, session_id)
+    except NotFound as error:
+        return {"ok": False, "kind": error.kind, "message": str(error)}, 404
+    except (InvalidInput, ValueError) as error:  # ValueError: the body is not JSON
+        message = str(error) if isinstance(error, InvalidInput) else "trace: the body is not JSON"
+        return {"ok": False, "kind": "invalid input", "message": message}, 400
+    if not trace.record_events(state.workspace, session_id, events, source="frontend"):
+        # A disk problem is the server's, not the page's: status 200 keeps the console clean.
+        reply = {"ok": False, "kind": "transient", "message": "trace: could not be written"}
+        return reply, 200
+    return {"ok": True, "recorded": len(events)}, 200
 
 
 def advance(state: DashboardState, session_id: str, judged_round: int) -> str | None:
@@ -145,5 +194,13 @@ def register(server: flask.Flask, state: DashboardState) -> None:
             try:
                 event = undo_last_feedback(state.workspace, str(body.get("session_id")))
             except Exception as error:
-                return flask.jsonify(error_reply(error))
+                reply = error_reply(error)
+                trace_error(state, body, "undo", error, reply)
+                return flask.jsonify(reply)
         return flask.jsonify({"ok": True, "undone": event.undoes_event_id})
+
+    @server.post("/api/trace")
+    def trace_events() -> flask.Response:
+        # Read at most one byte past the limit: an oversized body is never held in memory.
+        reply, status = store_trace(state, flask.request.stream.read(MAX_TRACE_BYTES + 1))
+        return flask.jsonify(reply), status

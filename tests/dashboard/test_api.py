@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from filelock import FileLock
 
-from dashboard.api import store_judgments
+from dashboard.api import MAX_TRACE_BYTES, store_judgments
 from dashboard.app import create_app
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
+from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import create_session, get_feedback_events
 from tests.steering_core.helpers import blank_round
 
@@ -82,6 +83,9 @@ def test_an_invalid_judgment_stops_the_batch_and_names_the_problem(
     assert reply["acked"] == ["a"] and reply["failed"] == "b"
     assert reply["kind"] == "invalid input" and "candidate 999" in reply["message"]
     assert len(get_feedback_events(state.workspace, session.id)) == 1
+    error = read_trace(trace_path(state.workspace, session.id))[-1]
+    assert (error["kind"], error["where"], error["client_key"]) == ("error", "feedback", "b")
+    assert error["error_kind"] == "invalid input" and "candidate 999" in error["message"]
 
 
 def test_a_busy_data_root_is_a_transient_failure(
@@ -95,3 +99,55 @@ def test_a_busy_data_root_is_a_transient_failure(
         reply = store_judgments(state, [item])
     assert not reply["ok"] and reply["kind"] == "transient" and reply["acked"] == []
     assert store_judgments(state, [item])["acked"] == ["a"]
+
+
+def test_trace_events_from_the_page_are_recorded(
+    state: DashboardState, client: object, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    events = [
+        {"kind": "page_view", "page": "/"},
+        {"kind": "judgment", "mode": "winner", "decision_ms": 2150, "round_index": 0},
+        {"kind": "retry", "attempt": 1, "error_kind": "transient"},
+        {"kind": "undo", "round_index": 0},
+    ]
+    reply = client.post("/api/trace", json={"session_id": session.id, "events": events})
+    assert reply.status_code == 200 and reply.get_json() == {"ok": True, "recorded": 4}
+    stored = read_trace(trace_path(state.workspace, session.id))
+    frontend = [e for e in stored if e["source"] == "frontend"]
+    assert [e["kind"] for e in frontend] == ["page_view", "judgment", "retry", "undo"]
+    assert frontend[1]["decision_ms"] == 2150
+
+
+def test_bad_trace_batches_are_refused_with_400_and_store_nothing(
+    state: DashboardState, client: object, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    before = trace_path(state.workspace, session.id).read_bytes()
+    page_view = {"kind": "page_view", "page": "/"}
+    refused = {
+        "events[1].kind: one of judgment, page_view, retry, undo": {
+            "session_id": session.id,
+            "events": [page_view, {"kind": "shell", "command": "rm -rf /"}],
+        },
+        "events[0].decision_ms: required": {
+            "session_id": session.id,
+            "events": [{"kind": "judgment", "mode": "winner"}],
+        },
+        f"at most {MAX_TRACE_BYTES} bytes": {
+            "session_id": session.id,
+            "events": [{**page_view, "page": "/" + "x" * 150}] * 500,
+        },
+        "session_id: 1-64 letters": {"session_id": "../../etc", "events": [page_view]},
+    }
+    for message, body in refused.items():
+        reply = client.post("/api/trace", json=body)
+        assert reply.status_code == 400, message
+        assert message in reply.get_json()["message"]
+    reply = client.post("/api/trace", data=b"{not json", content_type="application/json")
+    assert reply.status_code == 400 and "not JSON" in reply.get_json()["message"]
+    reply = client.post("/api/trace", json={"session_id": "nosuch", "events": [page_view]})
+    assert reply.status_code == 404
+    assert trace_path(state.workspace, session.id).read_bytes() == before
+    traces = trace_path(state.workspace, session.id).parent
+    assert [path.name for path in traces.glob("*.jsonl")] == [f"{session.id}.jsonl"]
