@@ -956,6 +956,35 @@ def evaluate_command(
             )
 
 
+@cli.command("replay")
+@click.argument("source", metavar="SESSION_OR_FILE")
+@click.option("--models", help="Comma-separated model names (default: every registered one).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def replay_command(ctx: click.Context, source: str, models: str | None, as_json: bool) -> None:
+    """Counterfactual replay: before every round of a logged session (or of a replay JSON
+    file), each model re-fitted on the judgments of that moment chooses the incumbent;
+    compared with the logged choices."""
+    from steering_core.exports.counterfactual import (
+        check_model_names,
+        counterfactual_replay,
+        is_replay_file,
+        load_session_or_file,
+        table_lines,
+    )
+
+    names = None
+    if models is not None:
+        names = check_model_names([m.strip() for m in models.split(",") if m.strip()])
+    workspace = None if is_replay_file(source) else _workspace(ctx)
+    result = counterfactual_replay(load_session_or_file(workspace, source), names)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    for line in table_lines(result):
+        click.echo(line)
+
+
 @cli.command("bench")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

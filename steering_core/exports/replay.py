@@ -1,0 +1,615 @@
+"""Replay export: a whole session as one versioned JSON (config, rounds, candidates with
+vectors and seeds, lineage, raw and normalized feedback, model state per round), built
+deterministically from the database, and restored from it into any data root.
+
+The JSON holds no export time and no absolute path: images are named by their path relative
+to the data root (`images/...`), so the same stored data always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import filecmp
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from steering_core.errors import InvalidInput, NotFound
+from steering_core.exports.replay_schema import SCHEMA_NAME, SESSION_ID_PATTERN, check_replay
+from steering_core.storage.records import FeedbackEventRecord
+from steering_core.storage.workspace import Workspace
+
+REPLAY_SCHEMA_VERSION = 1
+
+# Candidate ids inside raw judgments, by field (see steering_core.feedback).
+RAW_CANDIDATE_FIELDS = ("first", "second", "winner", "candidate")
+RAW_CANDIDATE_LISTS = ("order", "approved", "rejected", "between")
+
+
+def app_version() -> str:
+    """The installed package's version (the source tree's when it is not installed)."""
+    try:
+        return version("stable-steering")
+    except PackageNotFoundError:
+        from steering_core import __version__
+
+        return __version__
+
+
+# --- building ---------------------------------------------------------------------------
+@contextmanager
+def _read_snapshot(workspace: Workspace) -> Iterator[sqlite3.Connection]:
+    """One read transaction, so that a round stored meanwhile by another process is either
+    wholly in the replay or wholly out of it."""
+    connection = workspace.db.connection()
+    if connection.in_transaction:
+        yield connection
+        return
+    connection.execute("BEGIN")
+    try:
+        yield connection
+    finally:
+        connection.execute("COMMIT")
+
+
+def _candidate(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "slot": row["slot"],
+        "steering_vector": json.loads(row["steering_vector_json"]),
+        "seed": row["seed"],
+        "role": row["role"],
+        "parent_candidate_id": row["parent_candidate_id"],
+        "sampler_metadata": json.loads(row["sampler_metadata_json"]),
+        "image_path": row["image_path"],
+        "created_at": row["created_at"],
+    }
+
+
+def build_replay(workspace: Workspace, session_id: str) -> dict[str, Any]:
+    """The session as a replay dict (`"latest"` names the most recent session).
+
+    Deterministic: the same stored data gives the same `json.dumps(..., sort_keys=True)`.
+    Candidates outside the session that it links to (the candidate a fork started from, the
+    parent of a fork's first incumbent) are listed in `external_candidates`."""
+    from steering_core.sessions import get_session
+
+    session_id = get_session(workspace, session_id).id
+    with _read_snapshot(workspace) as connection:
+        session = connection.execute(
+            "SELECT * FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if session is None:  # deleted between the two reads
+            raise NotFound(f"no session {session_id!r} in this data root")
+        rounds = []
+        for row in connection.execute(
+            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
+        ).fetchall():
+            candidates = connection.execute(
+                "SELECT * FROM candidates WHERE round_id = ? ORDER BY slot", (row["id"],)
+            ).fetchall()
+            rounds.append(
+                {
+                    "id": row["id"],
+                    "index": row["round_index"],
+                    "created_at": row["created_at"],
+                    "incumbent_candidate_id": row["incumbent_candidate_id"],
+                    "model_state": json.loads(row["model_state_json"]),
+                    "timings": json.loads(row["timings_json"]),
+                    "candidates": [_candidate(c) for c in candidates],
+                }
+            )
+        events = [
+            {
+                "id": row["id"],
+                "round_index": row["round_index"],
+                "mode": row["mode"],
+                "raw": json.loads(row["raw_json"]),
+                "comparisons": json.loads(row["comparisons_json"]),
+                "confidence": row["confidence"],
+                "source": row["source"],
+                "created_at": row["created_at"],
+                "client_key": row["client_key"],
+                "undone_at": row["undone_at"],
+                "undoes_event_id": row["undoes_event_id"],
+            }
+            for row in connection.execute(
+                "SELECT * FROM feedback_events WHERE session_id = ? ORDER BY id", (session_id,)
+            )
+        ]
+        comparisons = [
+            {
+                "id": row["id"],
+                "event_id": row["event_id"],
+                "winner_candidate_id": row["winner_candidate_id"],
+                "loser_candidate_id": row["loser_candidate_id"],
+                "weight": row["weight"],
+                "is_tie": bool(row["is_tie"]),
+            }
+            for row in connection.execute(
+                "SELECT * FROM comparisons WHERE session_id = ? ORDER BY id", (session_id,)
+            )
+        ]
+        changes = [
+            {
+                "id": row["id"],
+                "from_round": row["from_round"],
+                "changes": json.loads(row["changes_json"]),
+                "created_at": row["created_at"],
+            }
+            for row in connection.execute(
+                "SELECT * FROM setting_changes WHERE session_id = ? ORDER BY id", (session_id,)
+            )
+        ]
+        target = connection.execute(
+            "SELECT target_json, user_json FROM synthetic_targets WHERE session_id = ?",
+            (session_id,),
+        ).fetchone()
+        own = {c["id"] for r in rounds for c in r["candidates"]}
+        linked = {c["parent_candidate_id"] for r in rounds for c in r["candidates"]}
+        linked.add(session["forked_from_candidate_id"])
+        outside = sorted(linked - own - {None})
+        external = [
+            {
+                "id": row["id"],
+                "session_id": row["session_id"],
+                "round_index": row["round_index"],
+                "slot": row["slot"],
+            }
+            for row in connection.execute(
+                "SELECT id, session_id, round_index, slot FROM candidates "
+                "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                (json.dumps(outside),),
+            )
+        ]
+    return {
+        "schema": SCHEMA_NAME,
+        "schema_version": REPLAY_SCHEMA_VERSION,
+        "app_version": app_version(),
+        "session": {
+            "id": session["id"],
+            "created_at": session["created_at"],
+            "prompt": session["prompt"],
+            "source": session["source"],
+            "forked_from_candidate_id": session["forked_from_candidate_id"],
+            "config": json.loads(session["config_json"]),
+        },
+        "rounds": rounds,
+        "feedback_events": events,
+        "comparisons": comparisons,
+        "setting_changes": changes,
+        "synthetic_target": None
+        if target is None
+        else {"targets": json.loads(target[0]), "user": json.loads(target[1])},
+        "external_candidates": external,
+    }
+
+
+def replay_json(replay: dict[str, Any]) -> str:
+    """The replay as text: sorted keys, so equal replays are equal bytes."""
+    return json.dumps(replay, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_replay(replay: dict[str, Any], path: Path) -> Path:
+    """Write the replay JSON atomically (temporary file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(replay_json(replay))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_replay(path: Path) -> dict[str, Any]:
+    """Read and check a replay JSON; InvalidInput names the file or the first bad field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"replay file {path} does not exist") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"replay file {path} is not UTF-8 text") from None
+    except OSError as error:
+        raise InvalidInput(f"replay file {path} cannot be read ({error.strerror})") from None
+    try:
+        replay = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"replay file {path} is not JSON (line {error.lineno}: {error.msg})"
+        ) from None
+    check_replay(replay, REPLAY_SCHEMA_VERSION)
+    return replay
+
+
+# --- restoring --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Remap:
+    """Where each row of the replay goes in the target database."""
+
+    session_id: str
+    old_session_id: str
+    rounds: dict[int, int]
+    candidates: dict[int, int]
+    events: dict[int, int]
+    comparisons: dict[int, int]
+    setting_changes: dict[int, int]
+    linked: frozenset[int]  # candidates outside the session that the target holds
+
+    @classmethod
+    def unchanged(cls, replay: dict[str, Any]) -> _Remap:
+        def same(rows: list[dict[str, Any]]) -> dict[int, int]:
+            return {row["id"]: row["id"] for row in rows}
+
+        return cls(
+            session_id=replay["session"]["id"],
+            old_session_id=replay["session"]["id"],
+            rounds=same(replay["rounds"]),
+            candidates=same([c for r in replay["rounds"] for c in r["candidates"]]),
+            events=same(replay["feedback_events"]),
+            comparisons=same(replay["comparisons"]),
+            setting_changes=same(replay["setting_changes"]),
+            linked=frozenset(row["id"] for row in replay["external_candidates"]),
+        )
+
+    def link(self, candidate_id: int | None) -> int | None:
+        """A candidate reference of a column: this session's are moved; one outside it is
+        kept only when the target holds that candidate (else it would point at nothing)."""
+        if candidate_id is None or candidate_id in self.candidates:
+            return self.candidates.get(candidate_id)  # type: ignore[arg-type]
+        return candidate_id if candidate_id in self.linked else None
+
+    def named(self, candidate_id: Any) -> Any:
+        """A candidate id inside a JSON payload (raw judgment, metadata): moved when it is
+        one of this session's, else left as it was recorded."""
+        return self.candidates.get(candidate_id, candidate_id)
+
+    def image_path(self, path: str | None) -> str | None:
+        """Images in the session's own folder follow a new session id; a fork's first
+        incumbent may show an image of the session it came from, which keeps its path."""
+        prefix = f"images/{self.old_session_id}/"
+        if path is None or self.session_id == self.old_session_id or not path.startswith(prefix):
+            return path
+        return f"images/{self.session_id}/" + path[len(prefix) :]
+
+
+def _remap_raw(raw: dict[str, Any], remap: _Remap) -> dict[str, Any]:
+    raw = dict(raw)
+    if raw.get("mode") == "undo":
+        raw["undoes_event_id"] = remap.events[raw["undoes_event_id"]]
+        return raw
+    for key in RAW_CANDIDATE_FIELDS:
+        if raw.get(key) is not None:
+            raw[key] = remap.named(raw[key])
+    for key in RAW_CANDIDATE_LISTS:
+        if key in raw:
+            raw[key] = [remap.named(c) for c in raw[key]]
+    if "ratings" in raw:  # JSON object keys are text
+        raw["ratings"] = {str(remap.named(int(c))): stars for c, stars in raw["ratings"].items()}
+    return raw
+
+
+def _remap_model_state(state: dict[str, Any], remap: _Remap) -> dict[str, Any]:
+    state = dict(state)
+    if state.get("incumbent_candidate_id") is not None:
+        state["incumbent_candidate_id"] = remap.named(state["incumbent_candidate_id"])
+    if isinstance(state.get("around"), list):
+        state["around"] = [remap.named(c) for c in state["around"]]
+    return state
+
+
+def _remap_metadata(metadata: dict[str, Any], remap: _Remap) -> dict[str, Any]:
+    metadata = dict(metadata)
+    for key in ("around", "repeat_of"):  # ids the samplers and rounds record
+        if isinstance(metadata.get(key), int):
+            metadata[key] = remap.named(metadata[key])
+    return metadata
+
+
+def _insert(connection: sqlite3.Connection, replay: dict[str, Any], remap: _Remap) -> None:
+    session, sid = replay["session"], remap.session_id
+    connection.execute(
+        "INSERT INTO sessions (id, created_at, prompt, config_json, forked_from_candidate_id, "
+        "source) VALUES (?,?,?,?,?,?)",
+        (
+            sid,
+            session["created_at"],
+            session["prompt"],
+            json.dumps(session["config"]),
+            remap.link(session["forked_from_candidate_id"]),
+            session["source"],
+        ),
+    )
+    for round_row in replay["rounds"]:
+        round_id = remap.rounds[round_row["id"]]
+        connection.execute(
+            "INSERT INTO rounds (id, session_id, round_index, created_at, incumbent_candidate_id, "
+            "model_state_json, timings_json) VALUES (?,?,?,?,?,?,?)",
+            (
+                round_id,
+                sid,
+                round_row["index"],
+                round_row["created_at"],
+                remap.link(round_row["incumbent_candidate_id"]),
+                json.dumps(_remap_model_state(round_row["model_state"], remap)),
+                json.dumps(round_row["timings"]),
+            ),
+        )
+        for candidate in round_row["candidates"]:
+            connection.execute(
+                "INSERT INTO candidates (id, session_id, round_id, round_index, slot, "
+                "steering_vector_json, seed, role, parent_candidate_id, sampler_metadata_json, "
+                "image_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    remap.candidates[candidate["id"]],
+                    sid,
+                    round_id,
+                    round_row["index"],
+                    candidate["slot"],
+                    json.dumps(candidate["steering_vector"]),
+                    candidate["seed"],
+                    candidate["role"],
+                    remap.link(candidate["parent_candidate_id"]),
+                    json.dumps(_remap_metadata(candidate["sampler_metadata"], remap)),
+                    remap.image_path(candidate["image_path"]),
+                    candidate["created_at"],
+                ),
+            )
+    for event in replay["feedback_events"]:
+        undoes = event["undoes_event_id"]
+        connection.execute(
+            "INSERT INTO feedback_events (id, session_id, round_index, mode, raw_json, "
+            "comparisons_json, confidence, source, created_at, client_key, undone_at, "
+            "undoes_event_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                remap.events[event["id"]],
+                sid,
+                event["round_index"],
+                event["mode"],
+                json.dumps(_remap_raw(event["raw"], remap), sort_keys=True, ensure_ascii=False),
+                json.dumps(
+                    [
+                        {**c, "winner": remap.named(c["winner"]), "loser": remap.named(c["loser"])}
+                        for c in event["comparisons"]
+                    ]
+                ),
+                event["confidence"],
+                event["source"],
+                event["created_at"],
+                event["client_key"],
+                event["undone_at"],
+                None if undoes is None else remap.events[undoes],
+            ),
+        )
+    connection.executemany(
+        "INSERT INTO comparisons (id, event_id, session_id, winner_candidate_id, "
+        "loser_candidate_id, weight, is_tie) VALUES (?,?,?,?,?,?,?)",
+        [
+            (
+                remap.comparisons[row["id"]],
+                remap.events[row["event_id"]],
+                sid,
+                remap.named(row["winner_candidate_id"]),
+                remap.candidates[row["loser_candidate_id"]],
+                row["weight"],
+                int(row["is_tie"]),
+            )
+            for row in replay["comparisons"]
+        ],
+    )
+    connection.executemany(
+        "INSERT INTO setting_changes (id, session_id, from_round, changes_json, created_at) "
+        "VALUES (?,?,?,?,?)",
+        [
+            (
+                remap.setting_changes[row["id"]],
+                sid,
+                row["from_round"],
+                json.dumps(row["changes"], sort_keys=True),
+                row["created_at"],
+            )
+            for row in replay["setting_changes"]
+        ],
+    )
+    target = replay["synthetic_target"]
+    if target is not None:
+        connection.execute(
+            "INSERT INTO synthetic_targets (session_id, target_json, user_json) VALUES (?,?,?)",
+            (sid, json.dumps(target["targets"]), json.dumps(target["user"], sort_keys=True)),
+        )
+
+
+def insert_unchanged(connection: sqlite3.Connection, replay: dict[str, Any]) -> None:
+    """Insert a checked replay's rows with their ids as recorded, no images and no labels
+    (for a scratch database, e.g. the counterfactual replay's). Call inside a transaction."""
+    _insert(connection, replay, _Remap.unchanged(replay))
+
+
+def _id_map(connection: sqlite3.Connection, table: str, ids: list[int]) -> dict[int, int]:
+    """Each id kept when it is free in `table`, else given a new one above every id in use."""
+    if not ids:
+        return {}
+    taken = {
+        row[0]
+        for row in connection.execute(
+            f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        )
+    }
+    next_id = max(connection.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0, *ids) + 1
+    mapping = {}
+    for old in ids:
+        if old in taken:
+            mapping[old], next_id = next_id, next_id + 1
+        else:
+            mapping[old] = old
+    return mapping
+
+
+def _plan_remap(connection: sqlite3.Connection, replay: dict[str, Any], session_id: str) -> _Remap:
+    linked = frozenset(
+        row["id"]
+        for row in replay["external_candidates"]
+        if connection.execute(
+            "SELECT 1 FROM candidates WHERE id = ? AND session_id = ? AND round_index = ? "
+            "AND slot = ?",
+            (row["id"], row["session_id"], row["round_index"], row["slot"]),
+        ).fetchone()
+    )
+    return _Remap(
+        session_id=session_id,
+        old_session_id=replay["session"]["id"],
+        rounds=_id_map(connection, "rounds", [r["id"] for r in replay["rounds"]]),
+        candidates=_id_map(
+            connection, "candidates", [c["id"] for r in replay["rounds"] for c in r["candidates"]]
+        ),
+        events=_id_map(connection, "feedback_events", [e["id"] for e in replay["feedback_events"]]),
+        comparisons=_id_map(connection, "comparisons", [c["id"] for c in replay["comparisons"]]),
+        setting_changes=_id_map(
+            connection, "setting_changes", [c["id"] for c in replay["setting_changes"]]
+        ),
+        linked=linked,
+    )
+
+
+def _session_exists(workspace: Workspace, session_id: str) -> bool:
+    return workspace.db.query_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is not None
+
+
+def free_session_id(workspace: Workspace, wanted: str) -> str:
+    """`wanted` when no session of the data root has it, else `wanted-2`, `wanted-3`, ..."""
+    candidate, number = wanted, 1
+    while _session_exists(workspace, candidate):
+        number += 1
+        candidate = f"{wanted[: 64 - len(str(number)) - 1]}-{number}"
+    return candidate
+
+
+def _image_sources(replay: dict[str, Any], images_from: Path) -> dict[str, Path]:
+    """Each image path of the replay and the file it is copied from, checked to exist."""
+    root = Path(images_from).resolve()
+    paths = sorted({c["image_path"] for r in replay["rounds"] for c in r["candidates"]} - {None})
+    sources = {}
+    for path in paths:
+        source = (root / path).resolve()
+        if not source.is_relative_to(root):
+            raise InvalidInput(f"image {path}: leads outside {images_from}")
+        if not source.is_file():
+            raise NotFound(f"image {path} is missing from {images_from}")
+        sources[path] = source
+    return sources
+
+
+def _copy_image(source: Path, destination: Path, created: list[Path]) -> None:
+    """Copy one image durably; records every file and folder it creates in `created`."""
+    if destination.exists():
+        if destination.is_file() and filecmp.cmp(source, destination, shallow=False):
+            return  # already there (a fork's image of a session this root holds)
+        raise InvalidInput(f"image {destination}: a different file is already there")
+    missing = [folder for folder in destination.parents if not folder.exists()]
+    for folder in reversed(missing):  # outermost first
+        folder.mkdir()
+        created.append(folder)
+    descriptor, temporary = tempfile.mkstemp(dir=destination.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle, open(source, "rb") as original:
+            while chunk := original.read(1 << 20):
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    created.append(destination)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove what a failed restore created, newest first (files, then their folders)."""
+    for path in reversed(created):
+        with contextlib.suppress(OSError):  # a folder someone wrote into meanwhile stays
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _write_labels(workspace: Workspace, session_id: str, rows: list[dict[str, Any]]) -> None:
+    path = workspace.labels.path(session_id)
+    path.unlink(missing_ok=True)
+    for row in rows:
+        workspace.labels.append(row)
+
+
+def restore_session(
+    workspace: Workspace,
+    replay: dict[str, Any],
+    images_from: Path,
+    session_id: str | None = None,
+) -> str:
+    """Insert a replay's session into the workspace and return its session id.
+
+    `session_id` (if given) must be free; otherwise the replay's id is used, or `<id>-2`,
+    `<id>-3`, ... when a session of the data root already has it. Row ids are kept where
+    they are free in the target database and renumbered where not (references, including
+    ids inside raw judgments, follow). Images are copied from `images_from / image_path`
+    (into the new session's folder when the id changed) and the label CSV is rewritten.
+    Everything happens in one transaction: on any error the workspace is left as it was.
+    """
+    check_replay(replay, REPLAY_SCHEMA_VERSION)
+    if session_id is not None:
+        if not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
+            raise InvalidInput(f"session_id: 1-64 letters, digits, '-' or '_' (got {session_id!r})")
+        if _session_exists(workspace, session_id):
+            raise InvalidInput(f"session_id: this data root already has a session {session_id}")
+    new_id = session_id or free_session_id(workspace, replay["session"]["id"])
+    sources = _image_sources(replay, images_from)
+    created: list[Path] = []
+    labels_path = workspace.labels.path(new_id)
+    previous_labels: bytes | None = None
+    labels_written = False
+    try:
+        # The label lock before the database, in the order every writer takes them.
+        with workspace.labels.locked(new_id), workspace.db.transaction() as connection:
+            # Parents are inserted before their children, but a renumbered row may sort
+            # anywhere: check the links once, at commit.
+            connection.execute("PRAGMA defer_foreign_keys = ON")
+            if connection.execute("SELECT 1 FROM sessions WHERE id = ?", (new_id,)).fetchone():
+                raise InvalidInput(
+                    f"session_id: session {new_id} was created meanwhile; restore again"
+                )
+            remap = _plan_remap(connection, replay, new_id)
+            _insert(connection, replay, remap)
+            for path, source in sources.items():
+                destination = workspace.images.resolve(remap.image_path(path))  # type: ignore[arg-type]
+                _copy_image(source, destination, created)
+            events = connection.execute(
+                "SELECT * FROM feedback_events WHERE session_id = ? ORDER BY id", (new_id,)
+            ).fetchall()
+            if labels_path.exists():
+                previous_labels = labels_path.read_bytes()
+            labels_written = True
+            _write_labels(
+                workspace, new_id, [FeedbackEventRecord.from_row(e).label_row() for e in events]
+            )
+    except BaseException:
+        _remove_created(created)
+        if labels_written:
+            labels_path.unlink(missing_ok=True)
+            if previous_labels is not None:
+                labels_path.write_bytes(previous_labels)
+        raise
+    return new_id
