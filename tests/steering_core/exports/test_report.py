@@ -167,6 +167,19 @@ def test_another_session_in_the_data_root_changes_nothing(
     assert render_report(workspace, session_id) == before
 
 
+def test_a_forks_report_shows_its_origin_without_reading_the_parent_session(
+    workspace: Workspace, session_id: str
+) -> None:
+    origin = get_candidates(workspace, session_id)[7]
+    fork = fork_session(workspace, origin.id)
+    blank_round(workspace, fork.id)
+    page = render_report(workspace, fork.id)
+    # Round 0 re-shows the candidate it was forked from: the parent session's image.
+    assert tags(page).of("img", "image")[0]["src"] == origin.image_path
+    assert f"from candidate #{origin.id} of the parent session" in page
+    assert f"forked from (candidate #{origin.id})" in page
+
+
 def test_no_absolute_path_inside(workspace: Workspace, session_id: str, tmp_path: Path) -> None:
     # A local checkpoint named by its absolute path, as a diffusers session stores it.
     checkpoint = tmp_path / "models" / "my-checkpoint"
