@@ -26,6 +26,7 @@ from steering_core.exports import trace
 from steering_core.generators.base import Generator, StepProgress, make_generator
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session
+from steering_core.storage.leases import hold_lease
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
 
@@ -175,9 +176,11 @@ class Worker:
 
         def run(context: JobContext) -> dict[str, Any]:
             generator = context.generator(config.generator)
-            record, candidates = generate_round(
-                self.workspace, generator, session.id, context, around=around, k=k
-            )
+            # The lease keeps `steer gc` away from the round's images while they are written.
+            with hold_lease(self.workspace, session.id):
+                record, candidates = generate_round(
+                    self.workspace, generator, session.id, context, around=around, k=k
+                )
             return {
                 "round_index": record.round_index,
                 "candidate_ids": [c.id for c in candidates],

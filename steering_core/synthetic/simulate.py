@@ -19,6 +19,7 @@ from steering_core.config import SessionConfig
 from steering_core.generators.base import Generator
 from steering_core.rounds import generate_round, plan_round, store_round
 from steering_core.sessions import create_session, submit_feedback
+from steering_core.storage.leases import hold_lease
 from steering_core.storage.workspace import Workspace
 from steering_core.synthetic.users import Shown, SyntheticUser
 
@@ -60,26 +61,28 @@ def simulate_session(
     if hasattr(user, "reset"):
         user.reset()  # a user with memory (diversity) starts the session without any
     distance_to_target = getattr(user, "distance_to_target", None)
-    for round_index in range(rounds):
-        if generator is not None:
-            _, candidates = generate_round(workspace, generator, session.id)
-            images: list[Any] = [workspace.images.load(c.image_path) for c in candidates]
-        else:
-            _, candidates = store_round(workspace, plan_round(workspace, session.id), images={})
-            images = [None] * len(candidates)
-        shown = [
-            Shown(c.id, c.slot, c.steering_vector, image)
-            for c, image in zip(candidates, images, strict=True)
-        ]
-        result.incumbent_vectors.append(candidates[0].steering_vector)
-        result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
-        if distance_to_target is not None:
-            result.distances_to_target.append(distance_to_target(candidates[0].steering_vector))
-        if stop is not None and stop(result):
-            break
-        raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
-        result.modes.append(raw["mode"])
-        submit_feedback(workspace, session.id, raw, source="synthetic")
+    # A lease while the session is played, so that `steer gc` leaves it alone (bench runs).
+    with hold_lease(workspace, session.id):
+        for round_index in range(rounds):
+            if generator is not None:
+                _, candidates = generate_round(workspace, generator, session.id)
+                images: list[Any] = [workspace.images.load(c.image_path) for c in candidates]
+            else:
+                _, candidates = store_round(workspace, plan_round(workspace, session.id), images={})
+                images = [None] * len(candidates)
+            shown = [
+                Shown(c.id, c.slot, c.steering_vector, image)
+                for c, image in zip(candidates, images, strict=True)
+            ]
+            result.incumbent_vectors.append(candidates[0].steering_vector)
+            result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
+            if distance_to_target is not None:
+                result.distances_to_target.append(distance_to_target(candidates[0].steering_vector))
+            if stop is not None and stop(result):
+                break
+            raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
+            result.modes.append(raw["mode"])
+            submit_feedback(workspace, session.id, raw, source="synthetic")
     return result
 
 
