@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from steering_core.errors import NotFound
+from steering_core.storage.leases import acquire, release
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import JobSnapshot, Worker, list_jobs
+
+# Sessions shown recently keep their lease: another tab may still show one of them.
+OPEN_SESSION_LEASES = 8
 
 
 @dataclass
@@ -27,6 +33,19 @@ class DashboardState:
     # judgments from the browser is stored in the order the researcher gave it.
     feedback_lock: threading.Lock = field(default_factory=threading.Lock)
     started_at: float = field(default_factory=time.time)
+    # Leases (session id -> lease file) on the sessions the steering page showed last, so
+    # that `steer gc` leaves a session alone while the dashboard has it open.
+    leases: OrderedDict[str, Path] = field(default_factory=OrderedDict)
+
+    def open_session(self, session_id: str) -> None:
+        """Hold a lease on a session the page shows (the latest OPEN_SESSION_LEASES)."""
+        with self.lock:
+            if session_id in self.leases:
+                self.leases.move_to_end(session_id)
+                return
+            self.leases[session_id] = acquire(self.workspace, session_id)
+            while len(self.leases) > OPEN_SESSION_LEASES:
+                release(self.leases.popitem(last=False)[1])
 
     def start_round(
         self, session_id: str, around: list[int] | None = None, k: int | None = None

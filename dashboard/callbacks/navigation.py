@@ -50,6 +50,7 @@ def steering(state: DashboardState, query: dict[str, str]) -> Any:
             return dbc.Alert(f"No session {session_id} in this data root.", color="warning")
         title = record.prompt
         mode = record.config["feedback_mode"]
+        state.open_session(record.id)
     setup = setup_panel(
         GENERATORS.names(), SAMPLERS.names(), PREFERENCE_MODELS.names(), sessions, session_id
     )
