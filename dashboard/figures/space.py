@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from dash import Patch
 
 from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints, plot_extent
@@ -142,39 +143,34 @@ def _keys_shown(points: SpacePoints, colour_by: str) -> tuple[list[bool], str, b
     return shown, MISSING_NAMES.get(colour_by, ""), missing
 
 
+# Beyond this many points, other sessions' candidates hover with their id only: their hover
+# text would be megabytes on every update, and a click opens the inspector with everything.
+CONTEXT_TEXT_LIMIT = 20_000
+
+
 def _hover(points: SpacePoints) -> tuple[list[int], list[str]]:
     """Per point: `customdata`, the candidate id (a click reads it), and a short hover
     `text` (judgment, stars, prediction, round and image and, for another session's
     candidate, its session). Kept small: at 60,000 points every byte per point is 60 kB
     on each figure update. The ids are a plain 1-D list: Plotly would send a NumPy array in
-    binary, which Dash drops from click events, and validating a 60,000-row list of rows
-    costs Plotly more than a second."""
+    binary, which Dash drops from click events."""
     customdata = points.candidate_id.tolist()
-    ratings = ["" if np.isnan(r) else f", {r:.0f} ★" for r in points.rating]
-    if points.utility_mean is None or points.utility_std is None:
-        predicted = [""] * len(points)
-    else:
-        predicted = [
-            f"<br>predicted {m:.2g} ± {s:.1g}"
-            for m, s in zip(points.utility_mean, points.utility_std, strict=True)
-        ]
-    elsewhere = [
-        "" if session == points.focus_session_id else f"<br>session {session} ({source})"
-        for session, source in zip(points.session_id, points.source, strict=True)
-    ]
-    text = [
-        f"{role}, {label}{stars}{prediction}<br>round {r}, image {slot + 1}{where}"
-        for role, label, stars, prediction, r, slot, where in zip(
-            points.role,
-            points.label,
-            ratings,
-            predicted,
-            points.round_index,
-            points.slot,
-            elsewhere,
-            strict=True,
+    described = np.ones(len(points), dtype=bool)
+    if len(points) > CONTEXT_TEXT_LIMIT:
+        described = points.session_id == points.focus_session_id
+    text = [""] * len(points)
+    for i in np.flatnonzero(described).tolist():
+        stars = "" if np.isnan(points.rating[i]) else f", {points.rating[i]:.0f} ★"
+        predicted = ""
+        if points.utility_mean is not None and points.utility_std is not None:
+            predicted = f"<br>predicted {points.utility_mean[i]:.2g} ± {points.utility_std[i]:.1g}"
+        where = ""
+        if points.session_id[i] != points.focus_session_id:
+            where = f"<br>session {points.session_id[i]} ({points.source[i]})"
+        text[i] = (
+            f"{points.role[i]}, {points.label[i]}{stars}{predicted}"
+            f"<br>round {points.round_index[i]}, image {points.slot[i] + 1}{where}"
         )
-    ]
     return customdata, text
 
 
@@ -219,35 +215,40 @@ def steering_space_figure(
     _check_mode(colour_by)
     points = in_draw_order(points)
     coordinates = projection.transform(points.steering_vectors)
-    figure = go.Figure()
+    traces: list[dict[str, Any]] = []
 
     if heat is not None:
         xs, ys, z = heat
-        figure.add_trace(
-            go.Contour(
+        traces.append(
+            dict(
+                type="contour",
                 x=xs,
                 y=ys,
                 z=z,
                 name="posterior mean (plane)",
                 colorscale=HEAT_COLOURSCALE,
                 showscale=False,
-                contours={"coloring": "heatmap", "showlabels": True},
-                contours_labelfont={"size": 10, "color": "#555"},
+                contours={
+                    "coloring": "heatmap",
+                    "showlabels": True,
+                    "labelfont": {"size": 10, "color": "#555"},
+                },
                 line={"width": 0.5, "color": "#7a9cbf"},
                 hovertemplate="predicted utility %{z:.3g}<extra>posterior mean</extra>",
                 showlegend=True,
             )
         )
     else:
-        figure.add_trace(go.Contour(z=None, visible=False, showscale=False, name="heat"))
+        traces.append(dict(type="contour", z=None, visible=False, showscale=False, name="heat"))
 
     colours = marker_colours(points, colour_by)
     focus = points.session_id == points.focus_session_id
     context = not focus.all()
     size = _marker_size(len(points))
     customdata, text = _hover(points)
-    figure.add_trace(
-        go.Scattergl(
+    traces.append(
+        dict(
+            type="scattergl",
             # float32 halves what is sent and is finer than any screen.
             x=coordinates[:, 0].astype(np.float32),
             y=coordinates[:, 1].astype(np.float32),
@@ -274,8 +275,9 @@ def steering_space_figure(
         steps = projection.transform(path.steering_vectors)
         symbols = ["circle"] * (len(path) - 1) + ["star"]
         # WebGL too: a WebGL trace always draws above SVG ones, and the path goes on top.
-        figure.add_trace(
-            go.Scattergl(
+        traces.append(
+            dict(
+                type="scattergl",
                 x=steps[:, 0],
                 y=steps[:, 1],
                 mode="lines+markers",
@@ -296,13 +298,13 @@ def steering_space_figure(
             )
         )
     else:
-        figure.add_trace(go.Scattergl(x=[], y=[], visible=False, name="incumbent path"))
+        traces.append(dict(type="scattergl", x=[], y=[], visible=False, name="incumbent path"))
 
     shown, missing_name, missing_shown = _keys_shown(points, colour_by)
     for (mode, name), visible in zip(LEGEND_KEYS, shown, strict=True):
         mapping = LABEL_COLOURS if mode == "label" else SOURCE_COLOURS
-        figure.add_trace(_legend_key(name, mapping[name], visible))
-    figure.add_trace(_legend_key(missing_name, MISSING_COLOUR, missing_shown))
+        traces.append(_legend_key(name, mapping[name], visible))
+    traces.append(_legend_key(missing_name, MISSING_COLOUR, missing_shown))
 
     extent = plot_extent(coordinates if len(points) else np.zeros((0, 2)))
     if heat is not None:
@@ -315,6 +317,9 @@ def steering_space_figure(
     sessions = len(set(points.session_id.tolist()))
     where = f" in {sessions} sessions" if sessions > 1 else ""
     plane = "PCA plane" if projection.explained_variance_ratio is not None else "steering axes"
+    # Not validated: at 60,000 points Plotly's checks of every value cost about a second
+    # per update; the traces are built here, and the tests check what they hold.
+    figure = go.Figure(data=traces, _validate=False)
     figure.update_layout(
         title={
             "text": f"Steering space · {len(points):,} candidates{where} · d = {points.d}, {plane}",
@@ -322,7 +327,7 @@ def steering_space_figure(
             "xanchor": "left",
             "font": {"size": 15},
         },
-        template="plotly_white",
+        template=pio.templates["plotly_white"],
         uirevision=uirevision,
         hovermode="closest",
         margin={"l": 60, "r": 20, "t": 80, "b": 55},
@@ -363,9 +368,10 @@ def steering_space_figure(
     return figure
 
 
-def _legend_key(name: str, colour: str, visible: bool) -> go.Scatter:
+def _legend_key(name: str, colour: str, visible: bool) -> dict[str, Any]:
     """A legend entry with no data: it names one colour of a categorical mode."""
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[None],
         y=[None],
         mode="markers",

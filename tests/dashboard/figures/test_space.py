@@ -215,6 +215,11 @@ def test_sixty_thousand_points_build_as_webgl() -> None:
     assert isinstance(trace, go.Scattergl) and len(trace.x) == 60_000
     assert len(trace.marker.color) == 60_000
     assert len(colour_patch(points, "source").to_plotly_json()["operations"]) > 0
+    # Another session's candidates hover with their id only, the session's own in full.
+    drawn = in_draw_order(points)
+    text = np.asarray(trace.text, dtype=object)
+    assert (text[drawn.session_id == "other"] == "").all()
+    assert all("round" in t for t in text[drawn.session_id == "focus"])
     figure.to_json()  # serializable, as Dash will send it
 
 
