@@ -439,9 +439,9 @@ def insert_unchanged(connection: sqlite3.Connection, replay: dict[str, Any]) -> 
 
 
 def _id_map(connection: sqlite3.Connection, table: str, ids: list[int]) -> dict[int, int]:
-    """Each id kept when it is free in `table`, else given a new one above every id in use."""
-    if not ids:
-        return {}
+    """Old id -> id in the target `table`: kept while free; from the first one taken on,
+    renumbered above every id in use. Renumbering keeps the order, which matters: the latest
+    judgment, the label CSV and the fit's order of comparisons all go by id."""
     taken = {
         row[0]
         for row in connection.execute(
@@ -449,13 +449,18 @@ def _id_map(connection: sqlite3.Connection, table: str, ids: list[int]) -> dict[
             (json.dumps(ids),),
         )
     }
-    next_id = max(connection.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0, *ids) + 1
+    ordered = sorted(ids)
+    first_taken = next((old for old in ordered if old in taken), None)
+    if first_taken is None:
+        return {old: old for old in ordered}
+    in_use = connection.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0
+    next_id = max(in_use, ordered[-1]) + 1
     mapping = {}
-    for old in ids:
-        if old in taken:
-            mapping[old], next_id = next_id, next_id + 1
-        else:
+    for old in ordered:
+        if old < first_taken:
             mapping[old] = old
+        else:
+            mapping[old], next_id = next_id, next_id + 1
     return mapping
 
 
@@ -489,10 +494,23 @@ def _session_exists(workspace: Workspace, session_id: str) -> bool:
     return workspace.db.query_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is not None
 
 
+def _id_in_use(workspace: Workspace, session_id: str) -> bool:
+    """A session of that id, or files a removed one left (images, label CSV, trace)."""
+    from steering_core.exports.trace import trace_path
+
+    return (
+        _session_exists(workspace, session_id)
+        or (workspace.data_root / "images" / session_id).exists()
+        or workspace.labels.path(session_id).exists()
+        or trace_path(workspace, session_id).exists()
+    )
+
+
 def free_session_id(workspace: Workspace, wanted: str) -> str:
-    """`wanted` when no session of the data root has it, else `wanted-2`, `wanted-3`, ..."""
+    """`wanted` when the data root has no session of that id (nor files of a removed one),
+    else `wanted-2`, `wanted-3`, ..."""
     candidate, number = wanted, 1
-    while _session_exists(workspace, candidate):
+    while _id_in_use(workspace, candidate):
         number += 1
         candidate = f"{wanted[: 64 - len(str(number)) - 1]}-{number}"
     return candidate
@@ -564,9 +582,10 @@ def restore_session(
 
     `session_id` (if given) must be free; otherwise the replay's id is used, or `<id>-2`,
     `<id>-3`, ... when a session of the data root already has it. Row ids are kept where
-    they are free in the target database and renumbered where not (references, including
-    ids inside raw judgments, follow). Images are copied from `images_from / image_path`
-    (into the new session's folder when the id changed) and the label CSV is rewritten.
+    they are free in the target database and renumbered in order where not (`_id_map`);
+    references, including ids inside raw judgments, follow. Images are copied from
+    `images_from / image_path` (into the new session's folder when the id changed) and the
+    label CSV is rewritten.
     Everything happens in one transaction: on any error the workspace is left as it was.
     """
     check_replay(replay, REPLAY_SCHEMA_VERSION)
