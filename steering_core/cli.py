@@ -53,6 +53,13 @@ def _workspace(ctx: click.Context):  # noqa: ANN202
     return options["workspace"]
 
 
+def _hold_lease(ctx: click.Context, session_id: str) -> None:
+    """Hold a lease on the session until the command ends, so `steer gc` leaves it alone."""
+    from steering_core.storage.leases import hold_lease
+
+    ctx.with_resource(hold_lease(_workspace(ctx), session_id))
+
+
 def _print_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, default=str))
 
@@ -364,6 +371,7 @@ def round_command(
 
     workspace = _workspace(ctx)
     session_record = get_session(workspace, session_id)
+    _hold_lease(ctx, session_record.id)
     around_ids, size, step = _round_request(workspace, session_record.id, around, k, funnel)
     worker = Worker(workspace)
     # Checked before the worker starts: a bad request changes nothing.
@@ -578,6 +586,7 @@ def feedback_command(
 
     workspace = _workspace(ctx)
     record = get_session(workspace, session_id)
+    _hold_lease(ctx, record.id)
     round_record, candidates = get_round(workspace, record.id, round_index)
     slot_to_id = {c.slot: c.id for c in candidates}
     raw = _feedback_from_flags(options, slot_to_id)
@@ -611,6 +620,7 @@ def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> N
 
     workspace = _workspace(ctx)
     record = get_session(workspace, session_id)
+    _hold_lease(ctx, record.id)
     event = undo_last_feedback(workspace, record.id, source="cli")
     if as_json:
         _print_json({"event_id": event.id, "undoes_event_id": event.undoes_event_id})

@@ -113,3 +113,32 @@ def test_a_session_id_that_is_not_a_plain_name_is_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match="session id"):
         acquire(workspace, session_id)
+
+
+def test_cli_commands_that_write_to_a_session_hold_its_lease(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from steering_core import sessions
+    from steering_core.cli import cli
+    from steering_core.config import make_config
+    from tests.steering_core.helpers import blank_round
+
+    session_id = sessions.create_session(workspace, make_config({"prompt": "a red circle"})).id
+    blank_round(workspace, session_id)
+    seen: list[set[str]] = []
+    for name in ("submit_feedback", "undo_last_feedback"):
+        original = getattr(sessions, name)
+
+        def spy(*args: object, original=original, **kwargs: object) -> object:  # noqa: ANN001
+            seen.append(live_sessions(workspace))
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(sessions, name, spy)
+    root = ["--data-root", str(workspace.data_root), "--labels-dir", str(workspace.labels_dir)]
+    for command in (["feedback", session_id, "--winner", "1"], ["undo", session_id]):
+        result = CliRunner().invoke(cli, [*root, *command], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert seen == [{session_id}, {session_id}]
+    assert live_sessions(workspace) == set()  # released when the command ended
