@@ -364,8 +364,6 @@ def table_lines(result: CounterfactualReplay) -> list[str]:
             f"{name:<17} {agreement:<15} {number(row.rank_correlation, '.3f'):>9}  "
             f"{final:<12}  {number(row.final_distance_to_target, '.3f')}"
         )
-    lines.append(
-        "* the session's own model. agreement: rounds whose incumbent the model chose as "
-        "logged; rank corr: Spearman's rho of its utilities with the logged model's (mean)"
-    )
+    lines.append("* the session's own model; agreement: rounds whose incumbent it chose as logged;")
+    lines.append("rank corr: mean Spearman's rho of its utilities with the logged model's")
     return lines
