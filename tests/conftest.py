@@ -33,6 +33,23 @@ def tiny_sdxl_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    """One headless system Chromium for every browser test of the run, wherever it lives:
+    Playwright's sync API runs one instance per process, so a second one started while this
+    one is open fails ("using Playwright Sync API inside the asyncio loop")."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.browser.conftest import chromium_path
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def workspace(tmp_path: Path):  # noqa: ANN201
     """A fresh workspace (data root and label folder) in a temporary folder."""

@@ -105,18 +105,6 @@ def server(tmp_path: Path) -> Iterator[DashboardServer]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(
     browser: object, server: DashboardServer, request: pytest.FixtureRequest
