@@ -591,7 +591,12 @@ def generate_round(
     plan = plan_round(workspace, session_id, around=around, k=k)
     if plan.reused_images:
         reporter.phase("checking", f"{len(plan.reused_images)} re-shown images")
-        for path in plan.reused_images.values():
+        for slot, path in list(plan.reused_images.items()):
+            if not workspace.images.exists(path):
+                # Removed (e.g. by `steer gc --images`): rendered again from its seed and
+                # vector, which give the same image on the same generator.
+                del plan.reused_images[slot]
+                continue
             workspace.images.load(path)  # a damaged image stops the round with its name
     started = time.perf_counter()
     images = render_plan(plan, generator, reporter)

@@ -40,11 +40,16 @@ class ImageStore:
             raise
         return relative_path
 
+    def exists(self, relative_path: str) -> bool:
+        """Whether a stored image file is there (it may still be damaged)."""
+        return self.resolve(relative_path).is_file()
+
     def load(self, relative_path: str) -> Image.Image:
         """Read a stored PNG; a missing or damaged file raises an error naming it."""
         path = self.resolve(relative_path)
         if not path.exists():
-            raise NotFound(f"image {relative_path} is missing from the data root {self.root}")
+            # A stored image that is gone means the data root was changed behind the tool.
+            raise DataCorrupt(f"image {relative_path} is missing from the data root {self.root}")
         try:
             with Image.open(path) as probe:
                 probe.verify()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 from steering_core.config import GeneratorConfig, SessionConfig
@@ -59,6 +60,28 @@ def test_second_round_is_warm_and_reuses_the_incumbent_image(
     assert "loading model" not in [e.phase for e in second.events]
     assert "checking" in [e.phase for e in second.events]
     assert second.progress["images_total"] == 3  # the incumbent is not re-rendered
+
+
+def test_a_removed_re_shown_image_is_rendered_again_the_same(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    # `steer gc --images` removes images that seed and vector can make again.
+    session = create_session(workspace, tiny_config)
+    worker = Worker(workspace).start()
+    try:
+        worker.wait(worker.submit_round(session.id), timeout=120)
+        _, first = get_round(workspace, session.id, 0)
+        submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+        original = np.asarray(workspace.images.load(first[2].image_path))
+        (workspace.data_root / first[2].image_path).unlink()
+        second = worker.wait(worker.submit_round(session.id), timeout=120)
+    finally:
+        worker.stop()
+    assert second.status == "done", second.error
+    assert second.progress["images_total"] == 4  # the incumbent is rendered again
+    _, shown = get_round(workspace, session.id, 1)
+    assert shown[0].image_path != first[2].image_path
+    np.testing.assert_array_equal(np.asarray(workspace.images.load(shown[0].image_path)), original)
 
 
 def test_a_round_around_kept_candidates_renders_only_the_variations(

@@ -1,5 +1,6 @@
 """Judgments survive: a burst of 200 stored in order, a server restart mid-session, and a
-submission that fails and is retried without re-entering anything."""
+submission that fails and is retried without re-entering anything; a round that fails is
+shown as a runtime failure and the app goes on."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 
 from filelock import FileLock
 
-from steering_core.sessions import get_round
+from steering_core.sessions import get_round, latest_round_index
 from tests.dashboard.browser.conftest import DashboardServer
 from tests.dashboard.browser.helpers import (
+    ROUND_TIMEOUT_MS,
     start_session,
     stored_judgments,
     wait_for_round,
@@ -94,3 +96,28 @@ def test_a_failed_submission_is_kept_and_retried_without_re_entering(
     (event,) = stored_judgments(server, session_id)
     round0 = get_round(workspace, session_id, 0)[1]
     assert event.raw["ratings"] == {str(round0[1].id): 4, str(round0[2].id): 2}
+
+
+def test_a_failing_round_is_shown_as_a_runtime_failure_and_the_next_one_works(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="winner")
+    # The next round cannot save its images: the session's image folder is a file now.
+    images = server.data_root / "images" / session_id
+    images.rename(images.with_name(session_id + ".moved"))
+    images.write_bytes(b"not a folder")
+    try:
+        page.click("#next-round")
+        page.wait_for_function(
+            "document.getElementById('progress-text').innerText.includes('Runtime failure')",
+            timeout=ROUND_TIMEOUT_MS,
+        )
+        # The page still shows round 0, and nothing of the failed round was stored.
+        assert page.evaluate("document.querySelector('.candidate-grid').dataset.round") == "0"
+        assert latest_round_index(workspace_of(server), session_id) == 0
+    finally:
+        images.unlink()
+        images.with_name(session_id + ".moved").rename(images)
+    # The app goes on: the same button makes the round once the cause is gone.
+    page.click("#next-round")
+    wait_for_round(page, 1)

@@ -33,7 +33,8 @@ def test_corrupt_png_is_reported_with_its_path(tmp_path: Path) -> None:
 
 def test_missing_image_and_paths_outside_the_root(tmp_path: Path) -> None:
     store = ImageStore(tmp_path / "root")
-    with pytest.raises(NotFound, match="missing"):
+    assert not store.exists("images/none.png")
+    with pytest.raises(DataCorrupt, match="missing"):
         store.load("images/none.png")
     for bad in ("../secret.png", "/etc/passwd", "images/../../x.png"):
         with pytest.raises(NotFound, match="outside the data root"):
