@@ -124,7 +124,12 @@ def run_gc(workspace: Workspace, plan: GcPlan) -> GcResult:
     folders: set[Path] = set()
     for artifact in plan.to_delete:
         path = workspace.data_root / artifact.path
-        if artifact.session_id in live or artifact.path in protected:
+        if artifact.path.endswith(LEASE_SUFFIX):
+            lease = read_lease(path)
+            in_use = lease is not None and is_live(lease)  # a stale lease is stale for good
+        else:
+            in_use = artifact.session_id in live or artifact.path in protected
+        if in_use:
             skipped.append(artifact.path)
             continue
         try:
