@@ -21,6 +21,7 @@ ELSEWHERE = -1  # the implicit "better option elsewhere" (steering_core.feedback
 SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 IMAGE_PATH_PATTERN = re.compile(r"images(/[A-Za-z0-9_.-]+)+\.png")
 INT64 = 2**63
+MAX_ID = 2**62
 
 # Field -> kind; a trailing "?" allows null. Kinds are described in `_KINDS`.
 TOP_FIELDS = {
@@ -101,7 +102,8 @@ def _is_number(value: Any) -> bool:
 _KINDS = {
     "text": (lambda v: isinstance(v, str), "text"),
     "int": (_is_int, "an integer"),
-    "id": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    # Row ids stay far from SQLite's limit, so renumbering above them cannot overflow.
+    "id": (lambda v: _is_int(v) and 0 <= v < MAX_ID, f"an integer from 0 to {MAX_ID - 1}"),
     "number": (_is_number, "a finite number"),
     "bool": (lambda v: isinstance(v, bool), "true or false"),
     "object": (lambda v: isinstance(v, dict), "an object"),

@@ -451,6 +451,11 @@ def mutate(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ),
         ("feedback_events", {}, r"replay\.feedback_events: expected a list"),
         (
+            "rounds[0].candidates[0].id",
+            2**62,
+            r"candidates\[0\]\.id: expected an integer from 0 to",
+        ),
+        (
             "feedback_events[0].raw.winner",
             999999,
             r"replay\.feedback_events\[0\]\.raw: candidate 999999 is not in its round",
