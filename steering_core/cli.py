@@ -290,7 +290,8 @@ def _candidates_table(workspace: Any, session_id: str, round_index: int | None) 
 
 
 def _echo_candidates(rows: list[dict]) -> None:
-    click.echo(f"round {rows[0]['round_index']}:")
+    # Slots count from 0 as stored; the dashboard numbers the same images from 1.
+    click.echo(f"round {rows[0]['round_index']} ([slot], 0..k-1; dashboard image = slot + 1):")
     for row in rows:
         click.echo(
             f"  [{row['slot']}] #{row['candidate_id']:<5} {row['role']:<10} "

@@ -79,6 +79,11 @@ class View:
     rounds: range
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 round", "3 rounds"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def round_anchor(round_index: int) -> str:
     """The id of a round's section; `#round-3` in a URL scrolls to it."""
     return f"round-{round_index}"
@@ -421,7 +426,8 @@ def replay_view(replay: Replay, start: int = 0) -> html.Div:
             html.Div(
                 [
                     html.Code(session.id),
-                    f" · {len(replay.rounds)} rounds · {replay.judgments} judgments · ",
+                    f" · {counted(len(replay.rounds), 'round')}"
+                    f" · {counted(replay.judgments, 'judgment')} · ",
                     dcc.Link("open on the Steer page", href=f"/?session={session.id}"),
                     " · ",
                     dcc.Link("other sessions", href="/replay"),

@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.layout.grid import shortcuts_list
+from dashboard.layout.replay import counted
 from dashboard.layout.space import curves_panel, inspector, space_panel
 from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
 
@@ -122,7 +123,9 @@ def setup_panel(
             id=ids.SESSION_PICKER,
             options=[
                 {
-                    "label": f"{s['prompt'][:40]} · {s['rounds']} rounds · {s['source']}",
+                    "label": (
+                        f"{s['prompt'][:40]} · {counted(s['rounds'], 'round')} · {s['source']}"
+                    ),
                     "value": s["id"],
                 }
                 for s in sessions
