@@ -193,8 +193,10 @@ def build_replay(workspace: Workspace, session_id: str) -> dict[str, Any]:
 
 
 def replay_json(replay: dict[str, Any]) -> str:
-    """The replay as text: sorted keys, so equal replays are equal bytes."""
-    return json.dumps(replay, sort_keys=True, ensure_ascii=False, indent=1) + "\n"
+    """The replay as text. Keys keep their order (the replay's own fields in the order built,
+    stored payloads such as the config in the order stored), so a session restored from the
+    file stores the same JSON text, byte for byte, and exports the same file again."""
+    return json.dumps(replay, ensure_ascii=False, indent=1) + "\n"
 
 
 def write_replay(replay: dict[str, Any], path: Path) -> Path:
@@ -381,8 +383,13 @@ def _insert(connection: sqlite3.Connection, replay: dict[str, Any], remap: _Rema
                 event["mode"],
                 json.dumps(_remap_raw(event["raw"], remap), sort_keys=True, ensure_ascii=False),
                 json.dumps(
-                    [
-                        {**c, "winner": remap.named(c["winner"]), "loser": remap.named(c["loser"])}
+                    [  # in the order `NormalizedFeedback.to_json` writes them
+                        {
+                            "winner": remap.named(c["winner"]),
+                            "loser": remap.named(c["loser"]),
+                            "weight": c["weight"],
+                            "tie": c["tie"],
+                        }
                         for c in event["comparisons"]
                     ]
                 ),

@@ -150,6 +150,8 @@ def test_the_replay_holds_the_whole_session_and_no_absolute_path(source: Workspa
     assert str(source.data_root) not in text and str(source.labels_dir) not in text
     assert "export" not in json.dumps(sorted(replay))  # no export time: same data, same bytes
     assert replay_json(build_replay(source, session_id)) == text
+    again = json.dumps(build_replay(source, session_id), sort_keys=True)
+    assert again == json.dumps(replay, sort_keys=True)
 
 
 def test_written_and_loaded_back_unchanged(source: Workspace, tmp_path: Path) -> None:
@@ -159,14 +161,40 @@ def test_written_and_loaded_back_unchanged(source: Workspace, tmp_path: Path) ->
     assert path.read_text(encoding="utf-8") == replay_json(replay)
 
 
-def test_restored_into_an_empty_data_root_then_exported_again_is_identical(
-    source: Workspace, target: Workspace
+def session_rows(workspace: Workspace, session_id: str) -> dict[str, list[tuple]]:
+    """The session's stored rows, exactly as stored (JSON columns as text)."""
+    rows = {}
+    for table in ("rounds", "candidates", "feedback_events", "comparisons", "setting_changes"):
+        rows[table] = [
+            tuple(row)
+            for row in workspace.db.query(
+                f"SELECT * FROM {table} WHERE session_id = ? ORDER BY id", (session_id,)
+            )
+        ]
+    for table, column in (("sessions", "id"), ("synthetic_targets", "session_id")):
+        rows[table] = [
+            tuple(row)
+            for row in workspace.db.query(
+                f"SELECT * FROM {table} WHERE {column} = ?", (session_id,)
+            )
+        ]
+    return rows
+
+
+def test_restored_from_its_file_into_an_empty_data_root_it_is_stored_byte_for_byte(
+    source: Workspace, target: Workspace, tmp_path: Path
 ) -> None:
     session_id = varied_session(source)
     replay = build_replay(source, session_id)
-    assert restore_session(target, replay, images_from=source.data_root) == session_id
+    path = write_replay(replay, tmp_path / "replay.json")
+
+    restored = restore_session(target, load_replay(path), images_from=source.data_root)
+
+    assert restored == session_id
+    assert session_rows(target, session_id) == session_rows(source, session_id)
     assert build_replay(target, session_id) == replay
-    assert replay_json(build_replay(target, session_id)) == replay_json(replay)
+    again = write_replay(build_replay(target, session_id), tmp_path / "again.json")
+    assert again.read_bytes() == path.read_bytes()
     # The label CSV is rebuilt row for row, and every image is there, byte for byte.
     assert (
         target.labels.path(session_id).read_bytes() == source.labels.path(session_id).read_bytes()
