@@ -197,11 +197,6 @@ def test_a_local_checkpoint_folder_is_named_by_its_last_part_only(
 
 
 # --- import ----------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="replay.restore_session writes comparisons_json with the replay's (sorted) key "
-    "order, so the restored label CSV differs in bytes from the original",
-)
 def test_export_import_export_gives_the_same_files(workspace: Workspace, tmp_path: Path) -> None:
     session_id = every_mode_session(workspace)  # every feedback mode and an undo
     first = export_bundle(workspace, session_id, tmp_path / "first.zip")
