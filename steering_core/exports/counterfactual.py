@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 from scipy.stats import spearmanr
 
 from steering_core.config import PluginConfig, SessionConfig, make_config
@@ -129,22 +130,34 @@ def replay_as_of(replay: dict[str, Any], round_index: int) -> dict[str, Any]:
     }
 
 
-def logged_model(replay: dict[str, Any], round_index: int | None) -> PluginConfig:
+def _plugin(value: Any, where: str) -> PluginConfig:
+    try:
+        return PluginConfig.model_validate(value)
+    except ValidationError:
+        raise InvalidInput(f"{where}: expected {{name, params}} (got {value!r})") from None
+
+
+def logged_model(
+    replay: dict[str, Any], round_index: int | None, configured: PluginConfig
+) -> PluginConfig:
     """The preference model the session fitted to plan round `round_index` (None: the next
-    round): the latest settings change before it, else the session's config. When the model
-    was changed only later, the first model's name comes from the round's stored state and
-    its parameters, which nothing recorded, are taken as the defaults."""
+    round): the latest settings change before it, else `configured` (the session's config).
+    When the model was changed only later, the first model's name comes from the round's
+    stored state and its parameters, which nothing recorded, are taken as the defaults."""
     changes = [
-        change for change in replay["setting_changes"] if "preference_model" in change["changes"]
+        (i, change)
+        for i, change in enumerate(replay["setting_changes"])
+        if "preference_model" in change["changes"]
     ]
-    applied = [c for c in changes if round_index is None or c["from_round"] <= round_index]
+    applied = [(i, c) for i, c in changes if round_index is None or c["from_round"] <= round_index]
     if applied:
-        return PluginConfig.model_validate(applied[-1]["changes"]["preference_model"])
-    configured = PluginConfig.model_validate(replay["session"]["config"]["preference_model"])
+        i, change = applied[-1]
+        where = f"replay.setting_changes[{i}].changes.preference_model"
+        return _plugin(change["changes"]["preference_model"], where)
     if not changes:
         return configured
     state = next(r["model_state"] for r in replay["rounds"] if r["index"] == round_index)
-    return PluginConfig(name=state.get("model", configured.name))
+    return PluginConfig(name=str(state.get("model", configured.name)))
 
 
 @contextmanager
@@ -255,7 +268,7 @@ def counterfactual_replay(
                 logged = candidates.get(round_row["candidates"][0]["parent_candidate_id"])
             judgments = session_judgments(scratch, session["id"])
             # The logged model with its logged parameters; every other one with its defaults.
-            logged_plugin = logged_model(replay, point)
+            logged_plugin = logged_model(replay, point, config.preference_model)
             plugins = {logged_plugin.name: logged_plugin}
             for name in names:
                 plugins.setdefault(name, PluginConfig(name=name))
@@ -278,7 +291,8 @@ def counterfactual_replay(
             for name in names:
                 choices[name].append(made[name])
 
-    session_model = logged_model(replay, None).name
+    session_plugin = logged_model(replay, None, config.preference_model)
+    session_model = session_plugin.name
     reference_rounds = [c for c in reference_choices if c.round_index is not None]
     final = reference_choices[-1] if reference_choices else None
     return CounterfactualReplay(
@@ -290,7 +304,9 @@ def counterfactual_replay(
         reproduced=sum(bool(c.agrees) for c in reference_rounds),
         logged_final_candidate_id=None if final is None else final.chosen_candidate_id,
         logged_final_distance_to_target=None if final is None else final.distance_to_target,
-        models=[_summary(name, choices[name], replay, name == session_model) for name in names],
+        models=[
+            _summary(name, choices[name], session_plugin, name == session_model) for name in names
+        ],
     )
 
 
@@ -299,16 +315,15 @@ def _with_model(config: SessionConfig, plugin: PluginConfig) -> SessionConfig:
 
 
 def _summary(
-    name: str, rounds: list[RoundChoice], replay: dict[str, Any], is_session_model: bool
+    name: str, rounds: list[RoundChoice], session_plugin: PluginConfig, is_session_model: bool
 ) -> ModelReplay:
     compared = [c for c in rounds if c.round_index is not None]
     agreed = sum(bool(c.agrees) for c in compared)
     correlations = [c.rank_correlation for c in rounds if c.rank_correlation is not None]
     final = rounds[-1] if rounds and rounds[-1].round_index is None else None
-    plugin = logged_model(replay, None)
     return ModelReplay(
         model=name,
-        params=plugin.params if plugin.name == name else {},
+        params=session_plugin.params if is_session_model else {},
         is_session_model=is_session_model,
         agreed=agreed,
         compared=len(compared),

@@ -592,8 +592,8 @@ def restore_session(
     they are free in the target database and renumbered in order where not (`_id_map`);
     references, including ids inside raw judgments, follow. Images are copied from
     `images_from / image_path` (into the new session's folder when the id changed) and the
-    label CSV is rewritten.
-    Everything happens in one transaction: on any error the workspace is left as it was.
+    label CSV is rewritten. Everything happens in one transaction: on any error the
+    workspace is left as it was.
     """
     check_replay(replay, REPLAY_SCHEMA_VERSION)
     if session_id is not None:
@@ -610,8 +610,8 @@ def restore_session(
     try:
         # The label lock before the database, in the order every writer takes them.
         with workspace.labels.locked(new_id), workspace.db.transaction() as connection:
-            # Parents are inserted before their children, but a renumbered row may sort
-            # anywhere: check the links once, at commit.
+            # Rows go in table by table, not in the order they were made: check the links
+            # between them once, at commit.
             connection.execute("PRAGMA defer_foreign_keys = ON")
             if connection.execute("SELECT 1 FROM sessions WHERE id = ?", (new_id,)).fetchone():
                 raise InvalidInput(

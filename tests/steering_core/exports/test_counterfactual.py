@@ -149,6 +149,12 @@ def test_late_judgments_undos_and_a_model_change_are_replayed_as_they_happened(
     assert (result.reproduced, result.compared) == (4, 4)
     assert next(row for row in result.models if row.is_session_model).model == "ideal_point"
 
+    replay["setting_changes"][0]["changes"]["preference_model"] = "ideal_point"
+    with pytest.raises(
+        InvalidInput, match=r"replay\.setting_changes\[0\]\.changes\.preference_model"
+    ):
+        counterfactual_replay(replay)
+
 
 def test_unknown_or_no_model_names_are_refused_with_the_allowed_ones(
     synthetic: tuple[Workspace, SimulationResult],
