@@ -7,6 +7,10 @@
  * only renders it (window.dash_clientside.steer.renderDraft). Submitting moves the draft's
  * judgment into the outbox, which is sent to /api/feedback one request at a time, oldest
  * first; each judgment carries a key of its own, so a retry never stores it twice.
+ *
+ * What only the browser sees (each judgment's decision time, page views, retries, undos)
+ * goes to the session's trace through /api/trace: batched, best-effort, never in the way
+ * of judging. Trace events live in memory only; a batch the server cannot take is dropped.
  */
 (function () {
   "use strict";
@@ -38,13 +42,15 @@
   function grid() {
     const element = document.querySelector(".candidate-grid");
     if (!element) return null;
-    return {
+    const info = {
       session: element.dataset.session,
       round: Number(element.dataset.round),
       latest: element.dataset.latest === "true",
       mode: element.dataset.mode,
       candidates: JSON.parse(element.dataset.candidates),
     };
+    noteShown(info);
+    return info;
   }
   function keyOf(info) {
     return info.session + ":" + info.round;
@@ -202,6 +208,13 @@
     const outbox = read(OUTBOX, []);
     outbox.push(item);
     write(OUTBOX, outbox);  // durable in the browser before anything else happens
+    trace(info.session, "judgment", {
+      mode: raw.mode, round_index: info.round, client_key: item.key,
+      // A draft restored from an earlier visit has no showing: its age stands in, capped
+      // at the week the server accepts.
+      decision_ms: Math.min(Math.max(0, Date.now() - (shownAt[keyOf(info)] || draft.started)),
+                            7 * 24 * 3600 * 1000),
+    });
     // A critique beside the mode's judgment clears only itself; anything else starts over.
     const keepPicks = raw.mode === "critique" && draft.mode !== "critique";
     const fresh = keepPicks ? Object.assign({}, draft, {tags: [], text: ""}) : emptyDraft(info);
@@ -219,6 +232,8 @@
     if (sending) return;
     const outbox = read(OUTBOX, []).filter((item) => !item.invalid);
     if (!outbox.length) { publishOutbox(); return; }
+    if (failedAttempts) trace(outbox[0].session_id, "retry",
+                              {attempt: failedAttempts, error_kind: failedKind});
     sending = true;
     publishOutbox();
     let reply = null;
@@ -239,8 +254,11 @@
     if (acked.size) lastStored = {count: acked.size, at: Date.now(), events: reply.events};
     if (reply.ok) {
       lastError = null;
+      failedAttempts = 0;
+      scheduleTrace(0);  // the server is there: send what the trace holds now
     } else {
       lastError = {kind: reply.kind, message: reply.message};
+      if (reply.kind !== "invalid input") { failedAttempts++; failedKind = reply.kind; }
       if (reply.kind === "invalid input") {
         // Retrying cannot help: keep it, marked, until the researcher discards it.
         remaining = remaining.map((item) =>
@@ -285,6 +303,7 @@
       const reply = await response.json();
       lastError = reply.ok ? null : {kind: reply.kind, message: reply.message};
       lastStored = reply.ok ? {undone: reply.undone, at: Date.now()} : lastStored;
+      if (reply.ok) trace(info.session, "undo", {round_index: info.round});
     } catch (error) {
       lastError = {kind: "transient", message: "the dashboard server is not reachable"};
     }
@@ -295,6 +314,92 @@
     const previous = JSON.parse(undoStack.pop());
     saveDraft(previous);
     publish(previous);
+  }
+
+  // --- the trace: judgments' decision times, page views, retries, undos -------------------
+  const TRACE_KEEP = 200;  // events kept at most while the server cannot take them
+  const TRACE_BATCH = 50;
+  const shownAt = {};  // round key -> when its grid was first on screen
+  let traceQueue = [];
+  let traceTimer = null;
+  let traceSending = false;
+  let traceFailures = 0;
+  let failedAttempts = 0;  // judgment requests failed in a row (the next send is a retry)
+  let failedKind = null;
+  let traceSession = null;  // the session on screen, for page views
+  let pendingViews = [];  // page views before a session was on screen
+  let lastPage = null;
+
+  function trace(session, kind, fields) {
+    if (!session) return;
+    traceQueue.push(Object.assign({session: session, kind: kind,
+                                   client_at: new Date().toISOString()}, fields));
+    if (traceQueue.length > TRACE_KEEP) traceQueue.splice(0, traceQueue.length - TRACE_KEEP);
+    scheduleTrace(1000);
+  }
+  function scheduleTrace(delay) {
+    if (!traceQueue.length) return;
+    if (traceTimer && delay > 0) return;
+    clearTimeout(traceTimer);
+    traceTimer = setTimeout(() => { traceTimer = null; sendTrace(); }, delay);
+  }
+  function takeBatch() {
+    // One session per request, oldest events first.
+    const session = traceQueue[0].session;
+    const batch = traceQueue.filter((e) => e.session === session).slice(0, TRACE_BATCH);
+    traceQueue = traceQueue.filter((e) => !batch.includes(e));
+    const events = batch.map((e) => { const {session: _, ...event} = e; return event; });
+    return {batch, body: JSON.stringify({session_id: session, events: events})};
+  }
+  async function sendTrace() {
+    if (traceSending || !traceQueue.length) return;
+    // While judgments cannot reach the server, neither can the trace: wait, do not add
+    // failed requests of its own.
+    if (failedKind === "transient" && failedAttempts) { scheduleTrace(5000); return; }
+    const {batch, body} = takeBatch();
+    traceSending = true;
+    let stored = false;
+    let refused = false;
+    try {
+      const response = await fetch("/api/trace", {
+        method: "POST", headers: {"Content-Type": "application/json"}, body: body,
+      });
+      refused = response.status === 400 || response.status === 404;  // retrying cannot help
+      stored = response.ok && (await response.json()).ok;
+    } catch (error) {
+      stored = false;  // best-effort: the judgment outbox reports unreachable servers
+    }
+    traceSending = false;
+    if (stored || refused || ++traceFailures > 3) {
+      traceFailures = 0;
+      if (traceQueue.length) scheduleTrace(0);
+    } else {
+      traceQueue = batch.concat(traceQueue).slice(-TRACE_KEEP);
+      scheduleTrace(5000);
+    }
+  }
+  function sendTraceBeacon() {
+    // The page is going away (reload, closed tab): hand what is left to the browser.
+    if (!navigator.sendBeacon) return;
+    while (traceQueue.length) navigator.sendBeacon("/api/trace", takeBatch().body);
+  }
+  function noteShown(info) {
+    const key = keyOf(info);
+    if (!(key in shownAt)) shownAt[key] = Date.now();
+    if (traceSession !== info.session) {
+      traceSession = info.session;
+      for (const view of pendingViews) trace(traceSession, "page_view", view);
+      pendingViews = [];
+    }
+  }
+  function notePage() {
+    const page = window.location.pathname;
+    if (page + window.location.search === lastPage) return;
+    lastPage = page + window.location.search;
+    const session = new URLSearchParams(window.location.search).get("session") || traceSession;
+    const view = {page: page, client_at: new Date().toISOString()};
+    if (session) trace(session, "page_view", view);
+    else if (pendingViews.length < 20) pendingViews.push(view);
   }
 
   // --- clicks ----------------------------------------------------------------------------
@@ -388,6 +493,10 @@
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKey);
   window.addEventListener("online", retryNow);
+  window.addEventListener("popstate", notePage);
+  window.addEventListener("_dashprivate_pushstate", notePage);  // Dash's own links
+  window.addEventListener("pagehide", sendTraceBeacon);
+  notePage();
 
   // --- what Dash calls ----------------------------------------------------------------------
   window.steer = {flush, loadDraft, retryNow};

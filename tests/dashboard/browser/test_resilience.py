@@ -50,8 +50,13 @@ def test_server_restart_mid_session_picks_up_where_it_was(
 
     server.kill()  # ... when the server dies
     # While the server is down (on purpose) the page's polls fail; Dash says so in the
-    # console. Those two messages are allowed here, and only here.
-    page.allowed_errors += ["ERR_CONNECTION_REFUSED", "the server did not respond"]
+    # console (a poll in flight at the kill gets an empty response). Those messages are
+    # allowed here, and only here.
+    page.allowed_errors += [
+        "ERR_CONNECTION_REFUSED",
+        "ERR_EMPTY_RESPONSE",
+        "the server did not respond",
+    ]
     page.wait_for_timeout(2500)
     server.start()
     page.reload()

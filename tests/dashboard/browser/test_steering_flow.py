@@ -3,8 +3,10 @@ next round after each; and the same by keyboard alone."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import get_round
 from tests.dashboard.browser.conftest import DashboardServer
 from tests.dashboard.browser.helpers import (
@@ -96,6 +98,30 @@ def test_new_session_round_feedback_in_every_mode_next_round(
     assert len(events[6].raw["between"]) == 2
     assert events[7].raw["tags"] == ["lighting"] and events[7].raw["text"] == "flat light"
     assert all(e.source == "human" and e.raw["decision_seconds"] >= 0 for e in events)
+
+    # The page traced each judgment with its decision time (sent after it was stored), and
+    # each one joins the backend's record of the stored judgment by its key.
+    trace = frontend_trace(server, session_id, judgments=8)
+    judgments = [e for e in trace if e["source"] == "frontend" and e["kind"] == "judgment"]
+    assert [e["mode"] for e in judgments] == [e.mode for e in events]
+    assert all(e["decision_ms"] > 0 for e in judgments)
+    stored_keys = [e["client_key"] for e in trace if e["kind"] == "feedback"]
+    assert [e["client_key"] for e in judgments] == stored_keys
+    assert any(e["kind"] == "page_view" and e["page"] == "/" for e in trace)
+
+
+def frontend_trace(
+    server: DashboardServer, session_id: str, judgments: int, timeout: float = 20
+) -> list[dict[str, Any]]:
+    """The session's trace once it holds `judgments` frontend judgment events (the page
+    sends its trace in batches, a moment after the judgments are stored)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        trace = read_trace(trace_path(workspace_of(server), session_id))
+        sent = [e for e in trace if e["source"] == "frontend" and e["kind"] == "judgment"]
+        if len(sent) >= judgments or time.monotonic() > deadline:
+            return trace
+        time.sleep(0.2)
 
 
 def test_keyboard_only_labeling(page: Any, server: DashboardServer) -> None:
