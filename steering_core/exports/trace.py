@@ -1,11 +1,4 @@
-"""The trace: a per-session JSONL log of backend and frontend events, appended durably.
-
-One JSON object per line: `{"schema", "at", "session_id", "source", "kind", ...fields}`.
-The backend records job phases, proposals, model fits, convergence verdicts, stored feedback
-and errors where they happen; the dashboard posts what only the browser sees (judgments with
-their decision time, page views, retries, undos). Recording never raises into the caller's
-work: a trace that cannot be written is logged and the session goes on.
-"""
+"""The session trace: a JSONL log of its backend and frontend events, appended durably."""
 
 from __future__ import annotations
 
@@ -29,6 +22,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# One JSON object a line: {"schema", "at", "session_id", "source", "kind", ...fields}. The
+# backend records where things happen; the dashboard posts what only the browser sees. A
+# trace is a diary beside the database and the label CSV (the record), so writing it never
+# raises into the caller's work: a failure is logged and the session goes on.
 TRACE_SCHEMA_VERSION = 1
 SOURCES = ("backend", "frontend")
 # What each source may record. Backend kinds are written by the core; frontend kinds come
