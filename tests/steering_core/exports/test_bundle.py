@@ -36,7 +36,6 @@ from steering_core.sessions import (
     submit_feedback,
 )
 from steering_core.storage.workspace import Workspace
-from tests.dashboard.browser.conftest import chromium_path
 from tests.steering_core.exports.report_sessions import judged_session as every_mode_session
 from tests.steering_core.helpers import blank_round, stored_state
 
@@ -144,38 +143,33 @@ def test_export_refuses_a_session_whose_text_names_the_data_root(
 
 
 def test_the_report_of_an_unzipped_bundle_opens_offline(
-    workspace: Workspace, tmp_path: Path
+    browser: Any, workspace: Workspace, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     session_id = every_mode_session(workspace)
     bundle = export_bundle(workspace, session_id, tmp_path / "session.zip")
     folder = tmp_path / "unzipped elsewhere"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(folder)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto((folder / "report.html").as_uri())
+        images = page.locator("img")
+        assert images.count() >= len(get_candidates(workspace, session_id))
+        for image in images.all():
+            image.scroll_into_view_if_needed()  # they load lazily
+        page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => i.naturalWidth === 0)"
+            ".map(i => i.getAttribute('src'))"
         )
-        page = browser.new_page()
-        errors: list[str] = []
-        requests: list[str] = []
-        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-        page.on("request", lambda request: requests.append(request.url))
-        try:
-            page.goto((folder / "report.html").as_uri())
-            images = page.locator("img")
-            assert images.count() >= len(get_candidates(workspace, session_id))
-            for image in images.all():
-                image.scroll_into_view_if_needed()  # they load lazily
-            page.wait_for_function("Array.from(document.images).every(i => i.complete)")
-            broken = page.evaluate(
-                "Array.from(document.images).filter(i => i.naturalWidth === 0)"
-                ".map(i => i.getAttribute('src'))"
-            )
-        finally:
-            browser.close()
+    finally:
+        context.close()
     assert broken == []
     assert errors == []
     assert [url for url in requests if not url.startswith(folder.as_uri() + "/")] == []
