@@ -89,6 +89,13 @@ def export_bundle(workspace: Workspace, session_id: str, out: Path) -> Path:
             "app_version": __version__,
             "exported_at": now(),
             "session_id": session.id,
+            # Images `steer gc --images` removed: seed and vector make them again, so the
+            # bundle holds the session without them and import accepts their absence.
+            "removed_images": sorted(
+                path
+                for path in _image_paths(workspace, session.id)
+                if not (workspace.data_root / path).is_file()
+            ),
             "files": [
                 {"path": name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
                 for name, path in sorted(files.items())
@@ -355,6 +362,13 @@ def _read_manifest(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]
                 f"bundle: {MANIFEST} files[{index}] must be {{path, bytes, sha256 (64 hex)}}"
             )
         _check_name(item["path"])
+    removed = manifest.setdefault("removed_images", [])
+    if not isinstance(removed, list) or not all(
+        isinstance(path, str) and path.startswith("images/") for path in removed
+    ):
+        raise InvalidInput(f"bundle: {MANIFEST} removed_images must be a list of images/... paths")
+    for path in removed:
+        _check_name(path)
     return manifest
 
 
@@ -471,7 +485,13 @@ def _restore(workspace: Workspace, manifest: dict, folder: Path) -> str:
             if (folder / TRACE).is_file():
                 trace_written = True
                 _write_trace(folder / TRACE, trace_target, original, target)
-            return restore_session(workspace, replay, images_from=folder, session_id=target)
+            return restore_session(
+                workspace,
+                replay,
+                images_from=folder,
+                session_id=target,
+                removed_images=manifest["removed_images"],
+            )
         except BaseException:
             if trace_written:
                 trace_target.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -523,8 +523,11 @@ def free_session_id(workspace: Workspace, wanted: str) -> str:
     return candidate
 
 
-def _image_sources(replay: dict[str, Any], images_from: Path) -> dict[str, Path]:
-    """Each image path of the replay and the file it is copied from, checked to exist."""
+def _image_sources(
+    replay: dict[str, Any], images_from: Path, removed_images: Collection[str] = ()
+) -> dict[str, Path]:
+    """Each image path of the replay and the file it is copied from, checked to exist
+    (except `removed_images`, which may be absent)."""
     root = Path(images_from).resolve()
     paths = sorted({c["image_path"] for r in replay["rounds"] for c in r["candidates"]} - {None})
     sources = {}
@@ -532,6 +535,8 @@ def _image_sources(replay: dict[str, Any], images_from: Path) -> dict[str, Path]
         source = (root / path).resolve()
         if not source.is_relative_to(root):
             raise InvalidInput(f"image {path}: leads outside {images_from}")
+        if not source.is_file() and path in removed_images:
+            continue  # removed by `steer gc --images`; a new round renders it again
         if not source.is_file():
             raise NotFound(f"image {path} is missing from {images_from}")
         sources[path] = source
@@ -584,6 +589,7 @@ def restore_session(
     replay: dict[str, Any],
     images_from: Path,
     session_id: str | None = None,
+    removed_images: Collection[str] = (),
 ) -> str:
     """Insert a replay's session into the workspace and return its session id.
 
@@ -591,9 +597,10 @@ def restore_session(
     `<id>-3`, ... when a session of the data root already has it. Row ids are kept where
     they are free in the target database and renumbered in order where not (`_id_map`);
     references, including ids inside raw judgments, follow. Images are copied from
-    `images_from / image_path` (into the new session's folder when the id changed) and the
-    label CSV is rewritten. Everything happens in one transaction: on any error the
-    workspace is left as it was.
+    `images_from / image_path` (into the new session's folder when the id changed), except
+    `removed_images` that are not there (removed by `steer gc --images`: the paths are kept
+    and a new round renders them again); the label CSV is rewritten. Everything happens in
+    one transaction: on any error the workspace is left as it was.
     """
     check_replay(replay, REPLAY_SCHEMA_VERSION)
     if session_id is not None:
@@ -602,7 +609,7 @@ def restore_session(
         if _session_exists(workspace, session_id):
             raise InvalidInput(f"session_id: this data root already has a session {session_id}")
     new_id = session_id or free_session_id(workspace, replay["session"]["id"])
-    sources = _image_sources(replay, images_from)
+    sources = _image_sources(replay, images_from, set(removed_images))
     created: list[Path] = []
     labels_path = workspace.labels.path(new_id)
     previous_labels: bytes | None = None

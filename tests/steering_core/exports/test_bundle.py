@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from steering_core.cli import cli
 from steering_core.config import SessionConfig, make_config
-from steering_core.errors import InvalidInput
+from steering_core.errors import InvalidInput, NotFound
 from steering_core.exports.bundle import (
     BUNDLE_SCHEMA,
     BUNDLE_SCHEMA_VERSION,
@@ -244,6 +244,40 @@ def test_importing_a_session_that_exists_gives_it_a_new_id(
     assert new_trace and {event["session_id"] for event in new_trace} == {restored}
     assert len(workspace.labels.read(restored)) == len(workspace.labels.read(session_id))
     assert not list(workspace.data_root.glob(f"{IMPORT_PREFIX}*"))
+
+
+def test_a_session_whose_images_gc_removed_exports_and_imports(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    session_id = judged_session(workspace)
+    removed = get_candidates(workspace, session_id)[5].image_path
+    (workspace.data_root / removed).unlink()  # as `steer gc --images` does
+    first = export_bundle(workspace, session_id, tmp_path / "first.zip")
+    assert manifest_of(first)["removed_images"] == [removed]
+    assert removed not in entries(first)
+    other = Workspace.open(tmp_path / "other-data", tmp_path / "other-labels")
+    assert import_bundle(other, first) == session_id
+    assert not (other.data_root / removed).exists()
+    second = export_bundle(other, session_id, tmp_path / "second.zip")
+    assert manifest_of(second)["files"] == manifest_of(first)["files"]
+    assert manifest_of(second)["removed_images"] == [removed]
+    # An image missing that the manifest does not call removed is still refused.
+    files = {name: data for name, data in entries(first).items() if name != "manifest.json"}
+    kept = next(name for name in files if name.startswith("images/") and name != removed)
+    del files[kept]
+    manifest = json.loads(manifest_for(files))
+    manifest.update(session_id=session_id, removed_images=[removed])
+    bundle = write_zip(
+        tmp_path / "undeclared.zip",
+        [("manifest.json", json.dumps(manifest).encode()), *files.items()],
+    )
+    third = Workspace.open(tmp_path / "third-data", tmp_path / "third-labels")
+    before = untouched(third)
+    with pytest.raises(NotFound, match="missing"):
+        import_bundle(third, bundle)
+    stored, listing = untouched(third)
+    # The import's lease folder may stay behind, empty.
+    assert (stored, [path for path in listing if path != "leases"]) == before
 
 
 # --- hostile bundles ---------------------------------------------------------------------
