@@ -421,8 +421,15 @@
     else if (action === "retry") retryNow();
     else if (action === "discard") discardInvalid();
     else if (action === "inspect" && window.dash_clientside && window.dash_clientside.set_props)
-      window.dash_clientside.set_props("inspected-store",
-        {data: {candidate_id: Number(target.dataset.candidate), at: Date.now()}});
+      inspect(Number(target.dataset.candidate));
+  }
+  // The inspector opens with the candidate's image at once; the server fills in the rest
+  // when it sees the store change (as after a click on the steering space).
+  function inspect(id) {
+    const set = window.dash_clientside.set_props;
+    set("inspector-image", {src: `/api/candidates/${id}/image`});
+    set("inspector", {is_open: true, title: `Candidate ${id}`});
+    set("inspected-store", {data: {candidate_id: id, at: Date.now()}});
   }
   function choosePair(action) {
     const choice = {A: "first", B: "second", tie: "tie"}[action];

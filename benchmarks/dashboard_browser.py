@@ -143,7 +143,10 @@ def main() -> None:
                 " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
             )
             page.locator("#space-graph").scroll_into_view_if_needed()
-            for i in range(args.clicks):
+            previous = {"x": -100.0, "y": -100.0}
+            i = 0
+            while len(clicks) < args.clicks:
+                i += 1
                 position = page.evaluate(
                     """(i) => {
                       const gd = document.querySelector('#space-graph .js-plotly-plot');
@@ -155,16 +158,25 @@ def main() -> None:
                       return {x: box.left + xa.l2p(trace.x[j]), y: box.top + ya.l2p(trace.y[j]),
                               id: Number(trace.customdata[j])};
                     }""",
-                    i,
+                    i * 7,
                 )
+                # A point on the previous one's spot (a winner re-shown as incumbent) would
+                # open the same candidate again: take points apart from the last one.
+                if abs(position["x"] - previous["x"]) + abs(position["y"] - previous["y"]) < 12:
+                    continue
+                previous = position
+                shown = page.evaluate("document.getElementById('inspector-image')?.src || ''")
+                page.mouse.move(position["x"] - 3, position["y"] - 3)
                 started = time.perf_counter()
                 page.mouse.click(position["x"], position["y"])
-                # Shown: the clicked candidate's image loaded, in the open inspector.
+                # Shown: a new candidate's image (the clicked one, or one drawn on top of
+                # it) loaded, in the open inspector.
                 page.wait_for_function(
-                    "(id) => { const i = document.getElementById('inspector-image');"
-                    " return i && i.src.endsWith(`/api/candidates/${id}/image`) && i.complete"
-                    " && i.naturalWidth > 0 && i.closest('.offcanvas.show') !== null; }",
-                    arg=position["id"],
+                    "(before) => { const i = document.getElementById('inspector-image');"
+                    " return i && i.src.includes('/api/candidates/') && i.src !== before"
+                    " && i.complete && i.naturalWidth > 0"
+                    " && i.closest('.offcanvas.show') !== null; }",
+                    arg=shown,
                     polling="raf",
                     timeout=10_000,
                 )

@@ -205,9 +205,10 @@ def register(app: Dash, state: DashboardState) -> None:
             return recolour(state, session_id, scope, colour_by, version or "")
         return space_figure(state, session_id, scope, colour_by, version or "")
 
-    # A click on a point names its candidate in the browser (no server round trip), the
-    # same store 'inspect' on a card sets; the inspector then opens with the candidate's
-    # image at once, and the server fills in the rest of the details.
+    # A click on a point opens the inspector in the browser (no server round trip), with
+    # the candidate's image, and names the candidate in the store that 'inspect' on a card
+    # sets too (judging.js opens the inspector the same way); the server then fills in the
+    # rest of the details.
     app.clientside_callback(
         """(click) => {
             const point = click && click.points && click.points[0];
@@ -215,22 +216,14 @@ def register(app: Dash, state: DashboardState) -> None:
             const data = point && point.customdata;
             const id = Number(Array.isArray(data) ? data[0] : data);
             if (!Number.isFinite(id)) return window.dash_clientside.no_update;
-            return {candidate_id: id, at: Date.now()};
+            return [{candidate_id: id, at: Date.now()}, `/api/candidates/${id}/image`, true,
+                    `Candidate ${id}`];
         }""",
         Output(ids.INSPECTED, "data", allow_duplicate=True),
-        Input(ids.SPACE, "clickData"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        """(inspected) => {
-            const id = inspected && inspected.candidate_id;
-            if (id === undefined || id === null) return window.dash_clientside.no_update;
-            return [`/api/candidates/${id}/image`, true, `Candidate ${id}`];
-        }""",
         Output(ids.INSPECTOR_IMAGE, "src"),
         Output(ids.INSPECTOR, "is_open"),
         Output(ids.INSPECTOR, "title"),
-        Input(ids.INSPECTED, "data"),
+        Input(ids.SPACE, "clickData"),
         prevent_initial_call=True,
     )
 

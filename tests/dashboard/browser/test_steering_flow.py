@@ -171,7 +171,7 @@ def test_keyboard_only_labeling(page: Any, server: DashboardServer) -> None:
     assert events[2].raw["order"] == [round2[3].id, round2[0].id]
 
 
-def test_clicking_a_point_in_the_steering_space_opens_its_inspector(
+def test_clicking_a_point_or_inspect_on_a_card_opens_the_inspector(
     page: Any, server: DashboardServer
 ) -> None:
     start_session(page, server, mode="winner")
@@ -202,3 +202,21 @@ def test_clicking_a_point_in_the_steering_space_opens_its_inspector(
     assert page.inner_text("#inspector .offcanvas-title") == f"Candidate {point['id']}"
     # The details come from the server just after: the lineage back to round 0.
     page.wait_for_selector("#inspector-body .lineage-thumb")
+    # 'inspect' on a card opens the same inspector for that card's candidate.
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#inspector", state="hidden")
+    card = page.locator(".candidate-card[data-slot='2'] .inspect-link")
+    candidate = card.get_attribute("data-candidate")
+    card.click()
+    page.wait_for_function(
+        "(id) => { const i = document.getElementById('inspector-image');"
+        " return i && i.src.endsWith(`/api/candidates/${id}/image`) && i.complete"
+        " && i.naturalWidth > 0; }",
+        arg=candidate,
+    )
+    page.wait_for_function(
+        "(id) => document.querySelector('#inspector-body')?.innerText.includes(`seed`)"
+        " && document.querySelector('#inspector .offcanvas-title').innerText"
+        " === `Candidate ${id}`",
+        arg=candidate,
+    )
