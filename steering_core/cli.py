@@ -707,6 +707,11 @@ def verify_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
         click.echo(
             f"images checked: {report['images_checked']}  label rows: {report['label_rows']}"
         )
+        if report["images_removed"]:
+            click.echo(
+                f"images removed (steer gc --images; regenerable from seed and vector): "
+                f"{report['images_removed']}"
+            )
         for problem in report["problems"]:
             click.echo(f"problem: {problem}")
         click.echo("ok" if not report["problems"] else f"{len(report['problems'])} problem(s)")

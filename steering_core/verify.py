@@ -19,13 +19,18 @@ def verify_workspace(workspace: Workspace, session_id: str | None = None) -> dic
         session_ids = [row["id"] for row in workspace.db.query("SELECT id FROM sessions")]
     else:
         session_ids = [get_session(workspace, session_id).id]
-    images_checked = label_rows = 0
+    images_checked = label_rows = images_removed = 0
     for sid in session_ids:
         seen: set[str] = set()
         for candidate in get_candidates(workspace, sid):
             if candidate.image_path and candidate.image_path not in seen:
                 seen.add(candidate.image_path)
                 images_checked += 1
+                if not workspace.images.exists(candidate.image_path):
+                    # Removed (`steer gc --images`): seed and vector make it again, and a
+                    # round that re-shows it does; a damaged file is a problem.
+                    images_removed += 1
+                    continue
                 try:
                     workspace.images.load(candidate.image_path)
                 except SteeringError as error:
@@ -47,6 +52,7 @@ def verify_workspace(workspace: Workspace, session_id: str | None = None) -> dic
         "database": integrity,
         "sessions": len(session_ids),
         "images_checked": images_checked,
+        "images_removed": images_removed,
         "label_rows": label_rows,
         "problems": problems,
     }

@@ -361,6 +361,15 @@ def test_corrupt_incumbent_png_stops_the_round_with_its_name(
     assert verify.exit_code == 1 and "not a readable PNG" in verify.output
 
 
+def test_a_removed_image_is_reported_as_removed_not_as_a_problem(
+    tmp_path: Path, session_id: str
+) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    Path(rows[1]["image"]).unlink()  # as `steer gc --images --delete` does
+    verify = ok(steer(tmp_path, "verify", session_id))
+    assert "images removed" in verify.output and verify.output.strip().endswith("ok")
+
+
 def test_mangled_labels_csv_row(tmp_path: Path, session_id: str) -> None:
     ok(steer(tmp_path, "round", session_id, "--quiet"))
     for slot in ("1", "2", "3"):
