@@ -428,6 +428,7 @@
   function inspect(id) {
     const set = window.dash_clientside.set_props;
     set("inspector-image", {src: `/api/candidates/${id}/image`});
+    set("inspector-body", {children: null});
     set("inspector", {is_open: true, title: `Candidate ${id}`});
     set("inspected-store", {data: {candidate_id: id, at: Date.now()}});
   }

@@ -75,6 +75,7 @@ INSPECTOR = "inspector"
 INSPECTOR_BODY = "inspector-body"
 INSPECTOR_IMAGE = "inspector-image"
 INSPECTED = "inspected-store"  # {"candidate_id": ...}
+INSPECTOR_DETAILS = "inspector-details-store"  # INSPECTED, once the panel is drawn
 MARK_BEST = "inspector-mark-best"
 FORK = "inspector-fork"
 MORE_LIKE_THIS = "inspector-more-like-this"

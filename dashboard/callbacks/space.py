@@ -216,21 +216,35 @@ def register(app: Dash, state: DashboardState) -> None:
             const data = point && point.customdata;
             const id = Number(Array.isArray(data) ? data[0] : data);
             if (!Number.isFinite(id)) return window.dash_clientside.no_update;
+            // The previous candidate's details go: the panel opens with the image alone.
             return [{candidate_id: id, at: Date.now()}, `/api/candidates/${id}/image`, true,
-                    `Candidate ${id}`];
+                    `Candidate ${id}`, null];
         }""",
         Output(ids.INSPECTED, "data", allow_duplicate=True),
         Output(ids.INSPECTOR_IMAGE, "src"),
         Output(ids.INSPECTOR, "is_open"),
         Output(ids.INSPECTOR, "title"),
+        Output(ids.INSPECTOR_BODY, "children", allow_duplicate=True),
         Input(ids.SPACE, "clickData"),
+        prevent_initial_call=True,
+    )
+
+    # The details are asked for once the panel and its image are on screen, so that their
+    # render (lineage thumbnails, judgments) never holds the image back.
+    app.clientside_callback(
+        """async (inspected) => {
+            await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+            return inspected;
+        }""",
+        Output(ids.INSPECTOR_DETAILS, "data"),
+        Input(ids.INSPECTED, "data"),
         prevent_initial_call=True,
     )
 
     @app.callback(
         Output(ids.INSPECTOR_BODY, "children"),
         Output(ids.INSPECTOR_MESSAGE, "children"),
-        Input(ids.INSPECTED, "data"),
+        Input(ids.INSPECTOR_DETAILS, "data"),
         prevent_initial_call=True,
     )
     def open_inspector(inspected: dict | None) -> Any:

@@ -337,6 +337,7 @@ def steer_page(
             dcc.Store(id=ids.DRAFT, data=None),
             dcc.Store(id=ids.OUTBOX, data=None),
             dcc.Store(id=ids.INSPECTED, data=None),
+            dcc.Store(id=ids.INSPECTOR_DETAILS, data=None),
             dcc.Interval(id=ids.POLL, interval=2000),
             dbc.Row(
                 [
