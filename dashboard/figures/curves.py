@@ -9,36 +9,17 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-VERDICT_COLOURS = {
-    "continue": "#0072B2",
-    "plateau": "#E69F00",
-    "degrading": "#D55E00",
-    "optimal": "#009E73",
-}
+from steering_core.curve_values import (
+    LINE,
+    STOP_BELOW_PERCENT,
+    VALUE_FLOOR_PERCENT,
+    VERDICT_COLOURS,
+    plotted_number,
+    plotted_numbers,
+)
+
 # How many fits the loss panel draws: the latest in colour, the ones before it in grey.
 LOSS_FITS_SHOWN = 6
-# The rounds layer's threshold: below 1 % of the utility spread another round is not worth it.
-STOP_BELOW_PERCENT = 1.0
-# Log axes cannot show 0: smaller values are drawn at this floor (hover gives the value).
-VALUE_FLOOR_PERCENT = 1e-3
-LINE = "#0072B2"
-
-
-def _number(value: Any) -> float | None:
-    """A float, or None for a missing or non-finite value (a gap in a line)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _numbers(series: dict[str, list], key: str, length: int) -> list[float | None]:
-    values = list(series.get(key) or [])
-    values += [None] * (length - len(values))
-    return [_number(v) for v in values[:length]]
 
 
 def _panels(series: dict[str, list]) -> list[tuple[str, str]]:
@@ -50,7 +31,7 @@ def _panels(series: dict[str, list]) -> list[tuple[str, str]]:
         ("value", "Value of another round, % of utility spread (● continue, ✕ stop)"),
         ("decision", "Decision time per round (median, s)"),
     ]
-    if any(_number(v) is not None for v in series.get("distance_to_target") or []):
+    if any(plotted_number(v) is not None for v in series.get("distance_to_target") or []):
         panels.append(("distance", "Incumbent's distance to the hidden target"))
     return panels
 
@@ -180,7 +161,7 @@ def _loss(
         return
     shown = fits[-LOSS_FITS_SHOWN:]
     for age, (round_index, history) in enumerate(reversed(shown)):
-        losses = [_number(v) for v in history]
+        losses = [plotted_number(v) for v in history]
         figure.add_trace(
             go.Scatter(
                 x=list(range(len(losses))),
@@ -207,8 +188,8 @@ def _loss(
 def _utility(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    mean = _numbers(series, "incumbent_utility", n)
-    std = _numbers(series, "incumbent_uncertainty", n)
+    mean = plotted_numbers(series, "incumbent_utility", n)
+    std = plotted_numbers(series, "incumbent_uncertainty", n)
     if all(m is None for m in mean):
         _note(figure, row, col, "no utility stored for these rounds")
         return
@@ -242,7 +223,7 @@ def _utility(
 def _step(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    steps = _numbers(series, "step_size", n)
+    steps = plotted_numbers(series, "step_size", n)
     if all(s is None for s in steps):
         _note(figure, row, col, "one round so far: no step yet")
         return
@@ -263,7 +244,7 @@ def _step(
 def _value(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    relative = _numbers(series, "value_relative", n)
+    relative = plotted_numbers(series, "value_relative", n)
     recommendation = (list(series.get("recommendation") or []) + [None] * n)[:n]
     kept = [
         (r, 100 * v, rec)
@@ -317,7 +298,7 @@ def _value(
 def _decision(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    seconds = _numbers(series, "decision_seconds", n)
+    seconds = plotted_numbers(series, "decision_seconds", n)
     if all(s is None for s in seconds):
         _note(figure, row, col, "no decision times recorded (the dashboard records them)")
         return
@@ -337,7 +318,7 @@ def _decision(
 def _distance(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    distance = _numbers(series, "distance_to_target", n)
+    distance = plotted_numbers(series, "distance_to_target", n)
     figure.add_trace(
         go.Scatter(
             x=rounds,

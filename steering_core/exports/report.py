@@ -23,8 +23,9 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from steering_core import __version__
+from steering_core.curve_values import VERDICT_COLOURS
 from steering_core.errors import InvalidInput, NotFound, error_kind
-from steering_core.exports.report_figures import VERDICT_COLOURS, Curve, report_curves
+from steering_core.exports.report_figures import Curve, report_curves
 from steering_core.exports.report_words import judgment_line, received
 from steering_core.incumbent import choose_incumbent, fit_preference_model, shown_incumbent
 from steering_core.sessions import (

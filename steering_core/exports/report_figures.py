@@ -13,17 +13,15 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-VERDICT_COLOURS = {
-    "continue": "#0072B2",
-    "plateau": "#E69F00",
-    "degrading": "#D55E00",
-    "optimal": "#009E73",
-}
-LINE = "#0072B2"
-# Below 1 % of the utility spread another round is not worth it (the rounds' own rule).
-STOP_BELOW_PERCENT = 1.0
-# Log axes cannot show 0: smaller values are drawn at this floor (hover gives the value).
-VALUE_FLOOR_PERCENT = 1e-3
+from steering_core.curve_values import (
+    LINE,
+    STOP_BELOW_PERCENT,
+    VALUE_FLOOR_PERCENT,
+    VERDICT_COLOURS,
+    plotted_number,
+    plotted_numbers,
+)
+
 HEIGHT = 300
 
 
@@ -36,22 +34,6 @@ class Curve:
     title: str
     figure: go.Figure | None = None
     empty: str = ""
-
-
-def _number(value: Any) -> float | None:
-    """A float, or None for a missing or non-finite value (a gap in a line)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _numbers(series: dict[str, list], key: str, length: int) -> list[float | None]:
-    values = (list(series.get(key) or []) + [None] * length)[:length]
-    return [_number(v) for v in values]
 
 
 def _texts(series: dict[str, list], key: str, length: int) -> list[str]:
@@ -90,7 +72,7 @@ def loss_curve(series: dict[str, list], rounds: list[int]) -> Curve:
         return Curve("loss", title, empty="this preference model reports no loss")
     figure = _figure("optimizer iteration", "loss", max(len(h) for _, h in fits) - 1)
     for age, (round_index, history) in enumerate(reversed(fits)):
-        losses = [_number(v) for v in history]
+        losses = [plotted_number(v) for v in history]
         latest = age == 0
         figure.add_trace(
             go.Scatter(
@@ -115,8 +97,8 @@ def utility_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     round's convergence verdict."""
     n = len(rounds)
     title = "Incumbent's predicted utility ± 1 sd (dot colour = verdict)"
-    mean = _numbers(series, "incumbent_utility", n)
-    std = _numbers(series, "incumbent_uncertainty", n)
+    mean = plotted_numbers(series, "incumbent_utility", n)
+    std = plotted_numbers(series, "incumbent_uncertainty", n)
     if all(m is None for m in mean):
         return Curve("utility", title, empty="no utility stored for these rounds")
     upper = [None if m is None or s is None else m + s for m, s in zip(mean, std, strict=True)]
@@ -148,7 +130,7 @@ def convergence_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     coloured and labelled by its convergence verdict."""
     n = len(rounds)
     title = "Convergence: step size per round, verdict by colour"
-    steps = _numbers(series, "step_size", n)
+    steps = plotted_numbers(series, "step_size", n)
     status = _texts(series, "convergence_status", n)
     reason = _texts(series, "convergence_reason", n)
     if all(s is None for s in steps) and not any(status):
@@ -174,7 +156,7 @@ def value_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     the stop threshold; crosses mark rounds that recommended stopping."""
     n = len(rounds)
     title = "Value of another round, % of utility spread (● continue, ✕ stop)"
-    relative = _numbers(series, "value_relative", n)
+    relative = plotted_numbers(series, "value_relative", n)
     recommendation = _texts(series, "recommendation", n)
     kept = [
         (r, 100 * v, rec)
@@ -207,7 +189,7 @@ def value_curve(series: dict[str, list], rounds: list[int]) -> Curve:
 
 def decision_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
     """Median decision time per round; None when no judgment recorded one."""
-    seconds = _numbers(series, "decision_seconds", len(rounds))
+    seconds = plotted_numbers(series, "decision_seconds", len(rounds))
     if all(s is None for s in seconds):
         return None
     figure = _figure("round", "seconds", rounds[-1], rangemode="tozero")
@@ -224,7 +206,7 @@ def decision_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
 
 def distance_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
     """The incumbent's distance to a synthetic session's hidden target; None without one."""
-    distance = _numbers(series, "distance_to_target", len(rounds))
+    distance = plotted_numbers(series, "distance_to_target", len(rounds))
     if all(d is None for d in distance):
         return None
     figure = _figure("round", "distance", rounds[-1], rangemode="tozero")

@@ -1,0 +1,36 @@
+"""Values of the per-round curves for plotting: numbers with gaps, verdict colours, and the
+stop threshold; shared by the dashboard's live curves and the HTML report."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+VERDICT_COLOURS = {
+    "continue": "#0072B2",
+    "plateau": "#E69F00",
+    "degrading": "#D55E00",
+    "optimal": "#009E73",
+}
+LINE = "#0072B2"
+# The rounds layer's threshold: below 1 % of the utility spread another round is not worth it.
+STOP_BELOW_PERCENT = 1.0
+# Log axes cannot show 0: smaller values are drawn at this floor (hover gives the value).
+VALUE_FLOOR_PERCENT = 1e-3
+
+
+def plotted_number(value: Any) -> float | None:
+    """A float, or None for a missing or non-finite value (a gap in a line)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def plotted_numbers(series: dict[str, list], key: str, length: int) -> list[float | None]:
+    """`series[key]` as `length` plotted numbers: padded with gaps, cut to length."""
+    values = (list(series.get(key) or []) + [None] * length)[:length]
+    return [plotted_number(v) for v in values]
