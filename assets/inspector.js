@@ -11,13 +11,13 @@
     fetched.add(id);
     new Image().src = `/api/candidates/${id}/image`;
   }
-  function attach() {
-    const graph = document.querySelector("#space-graph .js-plotly-plot");
+  // The graph is drawn (and drawn again on another page) by Dash after this script runs:
+  // attach when the pointer first comes over it, not on every change to the page.
+  document.addEventListener("mouseover", (event) => {
+    const graph = event.target.closest && event.target.closest("#space-graph .js-plotly-plot");
     if (graph && graph.on && !graph.dataset.prefetching) {
       graph.dataset.prefetching = "1";
       graph.on("plotly_hover", prefetch);
     }
-  }
-  // The graph is drawn (and re-drawn on another page) by Dash after this script runs.
-  new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
+  });
 })();
