@@ -1,13 +1,107 @@
-// Fetch a candidate's image while the pointer rests on its point in the steering space, so
-// that a click opens the inspector with the image already in the browser's cache.
+// The candidate inspector, opened in the browser: a click on a point of the steering space
+// (or "inspect" on a card, judging.js) shows the panel with the candidate's image at once,
+// and names the candidate in the store from which the server fills in the details.
+//
+// The clicked point is found here, not by Plotly's click event: Plotly decides what is
+// under the pointer at most once every 50 ms and then re-renders the graph's Dash
+// component with `clickData`, which cost 50-200 ms between the press and the panel.
 (function () {
   "use strict";
+  // How far (in pixels) from a point's centre a click still picks it.
+  const PICK_RADIUS = 12;
+  // A press and release further apart than this is a pan or a zoom box, not a click.
+  const DRAG_SLOP = 4;
+
+  window.openInspector = function (id) {
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!set) return;
+    set("inspector-image", {src: `/api/candidates/${id}/image`});
+    // The previous candidate's details go: the panel opens with the image alone.
+    set("inspector-body", {children: null});
+    set("inspector", {is_open: true, title: `Candidate ${id}`});
+    set("inspected-store", {data: {candidate_id: id, at: Date.now()}});
+  };
+
+  function candidateId(data) {
+    // A candidate's customdata is its id; a step of the incumbent path's is [id, round].
+    const id = Number(Array.isArray(data) ? data[0] : data);
+    return Number.isFinite(id) ? id : null;
+  }
+
+  // The candidate whose marker is nearest to a page position, measured from the marker's
+  // edge (so a large point of the open session wins over the small context points of other
+  // sessions beneath it), within PICK_RADIUS of its centre; a later one (drawn on top) wins
+  // a tie.
+  function pick(graph, clientX, clientY) {
+    const layout = graph._fullLayout;
+    const area = graph.querySelector(".nsewdrag");
+    if (!layout || !graph._fullData || !area) return null;
+    const box = area.getBoundingClientRect();
+    const px = clientX - box.left;
+    const py = clientY - box.top;
+    const xaxis = layout.xaxis;
+    const yaxis = layout.yaxis;
+    let best = null;
+    let bestGap = Infinity;
+    for (const trace of graph._fullData) {
+      if (trace.visible !== true || !trace.customdata || !trace.x) continue;
+      const size = trace.marker && trace.marker.size;
+      for (let j = 0; j < trace.x.length; j++) {
+        const dx = xaxis.l2p(trace.x[j]) - px;
+        const dy = yaxis.l2p(trace.y[j]) - py;
+        const distance = Math.sqrt(dx * dx + dy * dy);
+        if (distance > PICK_RADIUS) continue;
+        const radius = (size && size.length ? size[j] : size || 0) / 2;
+        const gap = distance - radius;
+        if (gap <= bestGap) {
+          const id = candidateId(trace.customdata[j]);
+          if (id !== null) {
+            best = id;
+            bestGap = gap;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  function plotArea(event) {
+    const target = event.target;
+    if (!target.closest || !target.closest("#space-graph .nsewdrag")) return null;
+    return target.closest("#space-graph .js-plotly-plot");
+  }
+
+  let pressed = null;
+  // Pointer events, not mouse events: their positions keep fractions of a pixel, which
+  // matters among 60,000 points. Capture phase: Plotly's drag handling comes after.
+  document.addEventListener(
+    "pointerdown",
+    (event) => {
+      pressed = event.button === 0 && plotArea(event) ? {x: event.clientX, y: event.clientY} : null;
+    },
+    true,
+  );
+  document.addEventListener(
+    "pointerup",
+    (event) => {
+      const start = pressed;
+      pressed = null;
+      if (!start || event.button !== 0) return;
+      if (Math.abs(event.clientX - start.x) + Math.abs(event.clientY - start.y) > DRAG_SLOP) return;
+      const graph = document.querySelector("#space-graph .js-plotly-plot");
+      const id = graph && pick(graph, event.clientX, event.clientY);
+      if (id !== null && id !== undefined) window.openInspector(id);
+    },
+    true,
+  );
+
+  // Fetch a candidate's image while the pointer rests on its point, so that a click opens
+  // the inspector with the image already in the browser's cache.
   const fetched = new Set();
   function prefetch(event) {
     const point = event && event.points && event.points[0];
-    const data = point && point.customdata;
-    const id = Number(Array.isArray(data) ? data[0] : data);
-    if (!Number.isFinite(id) || fetched.has(id)) return;
+    const id = point && candidateId(point.customdata);
+    if (id === null || id === undefined || fetched.has(id)) return;
     fetched.add(id);
     new Image().src = `/api/candidates/${id}/image`;
   }

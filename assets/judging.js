@@ -420,17 +420,10 @@
     else if (action === "undo") undoStep();
     else if (action === "retry") retryNow();
     else if (action === "discard") discardInvalid();
-    else if (action === "inspect" && window.dash_clientside && window.dash_clientside.set_props)
-      inspect(Number(target.dataset.candidate));
-  }
-  // The inspector opens with the candidate's image at once; the server fills in the rest
-  // when it sees the store change (as after a click on the steering space).
-  function inspect(id) {
-    const set = window.dash_clientside.set_props;
-    set("inspector-image", {src: `/api/candidates/${id}/image`});
-    set("inspector-body", {children: null});
-    set("inspector", {is_open: true, title: `Candidate ${id}`});
-    set("inspected-store", {data: {candidate_id: id, at: Date.now()}});
+    // The inspector opens with the candidate's image at once (inspector.js); the server
+    // fills in the rest when it sees the store change.
+    else if (action === "inspect" && window.openInspector)
+      window.openInspector(Number(target.dataset.candidate));
   }
   function choosePair(action) {
     const choice = {A: "first", B: "second", tie: "tie"}[action];

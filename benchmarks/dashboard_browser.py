@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -87,6 +88,77 @@ def fill_steering_space(data_root: Path, like_session: str, points: int) -> None
             made += k
 
 
+def time_point_clicks(page: Any, clicks: int) -> tuple[list[float], list[float]]:
+    """Click candidates' points one after another, each time until the open inspector
+    shows the image: seconds from Python and, in the page, from the press to that frame."""
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
+    )
+    page.locator("#space-graph").scroll_into_view_if_needed()
+    # In the page: from the mouse press to the frame that shows the image, without
+    # Playwright's own round trips to the browser.
+    page.evaluate(
+        "window.addEventListener('pointerdown',"
+        " () => { window.pressedAt = performance.now(); }, true)"
+    )
+    waits: list[float] = []
+    in_page: list[float] = []
+    previous = {"x": -100.0, "y": -100.0}
+    i = 0
+    while len(waits) < clicks:
+        i += 1
+        # A point of the open session (the benchmark's other sessions have no images) with
+        # no other session's point within 4 px, in the trace of all candidates (with "all
+        # sessions", 60,000 points for the click to search).
+        position = page.evaluate(
+            """(i) => {
+              const gd = document.querySelector('#space-graph .js-plotly-plot');
+              const trace = gd._fullData.find(t => t.name === 'candidates');
+              const opacity = trace.marker.opacity;
+              const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+              const own = [], others = [];
+              for (let j = 0; j < trace.x.length; j++)
+                (!opacity.length || opacity[j] > 0.9 ? own : others).push(j);
+              const apart = (j) => others.every((o) =>
+                Math.abs(xa.l2p(trace.x[o]) - xa.l2p(trace.x[j])) > 4
+                || Math.abs(ya.l2p(trace.y[o]) - ya.l2p(trace.y[j])) > 4);
+              let j = own[(i * 7919) % own.length];
+              for (let step = 0; step < own.length && !apart(j); step++)
+                j = own[(i * 7919 + step) % own.length];
+              const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+              return {x: box.left + xa.l2p(trace.x[j]), y: box.top + ya.l2p(trace.y[j])};
+            }""",
+            i,
+        )
+        # A point on the previous one's spot (a winner re-shown as incumbent) would open
+        # the same candidate again: take points apart from the last one.
+        if abs(position["x"] - previous["x"]) + abs(position["y"] - previous["y"]) < 12:
+            continue
+        previous = position
+        shown = page.evaluate("document.getElementById('inspector-image')?.src || ''")
+        page.mouse.move(position["x"] - 3, position["y"] - 3)
+        started = time.perf_counter()
+        page.mouse.click(position["x"], position["y"])
+        # Shown: a new candidate's image (the clicked one, or one drawn on top of it)
+        # loaded, in the open inspector.
+        page.wait_for_function(
+            "(before) => { const i = document.getElementById('inspector-image');"
+            " const ready = i && i.src.includes('/api/candidates/') && i.src !== before"
+            " && i.complete && i.naturalWidth > 0"
+            " && i.closest('.offcanvas.show') !== null;"
+            " if (ready) window.shownAt = performance.now(); return ready; }",
+            arg=shown,
+            polling="raf",
+            timeout=10_000,
+        )
+        waits.append(time.perf_counter() - started)
+        in_page.append(page.evaluate("(window.shownAt - window.pressedAt) / 1000"))
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#inspector", state="hidden")
+    return waits, in_page
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=12)
@@ -137,61 +209,7 @@ def main() -> None:
             rows.append(summary("judgment acknowledged", acks))
 
             # Scatter point -> inspector image shown.
-            clicks = []
-            page.wait_for_function(
-                "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
-                " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
-            )
-            page.locator("#space-graph").scroll_into_view_if_needed()
-            # In the page: from the mouse press to the frame that shows the image, without
-            # Playwright's own round trips to the browser.
-            page.evaluate(
-                "window.addEventListener('mousedown',"
-                " () => { window.pressedAt = performance.now(); }, true)"
-            )
-            in_page: list[float] = []
-            previous = {"x": -100.0, "y": -100.0}
-            i = 0
-            while len(clicks) < args.clicks:
-                i += 1
-                position = page.evaluate(
-                    """(i) => {
-                      const gd = document.querySelector('#space-graph .js-plotly-plot');
-                      const trace = gd._fullData.find(t => t.customdata && t.type === 'scattergl'
-                                                        && t.x.length > 1);
-                      const j = i % trace.x.length;
-                      const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-                      const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-                      return {x: box.left + xa.l2p(trace.x[j]), y: box.top + ya.l2p(trace.y[j]),
-                              id: Number(trace.customdata[j])};
-                    }""",
-                    i * 7,
-                )
-                # A point on the previous one's spot (a winner re-shown as incumbent) would
-                # open the same candidate again: take points apart from the last one.
-                if abs(position["x"] - previous["x"]) + abs(position["y"] - previous["y"]) < 12:
-                    continue
-                previous = position
-                shown = page.evaluate("document.getElementById('inspector-image')?.src || ''")
-                page.mouse.move(position["x"] - 3, position["y"] - 3)
-                started = time.perf_counter()
-                page.mouse.click(position["x"], position["y"])
-                # Shown: a new candidate's image (the clicked one, or one drawn on top of
-                # it) loaded, in the open inspector.
-                page.wait_for_function(
-                    "(before) => { const i = document.getElementById('inspector-image');"
-                    " const ready = i && i.src.includes('/api/candidates/') && i.src !== before"
-                    " && i.complete && i.naturalWidth > 0"
-                    " && i.closest('.offcanvas.show') !== null;"
-                    " if (ready) window.shownAt = performance.now(); return ready; }",
-                    arg=shown,
-                    polling="raf",
-                    timeout=10_000,
-                )
-                clicks.append(time.perf_counter() - started)
-                in_page.append(page.evaluate("(window.shownAt - window.pressedAt) / 1000"))
-                page.keyboard.press("Escape")
-                page.wait_for_selector("#inspector", state="hidden")
+            clicks, in_page = time_point_clicks(page, args.clicks)
             rows.append(summary("scatter point to inspector image shown", clicks))
             rows.append(summary("  the same, timed in the page (press to frame)", in_page))
 
@@ -235,6 +253,8 @@ def main() -> None:
             recolour = time.perf_counter() - started
             rows.append(summary(f"first render of {args.points} points (all sessions)", [first]))
             rows.append(summary(f"colour-mode change, {args.points} points", [recolour]))
+            clicks, _ = time_point_clicks(page, max(args.clicks // 3, 1))
+            rows.append(summary(f"scatter point to inspector image, {args.points} points", clicks))
             browser.close()
     finally:
         server.stop()

@@ -205,29 +205,9 @@ def register(app: Dash, state: DashboardState) -> None:
             return recolour(state, session_id, scope, colour_by, version or "")
         return space_figure(state, session_id, scope, colour_by, version or "")
 
-    # A click on a point opens the inspector in the browser (no server round trip), with
-    # the candidate's image, and names the candidate in the store that 'inspect' on a card
-    # sets too (judging.js opens the inspector the same way); the server then fills in the
-    # rest of the details.
-    app.clientside_callback(
-        """(click) => {
-            const point = click && click.points && click.points[0];
-            // A candidate's customdata is its id; a step of the incumbent path's is [id, round].
-            const data = point && point.customdata;
-            const id = Number(Array.isArray(data) ? data[0] : data);
-            if (!Number.isFinite(id)) return window.dash_clientside.no_update;
-            // The previous candidate's details go: the panel opens with the image alone.
-            return [{candidate_id: id, at: Date.now()}, `/api/candidates/${id}/image`, true,
-                    `Candidate ${id}`, null];
-        }""",
-        Output(ids.INSPECTED, "data", allow_duplicate=True),
-        Output(ids.INSPECTOR_IMAGE, "src"),
-        Output(ids.INSPECTOR, "is_open"),
-        Output(ids.INSPECTOR, "title"),
-        Output(ids.INSPECTOR_BODY, "children", allow_duplicate=True),
-        Input(ids.SPACE, "clickData"),
-        prevent_initial_call=True,
-    )
+    # A click on a point (or "inspect" on a card) opens the inspector in the browser
+    # (assets/inspector.js): the image at once, and the candidate named in INSPECTED, from
+    # which the server fills in the rest of the details.
 
     # The details are asked for once the panel and its image are on screen, so that their
     # render (lineage thumbnails, judgments) never holds the image back.

@@ -330,6 +330,9 @@ def steering_space_figure(
         template=pio.templates["plotly_white"],
         uirevision=uirevision,
         hovermode="closest",
+        # A click is handled by assets/inspector.js; Plotly's own click event (and the
+        # graph's `clickData` update it brings) only cost time.
+        clickmode="none",
         margin={"l": 60, "r": 20, "t": 80, "b": 55},
         legend={
             "orientation": "h",
@@ -353,7 +356,6 @@ def steering_space_figure(
             "scaleratio": 1,
             "constrain": "domain",
         },
-        clickmode="event",
     )
     if not len(points):
         figure.add_annotation(

@@ -16,6 +16,10 @@ from steering_core.feedback import CRITIQUE_TAGS
 from steering_core.storage.records import CandidateRecord
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True}
+# In the steering space a click inspects a point (assets/inspector.js). Plotly would take
+# two clicks on two points within 300 ms for a double click and reset the zoom (a full
+# redraw, 70-150 ms, that held the inspector back); the mode bar's "reset axes" does that.
+SPACE_GRAPH_CONFIG = {**GRAPH_CONFIG, "doubleClick": False}
 
 
 def space_panel() -> dbc.Card:
@@ -51,7 +55,7 @@ def space_panel() -> dbc.Card:
                 )
             ),
             dbc.CardBody(
-                dcc.Graph(id=ids.SPACE, config=GRAPH_CONFIG, style={"height": "460px"}),
+                dcc.Graph(id=ids.SPACE, config=SPACE_GRAPH_CONFIG, style={"height": "460px"}),
                 className="p-1",
             ),
         ]
@@ -80,8 +84,8 @@ def inspector() -> dbc.Offcanvas:
     """The side panel a click on a point (or 'inspect' on a card) opens."""
     return dbc.Offcanvas(
         [
-            # The image stays mounted and its source is set in the browser from the clicked
-            # point's id, so it shows before the server has sent the rest of the details.
+            # The image's source is set in the browser from the clicked point's id
+            # (assets/inspector.js), so it shows before the server sends the details.
             html.Img(id=ids.INSPECTOR_IMAGE, className="inspector-image", alt="candidate"),
             html.Div(id=ids.INSPECTOR_BODY),
             html.Hr(),

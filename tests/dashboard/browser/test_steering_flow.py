@@ -191,8 +191,43 @@ def test_clicking_a_point_or_inspect_on_a_card_opens_the_inspector(
                   id: trace.customdata[j]};
         }"""
     )
+    # A drag that ends on the point zooms: it opens nothing.
+    page.mouse.move(point["x"] + 40, point["y"] + 30)
+    page.mouse.down()
+    page.mouse.move(point["x"], point["y"], steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    assert not page.locator("#inspector").is_visible()
+    # Zoomed in around the point, a double click on it opens it and keeps the zoom.
+    zoom = page.evaluate(
+        """(id) => {
+          const gd = document.querySelector('#space-graph .js-plotly-plot');
+          const trace = gd._fullData.find(t => t.type === 'scattergl' && t.customdata);
+          const j = trace.customdata.indexOf(id);
+          const half = (axis) => {
+            const range = gd._fullLayout[axis].range;
+            return (range[1] - range[0]) / 4;
+          };
+          const x = [trace.x[j] - half('xaxis'), trace.x[j] + half('xaxis')];
+          const y = [trace.y[j] - half('yaxis'), trace.y[j] + half('yaxis')];
+          return Plotly.relayout(gd, {'xaxis.range': x, 'yaxis.range': y})
+            .then(() => gd._fullLayout.xaxis.range.concat(gd._fullLayout.yaxis.range));
+        }""",
+        point["id"],
+    )
+    point = page.evaluate(
+        """(id) => {
+          const gd = document.querySelector('#space-graph .js-plotly-plot');
+          const trace = gd._fullData.find(t => t.type === 'scattergl' && t.customdata);
+          const j = trace.customdata.indexOf(id);
+          const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+          return {x: box.left + gd._fullLayout.xaxis.l2p(trace.x[j]),
+                  y: box.top + gd._fullLayout.yaxis.l2p(trace.y[j]), id: id};
+        }""",
+        point["id"],
+    )
     page.mouse.move(point["x"] - 4, point["y"] - 4)
-    page.mouse.click(point["x"], point["y"])
+    page.mouse.dblclick(point["x"], point["y"])
     page.wait_for_function(
         "(id) => { const i = document.getElementById('inspector-image');"
         " return i && i.src.endsWith(`/api/candidates/${id}/image`) && i.complete"
@@ -200,6 +235,11 @@ def test_clicking_a_point_or_inspect_on_a_card_opens_the_inspector(
         arg=point["id"],
     )
     assert page.inner_text("#inspector .offcanvas-title") == f"Candidate {point['id']}"
+    page.wait_for_timeout(300)
+    assert zoom == page.evaluate(
+        "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+        " return gd._fullLayout.xaxis.range.concat(gd._fullLayout.yaxis.range); }"
+    )
     # The details come from the server just after: the lineage back to round 0.
     page.wait_for_selector("#inspector-body .lineage-thumb")
     # 'inspect' on a card opens the same inspector for that card's candidate.
