@@ -85,12 +85,18 @@
       window.dash_clientside.set_props("draft-store", {data: draft});
     }
   }
+  // Each set_props runs Dash's callback machinery over the page (a few ms on a 12-round
+  // page): what the page already shows is not sent again, so that a judgment's
+  // acknowledgment does not wait behind renders that change nothing.
+  let publishedOutbox = null;
   function publishOutbox() {
     if (window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("outbox-store", {
-        data: {pending: read(OUTBOX, []).length, sending: sending, error: lastError,
-               stored: lastStored},
-      });
+      const data = {pending: read(OUTBOX, []).length, sending: sending, error: lastError,
+                    stored: lastStored};
+      const text = JSON.stringify(data);
+      if (text === publishedOutbox) return;
+      publishedOutbox = text;
+      window.dash_clientside.set_props("outbox-store", {data: data});
     }
   }
   function change(update) {
@@ -102,14 +108,24 @@
     saveDraft(draft);
     publish(draft);
   }
+  // The values the whole-round controls show, as last set here or reported by setFields.
+  let shownFields = {};
   function syncFields(draft) {
-    // The whole-round controls (Dash components) show the draft's values.
+    // The whole-round controls (Dash components) show the draft's values; only the ones
+    // that differ are set (each set runs setFields and a render of the draft again).
     const set = window.dash_clientside && window.dash_clientside.set_props;
     if (!set || !draft) return;
-    set("judge-confidence", {value: draft.confidence ?? 1});
-    set("judge-critique-tags", {value: draft.tags || []});
-    set("judge-critique-text", {value: draft.text || ""});
-    set("judge-reject-reason", {value: draft.reason || ""});
+    const values = {
+      "judge-confidence": draft.confidence ?? 1,
+      "judge-critique-tags": draft.tags || [],
+      "judge-critique-text": draft.text || "",
+      "judge-reject-reason": draft.reason || "",
+    };
+    for (const [id, value] of Object.entries(values)) {
+      if (JSON.stringify(shownFields[id]) === JSON.stringify(value)) continue;
+      shownFields[id] = value;
+      set(id, {value: value});
+    }
   }
   function toggle(list, value) {
     const at = list.indexOf(value);
@@ -510,6 +526,8 @@
         return draft;
       },
       setFields: function (confidence, tags, text, reason) {
+        shownFields = {"judge-confidence": confidence, "judge-critique-tags": tags,
+                       "judge-critique-text": text, "judge-reject-reason": reason};
         const draft = loadDraft();
         if (!draft) return window.dash_clientside.no_update;
         draft.confidence = confidence ?? 1;
