@@ -14,7 +14,7 @@ from dashboard import ids
 from dashboard.callbacks.judging import received_labels
 from dashboard.callbacks.session import error_message
 from dashboard.figures.curves import curves_figure, empty_curves_figure
-from dashboard.figures.space import colour_patch, steering_space_figure
+from dashboard.figures.space import colour_patch, empty_space_figure, steering_space_figure
 from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
@@ -69,18 +69,18 @@ def space_figure(
 ) -> Any:
     """The whole steering-space figure of a session (or of all sessions of its `d`)."""
     if not session_id:
-        return empty_curves_figure("No session yet")
+        return empty_space_figure("No session yet")
     try:
         points, model = _points(state, session_id, scope, version)
         if len(points) == 0:
-            return empty_curves_figure("No candidates yet")
+            return empty_space_figure("No candidates yet")
         path = incumbent_path(state.workspace, session_id)
         reference = path.steering_vectors[-1] if len(path.round_index) else None
         projection = project(points.steering_vectors, reference=reference)
         extent = plot_extent(projection.transform(points.steering_vectors))
         heat = heat_map(model, projection, extent)
     except SteeringError as error:
-        return empty_curves_figure(str(error))
+        return empty_space_figure(str(error))
     return steering_space_figure(
         points, projection, colour_by, heat=heat, path=path, uirevision=f"{session_id}-{scope}"
     )

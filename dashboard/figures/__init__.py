@@ -6,6 +6,7 @@ from dashboard.figures.curves import curves_figure, empty_curves_figure
 from dashboard.figures.space import (
     COLOUR_MODES,
     colour_patch,
+    empty_space_figure,
     steering_space_figure,
 )
 
@@ -14,5 +15,6 @@ __all__ = [
     "colour_patch",
     "curves_figure",
     "empty_curves_figure",
+    "empty_space_figure",
     "steering_space_figure",
 ]

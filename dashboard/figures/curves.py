@@ -80,15 +80,17 @@ def verdict_text(series: dict[str, list]) -> str:
 
 def empty_curves_figure(
     message: str = "No rounds yet: the curves appear after round 0",
+    title: str = "Session curves",
+    height: int = 300,
 ) -> go.Figure:
     """A blank, readable figure that says why there is nothing to draw."""
     figure = go.Figure()
     figure.update_layout(
         template="plotly_white",
-        title={"text": "Session curves", "x": 0.01, "xanchor": "left"},
+        title={"text": title, "x": 0.01, "xanchor": "left"},
         xaxis={"visible": False},
         yaxis={"visible": False},
-        height=300,
+        height=height,
         margin={"l": 30, "r": 20, "t": 60, "b": 30},
         annotations=[
             {

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from dash import Patch
 
+from dashboard.figures.curves import empty_curves_figure
 from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints, plot_extent
 
 COLOUR_MODES: dict[str, str] = {
@@ -54,6 +55,10 @@ MISSING_NAMES = {
     "uncertainty": "no model fitted yet",
     "rating": "not rated",
 }
+# The plot's height in pixels, set in the figure itself: without it Plotly kept the height
+# of whatever figure the graph showed first (300 px for "No session yet"), and with one unit
+# as long as the other both ways the plane then shrank to a third of the panel.
+SPACE_HEIGHT = 460
 HEAT_COLOURSCALE = [[0.0, "#ffffff"], [1.0, "#9ecae1"]]
 
 HEAT_TRACE = 0
@@ -328,6 +333,7 @@ def steering_space_figure(
         },
         template=pio.templates["plotly_white"],
         uirevision=uirevision,
+        height=SPACE_HEIGHT,
         hovermode="closest",
         # A click is handled by assets/inspector.js; Plotly's own click event (and the
         # graph's `clickData` update it brings) only cost time.
@@ -382,6 +388,11 @@ def _legend_key(name: str, colour: str, visible: bool) -> dict[str, Any]:
         showlegend=True,
         hoverinfo="skip",
     )
+
+
+def empty_space_figure(message: str) -> go.Figure:
+    """The steering space's panel when there is nothing to draw, at the plot's height."""
+    return empty_curves_figure(message, title="Steering space", height=SPACE_HEIGHT)
 
 
 def colour_patch(points: SpacePoints, colour_by: str) -> Patch:

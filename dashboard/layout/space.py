@@ -10,7 +10,7 @@ import numpy as np
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.figures.space import COLOUR_MODES
+from dashboard.figures.space import COLOUR_MODES, SPACE_HEIGHT
 from dashboard.layout.grid import ROLE_COLOURS
 from steering_core.feedback import CRITIQUE_TAGS
 from steering_core.storage.records import CandidateRecord
@@ -55,7 +55,9 @@ def space_panel() -> dbc.Card:
                 )
             ),
             dbc.CardBody(
-                dcc.Graph(id=ids.SPACE, config=SPACE_GRAPH_CONFIG, style={"height": "460px"}),
+                dcc.Graph(
+                    id=ids.SPACE, config=SPACE_GRAPH_CONFIG, style={"height": f"{SPACE_HEIGHT}px"}
+                ),
                 className="p-1",
             ),
         ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from dashboard.figures.space import SPACE_HEIGHT
 from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import get_round
 from tests.dashboard.browser.conftest import DashboardServer
@@ -180,6 +181,11 @@ def test_clicking_a_point_or_inspect_on_a_card_opens_the_inspector(
         "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
         " return gd && gd._fullData && gd._fullData.some(t => t.customdata); }"
     )
+    # The plot fills its panel's height (it once kept the 300 px of "No session yet").
+    assert page.evaluate(
+        "() => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
+        " return [gd._fullLayout.height, gd.getBoundingClientRect().height]; }"
+    ) == [SPACE_HEIGHT, SPACE_HEIGHT]
     point = page.evaluate(
         """() => {
           const gd = document.querySelector('#space-graph .js-plotly-plot');

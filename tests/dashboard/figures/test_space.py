@@ -20,7 +20,9 @@ from dashboard.figures.space import (
     PATH_TRACE,
     POINTS_TRACE,
     SOURCE_COLOURS,
+    SPACE_HEIGHT,
     colour_patch,
+    empty_space_figure,
     in_draw_order,
     steering_space_figure,
 )
@@ -93,6 +95,16 @@ def test_each_point_sits_at_its_candidates_projection() -> None:
     assert f"predicted {points.utility_mean[first]:.2g}" in trace.text[0]
     assert ("session other" in trace.text[0]) == (points.session_id[first] == "other")
     assert figure.layout.xaxis.title.text == projection.axis_titles[0]
+
+
+def test_the_plot_and_its_placeholder_have_the_panels_height() -> None:
+    # Plotly keeps the height of the figure a graph showed first unless the next one sets
+    # its own: the placeholder ("No session yet") must not shrink the plot that follows.
+    points = _points(24)
+    figure = steering_space_figure(points, project(points.steering_vectors), "round")
+    placeholder = empty_space_figure("No session yet")
+    assert figure.layout.height == placeholder.layout.height == SPACE_HEIGHT
+    assert placeholder.layout.title.text == "Steering space"
 
 
 def test_winners_and_the_focus_session_are_drawn_on_top() -> None:
