@@ -77,6 +77,11 @@ def test_new_session_round_feedback_in_every_mode_next_round(
     page.click(card(2) + " .candidate-image")  # in approve/reject mode: approves it...
     page.click("[data-action='critique']")  # ...but "Send critique" sends the critique
     wait_until_stored(page)
+    # Sent, the critique's fields are empty again for the next one.
+    page.wait_for_function(
+        "() => document.querySelector('#judge-critique-text').value === ''"
+        " && !document.querySelector(\"#judge-critique-tags input[value='lighting']\").checked"
+    )
 
     events = stored_judgments(server, session_id)
     assert [e.mode for e in events] == [
