@@ -3,8 +3,6 @@ inspector a click opens, its actions, and the live curves with the label statist
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -40,28 +38,18 @@ from steering_core.space_view import (
     space_points,
 )
 
-# The points of the last few (session, scope, version) asked for: a colour change re-uses
-# them instead of re-reading and re-predicting tens of thousands of candidates.
-_POINTS: OrderedDict[tuple[str, str, str], tuple[SpacePoints, Any]] = OrderedDict()
-_POINTS_LOCK = threading.Lock()
-
 
 def _points(
     state: DashboardState, session_id: str, scope: str, version: str
 ) -> tuple[SpacePoints, Any]:
     """The candidates to draw and the session's fitted model (for utilities and heat)."""
-    key = (session_id, scope, version or "")
-    with _POINTS_LOCK:
-        if key in _POINTS:
-            return _POINTS[key]
-    config = load_session_config(get_session(state.workspace, session_id))
-    model, _, _ = fit_preference_model(state.workspace, session_id, config)
-    points = space_points(state.workspace, session_id, scope=scope, model=model)
-    with _POINTS_LOCK:
-        _POINTS[key] = (points, model)
-        while len(_POINTS) > 4:
-            _POINTS.popitem(last=False)
-    return points, model
+
+    def compute() -> tuple[SpacePoints, Any]:
+        config = load_session_config(get_session(state.workspace, session_id))
+        model, _, _ = fit_preference_model(state.workspace, session_id, config)
+        return space_points(state.workspace, session_id, scope=scope, model=model), model
+
+    return state.space((session_id, scope, version or ""), compute)
 
 
 def space_figure(
