@@ -34,3 +34,9 @@ def plotted_numbers(series: dict[str, list], key: str, length: int) -> list[floa
     """`series[key]` as `length` plotted numbers: padded with gaps, cut to length."""
     values = (list(series.get(key) or []) + [None] * length)[:length]
     return [plotted_number(v) for v in values]
+
+
+def plotted_texts(series: dict[str, list], key: str, length: int) -> list[str]:
+    """`series[key]` as `length` strings, "" where missing (verdicts, recommendations)."""
+    values = (list(series.get(key) or []) + [None] * length)[:length]
+    return ["" if v is None else str(v) for v in values]

@@ -9,10 +9,15 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from steering_core.curve_traces import (
+    decision_traces,
+    distance_traces,
+    utility_traces,
+    value_traces,
+)
 from steering_core.curve_values import (
     LINE,
     STOP_BELOW_PERCENT,
-    VALUE_FLOOR_PERCENT,
     VERDICT_COLOURS,
     plotted_number,
     plotted_numbers,
@@ -190,35 +195,11 @@ def _loss(
 def _utility(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    mean = plotted_numbers(series, "incumbent_utility", n)
-    std = plotted_numbers(series, "incumbent_uncertainty", n)
-    if all(m is None for m in mean):
+    traces = utility_traces(series, rounds, marker_size=7)
+    if not traces:
         _note(figure, row, col, "no utility stored for these rounds")
         return
-    upper = [None if m is None or s is None else m + s for m, s in zip(mean, std, strict=True)]
-    lower = [None if m is None or s is None else m - s for m, s in zip(mean, std, strict=True)]
-    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-    figure.add_trace(go.Scatter(x=rounds, y=upper, **band), row=row, col=col)
-    figure.add_trace(
-        go.Scatter(x=rounds, y=lower, fill="tonexty", fillcolor="rgba(0,114,178,0.18)", **band),
-        row=row,
-        col=col,
-    )
-    status = (list(series.get("convergence_status") or []) + [None] * n)[:n]
-    figure.add_trace(
-        go.Scatter(
-            x=rounds,
-            y=mean,
-            mode="lines+markers",
-            line={"color": LINE, "width": 2},
-            marker={"color": [VERDICT_COLOURS.get(s or "", "#444") for s in status], "size": 7},
-            customdata=[[s or "none", sd] for s, sd in zip(status, std, strict=True)],
-            hovertemplate="round %{x}: %{y:.3g} ± %{customdata[1]:.2g}<br>"
-            "verdict: %{customdata[0]}<extra></extra>",
-        ),
-        row=row,
-        col=col,
-    )
+    figure.add_traces(traces, rows=row, cols=col)
     figure.update_yaxes(title_text="utility", row=row, col=col)
 
 
@@ -246,35 +227,11 @@ def _step(
 def _value(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    relative = plotted_numbers(series, "value_relative", n)
-    recommendation = (list(series.get("recommendation") or []) + [None] * n)[:n]
-    kept = [
-        (r, 100 * v, rec)
-        for r, v, rec in zip(rounds, relative, recommendation, strict=True)
-        if v is not None
-    ]
-    if not kept:
+    traces = value_traces(series, rounds)
+    if not traces:
         _note(figure, row, col, "not measured yet (needs judgments)")
         return
-    x, percent, recs = zip(*kept, strict=True)
-    stop = [rec == "stop" for rec in recs]
-    figure.add_trace(
-        go.Scatter(
-            x=list(x),
-            y=[max(p, VALUE_FLOOR_PERCENT) for p in percent],
-            mode="lines+markers",
-            line={"color": "#999", "width": 1},
-            marker={
-                "symbol": ["x" if s else "circle" for s in stop],
-                "color": ["#D55E00" if s else "#009E73" for s in stop],
-                "size": [10 if s else 7 for s in stop],
-            },
-            customdata=[[p, rec or ""] for p, rec in zip(percent, recs, strict=True)],
-            hovertemplate="round %{x}: %{customdata[0]:.3g} %<br>%{customdata[1]}<extra></extra>",
-        ),
-        row=row,
-        col=col,
-    )
+    figure.add_traces(traces, rows=row, cols=col)
     figure.add_hline(
         y=STOP_BELOW_PERCENT,
         line={"dash": "dash", "color": "#D55E00", "width": 1},
@@ -300,36 +257,16 @@ def _value(
 def _decision(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    seconds = plotted_numbers(series, "decision_seconds", n)
-    if all(s is None for s in seconds):
+    traces = decision_traces(series, rounds)
+    if not traces:
         _note(figure, row, col, "no decision times recorded (the dashboard records them)")
         return
-    figure.add_trace(
-        go.Bar(
-            x=rounds,
-            y=seconds,
-            marker={"color": LINE},
-            hovertemplate="round %{x}: %{y:.1f} s<extra></extra>",
-        ),
-        row=row,
-        col=col,
-    )
+    figure.add_traces(traces, rows=row, cols=col)
     figure.update_yaxes(title_text="seconds", rangemode="tozero", row=row, col=col)
 
 
 def _distance(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
-    distance = plotted_numbers(series, "distance_to_target", n)
-    figure.add_trace(
-        go.Scatter(
-            x=rounds,
-            y=distance,
-            mode="lines+markers",
-            line={"color": "#009E73", "width": 2},
-            hovertemplate="round %{x}: %{y:.3g} from the target<extra></extra>",
-        ),
-        row=row,
-        col=col,
-    )
+    figure.add_traces(distance_traces(series, rounds), rows=row, cols=col)
     figure.update_yaxes(title_text="distance", rangemode="tozero", row=row, col=col)

@@ -13,13 +13,19 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from steering_core.curve_traces import (
+    decision_traces,
+    distance_traces,
+    utility_traces,
+    value_traces,
+)
 from steering_core.curve_values import (
     LINE,
     STOP_BELOW_PERCENT,
-    VALUE_FLOOR_PERCENT,
     VERDICT_COLOURS,
     plotted_number,
     plotted_numbers,
+    plotted_texts,
 )
 
 HEIGHT = 300
@@ -34,11 +40,6 @@ class Curve:
     title: str
     figure: go.Figure | None = None
     empty: str = ""
-
-
-def _texts(series: dict[str, list], key: str, length: int) -> list[str]:
-    values = (list(series.get(key) or []) + [None] * length)[:length]
-    return ["" if v is None else str(v) for v in values]
 
 
 def _figure(x_title: str, y_title: str, x_last: int, **y_axis: Any) -> go.Figure:
@@ -95,33 +96,12 @@ def loss_curve(series: dict[str, list], rounds: list[int]) -> Curve:
 def utility_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     """The incumbent's predicted utility per round with a ± 1 sd band, dots coloured by the
     round's convergence verdict."""
-    n = len(rounds)
     title = "Incumbent's predicted utility ± 1 sd (dot colour = verdict)"
-    mean = plotted_numbers(series, "incumbent_utility", n)
-    std = plotted_numbers(series, "incumbent_uncertainty", n)
-    if all(m is None for m in mean):
+    traces = utility_traces(series, rounds, marker_size=8)
+    if not traces:
         return Curve("utility", title, empty="no utility stored for these rounds")
-    upper = [None if m is None or s is None else m + s for m, s in zip(mean, std, strict=True)]
-    lower = [None if m is None or s is None else m - s for m, s in zip(mean, std, strict=True)]
-    status = _texts(series, "convergence_status", n)
     figure = _figure("round", "utility", rounds[-1])
-    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-    figure.add_trace(go.Scatter(x=rounds, y=upper, **band))
-    figure.add_trace(
-        go.Scatter(x=rounds, y=lower, fill="tonexty", fillcolor="rgba(0,114,178,0.18)", **band)
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=rounds,
-            y=mean,
-            mode="lines+markers",
-            line={"color": LINE, "width": 2},
-            marker={"color": [VERDICT_COLOURS.get(s, "#444") for s in status], "size": 8},
-            customdata=[[s or "none", sd] for s, sd in zip(status, std, strict=True)],
-            hovertemplate="round %{x}: %{y:.3g} ± %{customdata[1]:.2g}<br>"
-            "verdict: %{customdata[0]}<extra></extra>",
-        )
-    )
+    figure.add_traces(traces)
     return Curve("utility", title, figure)
 
 
@@ -131,8 +111,8 @@ def convergence_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     n = len(rounds)
     title = "Convergence: step size per round, verdict by colour"
     steps = plotted_numbers(series, "step_size", n)
-    status = _texts(series, "convergence_status", n)
-    reason = _texts(series, "convergence_reason", n)
+    status = plotted_texts(series, "convergence_status", n)
+    reason = plotted_texts(series, "convergence_reason", n)
     if all(s is None for s in steps) and not any(status):
         return Curve("convergence", title, empty="one round so far: no step and no verdict yet")
     figure = _figure("round", "distance moved", rounds[-1], rangemode="tozero")
@@ -154,71 +134,33 @@ def convergence_curve(series: dict[str, list], rounds: list[int]) -> Curve:
 def value_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     """The value of another round as a percentage of the utility spread (log axis), with
     the stop threshold; crosses mark rounds that recommended stopping."""
-    n = len(rounds)
     title = "Value of another round, % of utility spread (● continue, ✕ stop)"
-    relative = plotted_numbers(series, "value_relative", n)
-    recommendation = _texts(series, "recommendation", n)
-    kept = [
-        (r, 100 * v, rec)
-        for r, v, rec in zip(rounds, relative, recommendation, strict=True)
-        if v is not None
-    ]
-    if not kept:
+    traces = value_traces(series, rounds)
+    if not traces:
         return Curve("value", title, empty="not measured yet (needs judgments)")
-    x, percent, recs = zip(*kept, strict=True)
-    stop = [rec == "stop" for rec in recs]
     figure = _figure("round", "% (log)", rounds[-1], type="log", dtick=1)
-    figure.add_trace(
-        go.Scatter(
-            x=list(x),
-            y=[max(p, VALUE_FLOOR_PERCENT) for p in percent],
-            mode="lines+markers",
-            line={"color": "#999", "width": 1},
-            marker={
-                "symbol": ["x" if s else "circle" for s in stop],
-                "color": ["#D55E00" if s else "#009E73" for s in stop],
-                "size": [10 if s else 7 for s in stop],
-            },
-            customdata=[[p, rec] for p, rec in zip(percent, recs, strict=True)],
-            hovertemplate="round %{x}: %{customdata[0]:.3g} %<br>%{customdata[1]}<extra></extra>",
-        )
-    )
+    figure.add_traces(traces)
     figure.add_hline(y=STOP_BELOW_PERCENT, line={"dash": "dash", "color": "#D55E00", "width": 1})
     return Curve("value", title, figure)
 
 
 def decision_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
     """Median decision time per round; None when no judgment recorded one."""
-    seconds = plotted_numbers(series, "decision_seconds", len(rounds))
-    if all(s is None for s in seconds):
+    traces = decision_traces(series, rounds)
+    if not traces:
         return None
     figure = _figure("round", "seconds", rounds[-1], rangemode="tozero")
-    figure.add_trace(
-        go.Bar(
-            x=rounds,
-            y=seconds,
-            marker={"color": LINE},
-            hovertemplate="round %{x}: %{y:.1f} s<extra></extra>",
-        )
-    )
+    figure.add_traces(traces)
     return Curve("decision", "Decision time per round (median, s)", figure)
 
 
 def distance_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
     """The incumbent's distance to a synthetic session's hidden target; None without one."""
-    distance = plotted_numbers(series, "distance_to_target", len(rounds))
-    if all(d is None for d in distance):
+    traces = distance_traces(series, rounds)
+    if not traces:
         return None
     figure = _figure("round", "distance", rounds[-1], rangemode="tozero")
-    figure.add_trace(
-        go.Scatter(
-            x=rounds,
-            y=distance,
-            mode="lines+markers",
-            line={"color": "#009E73", "width": 2},
-            hovertemplate="round %{x}: %{y:.3g} from the target<extra></extra>",
-        )
-    )
+    figure.add_traces(traces)
     return Curve("distance", "Incumbent's distance to the hidden target (synthetic user)", figure)
 
 
