@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -36,6 +36,7 @@ from steering_core.exports.replay import build_replay, load_replay, restore_sess
 from steering_core.exports.report import write_report
 from steering_core.exports.trace import trace_path
 from steering_core.sessions import get_session
+from steering_core.storage.files import write_atomically
 from steering_core.storage.leases import SESSION_ID_PATTERN, hold_lease, pid_alive
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
@@ -103,18 +104,14 @@ def export_bundle(workspace: Workspace, session_id: str, out: Path) -> Path:
         }
         manifest_bytes = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
         out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            with zipfile.ZipFile(temporary, "w") as archive:
+
+        def write_archive(handle: BinaryIO) -> None:
+            with zipfile.ZipFile(handle, "w") as archive:
                 _add_entry(archive, MANIFEST, manifest_bytes)
                 for name, path in sorted(files.items()):
                     _add_entry(archive, name, path.read_bytes())
-            with open(temporary, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, out)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+
+        write_atomically(out, write_archive)
     return out
 
 
@@ -548,10 +545,4 @@ def _write_trace(source: Path, target: Path, original: str, session_id: str) -> 
                 event["session_id"] = session_id
             lines.append(json.dumps(event, ensure_ascii=False))
         data = "".join(line + "\n" for line in lines).encode("utf-8")
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_atomically(target, lambda handle: handle.write(data))

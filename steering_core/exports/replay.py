@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 import filecmp
 import json
-import os
+import shutil
 import sqlite3
-import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.exports.replay_schema import SCHEMA_NAME, SESSION_ID_PATTERN, check_replay
+from steering_core.storage.files import write_atomically
 from steering_core.storage.records import FeedbackEventRecord
 from steering_core.storage.workspace import Workspace
 
@@ -203,16 +203,7 @@ def write_replay(replay: dict[str, Any], path: Path) -> Path:
     """Write the replay JSON atomically (temporary file, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(replay_json(replay))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda handle: handle.write(replay_json(replay).encode("utf-8")))
     return path
 
 
@@ -553,17 +544,8 @@ def _copy_image(source: Path, destination: Path, created: list[Path]) -> None:
     for folder in reversed(missing):  # outermost first
         folder.mkdir()
         created.append(folder)
-    descriptor, temporary = tempfile.mkstemp(dir=destination.parent, suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle, open(source, "rb") as original:
-            while chunk := original.read(1 << 20):
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open(source, "rb") as original:
+        write_atomically(destination, lambda handle: shutil.copyfileobj(original, handle))
     created.append(destination)
 
 

@@ -16,6 +16,7 @@ from filelock import FileLock
 
 from steering_core.errors import InvalidInput
 from steering_core.feedback import FEEDBACK_MODE_NAMES
+from steering_core.storage.files import write_all
 
 if TYPE_CHECKING:
     from steering_core.storage.workspace import Workspace
@@ -171,10 +172,7 @@ def append_lines(path: Path, lines: Sequence[bytes]) -> None:
             size = os.fstat(descriptor).st_size
             if size and os.pread(descriptor, 1, size - 1) != b"\n":
                 payload = b"\n" + payload
-            view = memoryview(payload)
-            while view:  # os.write may write less than asked (a full disk, a signal)
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
+            write_all(descriptor, payload)
         finally:
             os.close(descriptor)
         if size == 0:

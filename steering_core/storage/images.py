@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from steering_core.errors import DataCorrupt, NotFound
+from steering_core.storage.files import write_atomically
 
 
 class ImageStore:
@@ -28,16 +27,7 @@ class ImageStore:
         """Write `image` as PNG (temp file, fsync, rename) and return its relative path."""
         path = self.resolve(relative_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                image.save(handle, format="PNG")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, lambda handle: image.save(handle, format="PNG"))
         return relative_path
 
     def exists(self, relative_path: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 from filelock import FileLock
 
 from steering_core.errors import DataCorrupt
+from steering_core.storage.files import write_all
 
 COLUMNS = (
     "event_id",
@@ -69,10 +70,7 @@ class LabelLog:
         try:
             if os.fstat(descriptor).st_size == 0:
                 payload = _row_bytes(dict(zip(COLUMNS, COLUMNS, strict=True))) + payload
-            view = memoryview(payload)
-            while view:  # os.write may write less than asked (a full disk, a signal)
-                view = view[os.write(descriptor, view) :]
-            os.fsync(descriptor)
+            write_all(descriptor, payload)
         finally:
             os.close(descriptor)
 
