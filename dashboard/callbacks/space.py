@@ -83,10 +83,11 @@ def recolour(
     return colour_patch(_points(state, session_id, scope, version)[0], colour_by)
 
 
-def inspect(state: DashboardState, candidate_id: int | None) -> tuple[Any, bool, Any]:
-    """(inspector content, open?, title) for a candidate."""
+def inspect(state: DashboardState, candidate_id: int | None) -> Any:
+    """The inspector's details of a candidate (the browser opens the panel, with its title
+    and image: assets/inspector.js)."""
     if candidate_id is None:
-        return no_update, no_update, no_update
+        return no_update
     try:
         candidate = get_candidate(state.workspace, int(candidate_id))
         session = get_session(state.workspace, candidate.session_id)
@@ -96,9 +97,8 @@ def inspect(state: DashboardState, candidate_id: int | None) -> tuple[Any, bool,
         received = received_labels(events, candidate.round_index).get(candidate.id, [])
         chain = list(reversed(lineage(state.workspace, candidate.id)))
     except SteeringError as error:
-        return [error_message(error)], True, "Candidate"
-    body = candidate_details(candidate, chain, received, session.prompt)
-    return body, True, f"Candidate {candidate.id}"
+        return [error_message(error)]
+    return candidate_details(candidate, chain, received, session.prompt)
 
 
 def mark_best(state: DashboardState, candidate_id: int | None) -> Any:
@@ -216,8 +216,7 @@ def register(app: Dash, state: DashboardState) -> None:
         prevent_initial_call=True,
     )
     def open_inspector(inspected: dict | None) -> Any:
-        body, _, _ = inspect(state, (inspected or {}).get("candidate_id"))
-        return body, None
+        return inspect(state, (inspected or {}).get("candidate_id")), None
 
     @app.callback(
         Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),

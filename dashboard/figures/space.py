@@ -16,6 +16,7 @@ import plotly.io as pio
 from dash import Patch
 
 from dashboard.figures.curves import empty_curves_figure
+from steering_core.samplers.base import shown_role
 from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints, plot_extent
 
 COLOUR_MODES: dict[str, str] = {
@@ -173,7 +174,7 @@ def _hover(points: SpacePoints) -> tuple[list[int], list[str]]:
         if points.session_id[i] != points.focus_session_id:
             where = f"<br>session {points.session_id[i]} ({points.source[i]})"
         text[i] = (
-            f"{points.role[i]}, {points.label[i]}{stars}{predicted}"
+            f"{shown_role(points.role[i])}, {points.label[i]}{stars}{predicted}"
             f"<br>round {points.round_index[i]}, image {points.slot[i] + 1}{where}"
         )
     return customdata, text

@@ -14,19 +14,8 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
 from steering_core.storage.records import CandidateRecord
-
-# Badge colours per sampler role (Bootstrap contextual names).
-ROLE_COLOURS = {
-    "incumbent": "primary",
-    "baseline": "secondary",
-    "exploit": "success",
-    "explore": "info",
-    "challenger": "warning",
-    "probe": "dark",
-    "kept": "primary",
-    "variation": "info",
-}
 
 MODE_TITLES = {
     "winner": "Winner only: click the best image (or press its number), then Enter",
@@ -97,7 +86,8 @@ def _approve_reject(slot: int) -> html.Div:
 
 def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str] = ()) -> html.Div:
     """One candidate: its image, number, role badge and the current mode's controls."""
-    badges = [dbc.Badge(candidate.role, color=ROLE_COLOURS.get(candidate.role, "light"))]
+    role = shown_role(candidate.role)
+    badges = [dbc.Badge(role, color=ROLE_BADGE_COLOURS.get(role, "light"))]
     badges += [dbc.Badge(text, color="light", text_color="dark") for text in received]
     image: Any = (
         html.Img(

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.layout.grid import ROLE_COLOURS
+from steering_core.samplers.base import ROLE_BADGE_COLOURS
 from steering_core.storage.records import (
     CandidateRecord,
     FeedbackEventRecord,
@@ -275,7 +275,7 @@ def replay_card(entry: ReplayCandidate, view: View) -> html.Div:
     candidate = entry.candidate
     head = [
         html.Span(str(candidate.slot + 1), className="slot-number"),
-        _badge(candidate.role, ROLE_COLOURS.get(candidate.role, "light")),
+        _badge(candidate.role, ROLE_BADGE_COLOURS.get(candidate.role, "light")),
     ]
     # Under the image, so that every image of a round sits at the same height.
     notes: list[Any] = [_badge(text, "light", "received") for text in entry.received]

@@ -11,8 +11,8 @@ from dash import dcc, html
 
 from dashboard import ids
 from dashboard.figures.space import COLOUR_MODES, SPACE_HEIGHT
-from dashboard.layout.grid import ROLE_COLOURS
 from steering_core.feedback import CRITIQUE_TAGS
+from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
 from steering_core.storage.records import CandidateRecord
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True}
@@ -131,7 +131,10 @@ def candidate_details(
     return [
         html.Div(
             [
-                dbc.Badge(candidate.role, color=ROLE_COLOURS.get(candidate.role, "light")),
+                dbc.Badge(
+                    shown_role(candidate.role),
+                    color=ROLE_BADGE_COLOURS.get(shown_role(candidate.role), "light"),
+                ),
                 html.Span(
                     f" candidate {candidate.id} · round {candidate.round_index} · "
                     f"image {candidate.slot + 1} · seed {candidate.seed}",

@@ -28,6 +28,7 @@ from steering_core.errors import InvalidInput, NotFound, error_kind
 from steering_core.exports.report_figures import Curve, report_curves
 from steering_core.exports.report_words import judgment_line, received
 from steering_core.incumbent import choose_incumbent, fit_preference_model, shown_incumbent
+from steering_core.samplers.base import ROLE_BADGE_COLOURS
 from steering_core.sessions import (
     get_candidates,
     get_feedback_events,
@@ -50,17 +51,6 @@ logger = logging.getLogger(__name__)
 REPORT_FILE = "report.html"
 # Stored images live under this folder of the data root; the report copies only from there.
 IMAGES_FOLDER = "images"
-# Badge colours per role, as the dashboard's grid shows them (Bootstrap's palette).
-ROLE_BADGES = {
-    "incumbent": "primary",
-    "baseline": "secondary",
-    "exploit": "success",
-    "explore": "info",
-    "challenger": "warning",
-    "probe": "dark",
-    "kept": "primary",
-    "variation": "info",
-}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 MISSING = "\u2013"  # an en dash stands for a value that is not there
 
@@ -545,7 +535,7 @@ def _card(
     report: SessionReport,
     images: _Images,
 ) -> str:
-    badge_class = ROLE_BADGES.get(candidate.role, "light")
+    badge_class = ROLE_BADGE_COLOURS.get(candidate.role, "light")
     badges = [f'<span class="badge {badge_class}">{_e(candidate.role)}</span>']
     classes = ["card"]
     if candidate.slot == 0 and candidate.role != "incumbent":

@@ -30,6 +30,24 @@ ROLES = (
     "kept",
     "variation",
 )
+# How the dashboard and the HTML report badge each role (Bootstrap's contextual colours).
+ROLE_BADGE_COLOURS = {
+    "incumbent": "primary",
+    "baseline": "secondary",
+    "exploit": "success",
+    "explore": "info",
+    "challenger": "warning",
+    "probe": "dark",
+    "kept": "primary",
+    "variation": "info",
+}
+
+
+def shown_role(role: str) -> str:
+    """The role the rater sees while judging: a hidden repeat probe looks like an
+    exploration candidate, or it would not be hidden. (The replay page and the report,
+    read afterwards, say "probe".)"""
+    return "explore" if role == "probe" else role
 
 
 @dataclass(frozen=True)
