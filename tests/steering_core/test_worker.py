@@ -4,6 +4,7 @@ and jobs visible to another process through the database."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -17,15 +18,19 @@ from steering_core.worker import Worker, list_jobs
 from tests.steering_core.helpers import stored_state
 
 
+@pytest.fixture
+def worker(workspace: Workspace) -> Iterator[Worker]:
+    """A started worker on the test's workspace, stopped afterwards."""
+    running = Worker(workspace).start()
+    yield running
+    running.stop()
+
+
 def test_round_job_reports_phases_in_order(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
-    try:
-        snapshot = worker.wait(worker.submit_round(session.id), timeout=120)
-    finally:
-        worker.stop()
+    snapshot = worker.wait(worker.submit_round(session.id), timeout=120)
     assert snapshot.status == "done", snapshot.error
     phases = [event.phase for event in snapshot.events]
     assert phases == [
@@ -48,35 +53,27 @@ def test_round_job_reports_phases_in_order(
 
 
 def test_second_round_is_warm_and_reuses_the_incumbent_image(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
-    try:
-        worker.wait(worker.submit_round(session.id), timeout=120)
-        second = worker.wait(worker.submit_round(session.id), timeout=120)
-    finally:
-        worker.stop()
+    worker.wait(worker.submit_round(session.id), timeout=120)
+    second = worker.wait(worker.submit_round(session.id), timeout=120)
     assert "loading model" not in [e.phase for e in second.events]
     assert "checking" in [e.phase for e in second.events]
     assert second.progress["images_total"] == 3  # the incumbent is not re-rendered
 
 
 def test_a_removed_re_shown_image_is_rendered_again_the_same(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     # `steer gc --images` removes images that seed and vector can make again.
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
-    try:
-        worker.wait(worker.submit_round(session.id), timeout=120)
-        _, first = get_round(workspace, session.id, 0)
-        submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
-        original = np.asarray(workspace.images.load(first[2].image_path))
-        (workspace.data_root / first[2].image_path).unlink()
-        second = worker.wait(worker.submit_round(session.id), timeout=120)
-    finally:
-        worker.stop()
+    worker.wait(worker.submit_round(session.id), timeout=120)
+    _, first = get_round(workspace, session.id, 0)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    original = np.asarray(workspace.images.load(first[2].image_path))
+    (workspace.data_root / first[2].image_path).unlink()
+    second = worker.wait(worker.submit_round(session.id), timeout=120)
     assert second.status == "done", second.error
     assert second.progress["images_total"] == 4  # the incumbent is rendered again
     _, shown = get_round(workspace, session.id, 1)
@@ -85,28 +82,24 @@ def test_a_removed_re_shown_image_is_rendered_again_the_same(
 
 
 def test_a_round_around_kept_candidates_renders_only_the_variations(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
-    try:
-        worker.wait(worker.submit_round(session.id), timeout=120)
-        _, first = get_round(workspace, session.id)
-        submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
-        kept = [first[1].id, first[3].id]
-        stored_before = stored_state(workspace)
-        with pytest.raises(InvalidInput, match="around: there is no candidate #999999"):
-            worker.submit_round(session.id, around=[999999], k=5)
-        assert stored_state(workspace) == stored_before
-        # Fits the round size but not beside the incumbent: refused when the job plans it.
-        too_many = [first[1].id, first[3].id, first[0].id]
-        failed = worker.wait(worker.submit_round(session.id, around=too_many, k=3), timeout=120)
-        assert failed.status == "failed" and failed.error_kind == "invalid input"
-        assert "do not fit in a round of k=3" in failed.error
-        assert stored_state(workspace) == stored_before
-        snapshot = worker.wait(worker.submit_round(session.id, around=kept, k=5), timeout=120)
-    finally:
-        worker.stop()
+    worker.wait(worker.submit_round(session.id), timeout=120)
+    _, first = get_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[2].id})
+    kept = [first[1].id, first[3].id]
+    stored_before = stored_state(workspace)
+    with pytest.raises(InvalidInput, match="around: there is no candidate #999999"):
+        worker.submit_round(session.id, around=[999999], k=5)
+    assert stored_state(workspace) == stored_before
+    # Fits the round size but not beside the incumbent: refused when the job plans it.
+    too_many = [first[1].id, first[3].id, first[0].id]
+    failed = worker.wait(worker.submit_round(session.id, around=too_many, k=3), timeout=120)
+    assert failed.status == "failed" and failed.error_kind == "invalid input"
+    assert "do not fit in a round of k=3" in failed.error
+    assert stored_state(workspace) == stored_before
+    snapshot = worker.wait(worker.submit_round(session.id, around=kept, k=5), timeout=120)
     assert snapshot.status == "done", snapshot.error
     record, candidates = get_round(workspace, session.id)
     assert snapshot.result["candidate_ids"] == [c.id for c in candidates]
@@ -124,19 +117,15 @@ def test_a_round_around_kept_candidates_renders_only_the_variations(
 
 
 def test_a_failing_job_is_recorded_and_the_worker_goes_on(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
 
     def out_of_memory(context: object) -> dict:
         raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    try:
-        failed = worker.wait(worker.submit("round", out_of_memory, session.id), timeout=30)
-        done = worker.wait(worker.submit_round(session.id), timeout=120)
-    finally:
-        worker.stop()
+    failed = worker.wait(worker.submit("round", out_of_memory, session.id), timeout=30)
+    done = worker.wait(worker.submit_round(session.id), timeout=120)
     assert failed.status == "failed" and failed.error_kind == "out of memory"
     assert "out of memory" in failed.error
     assert done.status == "done"
@@ -182,15 +171,11 @@ def test_cancel_a_queued_job_and_a_running_generation(
 
 
 def test_jobs_are_visible_to_another_process(
-    workspace: Workspace, tiny_config: SessionConfig
+    workspace: Workspace, tiny_config: SessionConfig, worker: Worker
 ) -> None:
     session = create_session(workspace, tiny_config)
-    worker = Worker(workspace).start()
-    try:
-        job_id = worker.submit_round(session.id)
-        worker.wait(job_id, timeout=120)
-    finally:
-        worker.stop()
+    job_id = worker.submit_round(session.id)
+    worker.wait(job_id, timeout=120)
     # A second Workspace object reads the same files, as another process would.
     other = Workspace.open(workspace.data_root, workspace.labels_dir)
     jobs = list_jobs(other, session.id)
