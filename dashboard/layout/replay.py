@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from steering_core.exports.report_words import slot_name
 from steering_core.samplers.base import ROLE_BADGE_COLOURS
 from steering_core.storage.records import (
     CandidateRecord,
@@ -112,12 +113,6 @@ def round_link(
     if session_id == view.session_id and round_index in view.rounds:
         return html.A(children, href=f"#{round_anchor(round_index)}", **props)
     return dcc.Link(children, href=round_href(round_index, session_id), **props)
-
-
-def slot_name(slots: dict[int, int], candidate_id: int) -> str:
-    """A candidate as the grid numbers it (slot + 1), or its id when not in the round."""
-    slot = slots.get(candidate_id)
-    return str(slot + 1) if slot is not None else f"#{candidate_id}"
 
 
 def judgment_line(event: FeedbackEventRecord, slots: dict[int, int]) -> str:

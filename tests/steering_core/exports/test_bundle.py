@@ -36,6 +36,7 @@ from steering_core.sessions import (
     submit_feedback,
 )
 from steering_core.storage.workspace import Workspace
+from tests.steering_core.exports.pages import watched_page
 from tests.steering_core.exports.report_sessions import judged_session as every_mode_session
 from tests.steering_core.helpers import blank_round, stored_state
 
@@ -151,12 +152,7 @@ def test_the_report_of_an_unzipped_bundle_opens_offline(
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(folder)
     context = browser.new_context()
-    page = context.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("request", lambda request: requests.append(request.url))
+    page, errors, requests = watched_page(context)
     try:
         page.goto((folder / "report.html").as_uri())
         images = page.locator("img")

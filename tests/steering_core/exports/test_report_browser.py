@@ -11,6 +11,7 @@ from typing import Any
 from steering_core.exports.report import write_report
 from steering_core.storage.workspace import Workspace
 from tests.dashboard.browser.conftest import SCREENSHOTS
+from tests.steering_core.exports.pages import watched_page
 from tests.steering_core.exports.report_sessions import judged_session
 
 
@@ -25,12 +26,7 @@ def test_the_report_opens_offline_from_another_folder(
     shutil.rmtree(written)
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("request", lambda request: requests.append(request.url))
+    page, errors, requests = watched_page(context)
     try:
         page.goto((folder / "report.html").as_uri())
         figures = page.locator("script.figure-data").count()
