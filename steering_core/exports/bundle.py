@@ -82,7 +82,7 @@ def export_bundle(workspace: Workspace, session_id: str, out: Path) -> Path:
         tempfile.TemporaryDirectory(prefix="steer-export-") as scratch_name,
     ):
         scratch = Path(scratch_name)
-        files = _gather(workspace, session.id, scratch)
+        files, removed_images = _gather(workspace, session.id, scratch)
         _refuse_leaks(files, _machine_paths(workspace, scratch))
         manifest = {
             "schema": BUNDLE_SCHEMA,
@@ -92,11 +92,7 @@ def export_bundle(workspace: Workspace, session_id: str, out: Path) -> Path:
             "session_id": session.id,
             # Images `steer gc --images` removed: seed and vector make them again, so the
             # bundle holds the session without them and import accepts their absence.
-            "removed_images": sorted(
-                path
-                for path in _image_paths(workspace, session.id)
-                if not (workspace.data_root / path).is_file()
-            ),
+            "removed_images": removed_images,
             "files": [
                 {"path": name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
                 for name, path in sorted(files.items())
@@ -115,8 +111,11 @@ def export_bundle(workspace: Workspace, session_id: str, out: Path) -> Path:
     return out
 
 
-def _gather(workspace: Workspace, session_id: str, scratch: Path) -> dict[str, Path]:
-    """Every file of the bundle but the manifest: bundle path -> file in `scratch`."""
+def _gather(
+    workspace: Workspace, session_id: str, scratch: Path
+) -> tuple[dict[str, Path], list[str]]:
+    """Every file of the bundle but the manifest (bundle path -> file in `scratch`), and
+    the session's images that are not in the data root (removed by `steer gc --images`)."""
     report_folder = scratch / "report"
     write_report(workspace, session_id, report_folder)
     files = {
@@ -131,9 +130,12 @@ def _gather(workspace: Workspace, session_id: str, scratch: Path) -> dict[str, P
     files[REPLAY] = scratch / REPLAY
     # The replay names every image of the session; the report may show fewer (and import
     # copies them from the bundle), so add any it left out that the data root still has.
+    removed = []
     for image_path in sorted(_image_paths(workspace, session_id)):
         source = workspace.data_root / image_path
-        if image_path not in files and source.is_file():
+        if not source.is_file():
+            removed.append(image_path)
+        elif image_path not in files:
             copy = scratch / "extra" / image_path
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, copy)
@@ -155,7 +157,7 @@ def _gather(workspace: Workspace, session_id: str, scratch: Path) -> dict[str, P
     files[CONFIG] = scratch / CONFIG
     for name in files:
         _check_name(name)  # what we write must pass our own import's checks
-    return files
+    return files, removed
 
 
 def portable_config(config: dict[str, Any]) -> dict[str, Any]:
