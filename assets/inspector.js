@@ -7,6 +7,9 @@
 // component with `clickData`, which cost 50-200 ms between the press and the panel.
 (function () {
   "use strict";
+  // Component ids come from dashboard/ids.py, which the page renders as window.STEER_IDS.
+  const IDS = window.STEER_IDS;
+  const PLOT = "#" + IDS.SPACE + " .js-plotly-plot";
   // How far (in pixels) from a point's centre a click still picks it.
   const PICK_RADIUS = 12;
   // A press and release further apart than this is a pan or a zoom box, not a click.
@@ -15,11 +18,11 @@
   window.openInspector = function (id) {
     const set = window.dash_clientside && window.dash_clientside.set_props;
     if (!set) return;
-    set("inspector-image", {src: `/api/candidates/${id}/image`});
+    set(IDS.INSPECTOR_IMAGE, {src: `/api/candidates/${id}/image`});
     // The previous candidate's details go: the panel opens with the image alone.
-    set("inspector-body", {children: null});
-    set("inspector", {is_open: true, title: `Candidate ${id}`});
-    set("inspected-store", {data: {candidate_id: id, at: Date.now()}});
+    set(IDS.INSPECTOR_BODY, {children: null});
+    set(IDS.INSPECTOR, {is_open: true, title: `Candidate ${id}`});
+    set(IDS.INSPECTED, {data: {candidate_id: id, at: Date.now()}});
   };
 
   function candidateId(data) {
@@ -67,8 +70,8 @@
 
   function plotArea(event) {
     const target = event.target;
-    if (!target.closest || !target.closest("#space-graph .nsewdrag")) return null;
-    return target.closest("#space-graph .js-plotly-plot");
+    if (!target.closest || !target.closest("#" + IDS.SPACE + " .nsewdrag")) return null;
+    return target.closest(PLOT);
   }
 
   let pressed = null;
@@ -88,7 +91,7 @@
       pressed = null;
       if (!start || event.button !== 0) return;
       if (Math.abs(event.clientX - start.x) + Math.abs(event.clientY - start.y) > DRAG_SLOP) return;
-      const graph = document.querySelector("#space-graph .js-plotly-plot");
+      const graph = document.querySelector(PLOT);
       const id = graph && pick(graph, event.clientX, event.clientY);
       if (id !== null && id !== undefined) window.openInspector(id);
     },
@@ -108,7 +111,7 @@
   // The graph is drawn (and drawn again on another page) by Dash after this script runs:
   // attach when the pointer first comes over it, not on every change to the page.
   document.addEventListener("mouseover", (event) => {
-    const graph = event.target.closest && event.target.closest("#space-graph .js-plotly-plot");
+    const graph = event.target.closest && event.target.closest(PLOT);
     if (graph && graph.on && !graph.dataset.prefetching) {
       graph.dataset.prefetching = "1";
       graph.on("plotly_hover", prefetch);

@@ -15,6 +15,8 @@
 (function () {
   "use strict";
 
+  // Component ids come from dashboard/ids.py, which the page renders as window.STEER_IDS.
+  const IDS = window.STEER_IDS;
   const DRAFTS = "steer.drafts.v1";
   const OUTBOX = "steer.outbox.v1";
   const TAB = Math.random().toString(36).slice(2, 8);
@@ -82,7 +84,7 @@
   }
   function publish(draft) {
     if (window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("draft-store", {data: draft});
+      window.dash_clientside.set_props(IDS.DRAFT, {data: draft});
     }
   }
   // Each set_props runs Dash's callback machinery over the page (a few ms on a 12-round
@@ -96,7 +98,7 @@
       const text = JSON.stringify(data);
       if (text === publishedOutbox) return;
       publishedOutbox = text;
-      window.dash_clientside.set_props("outbox-store", {data: data});
+      window.dash_clientside.set_props(IDS.OUTBOX, {data: data});
     }
   }
   function change(update) {
@@ -116,10 +118,10 @@
     const set = window.dash_clientside && window.dash_clientside.set_props;
     if (!set || !draft) return;
     const values = {
-      "judge-confidence": draft.confidence ?? 1,
-      "judge-critique-tags": draft.tags || [],
-      "judge-critique-text": draft.text || "",
-      "judge-reject-reason": draft.reason || "",
+      [IDS.CONFIDENCE]: draft.confidence ?? 1,
+      [IDS.CRITIQUE_TAGS]: draft.tags || [],
+      [IDS.CRITIQUE_TEXT]: draft.text || "",
+      [IDS.REJECT_REASON]: draft.reason || "",
     };
     for (const [id, value] of Object.entries(values)) {
       if (JSON.stringify(shownFields[id]) === JSON.stringify(value)) continue;
@@ -215,7 +217,7 @@
       publishOutbox();
       return;
     }
-    const autoAdvance = document.querySelector("#auto-advance");
+    const autoAdvance = document.getElementById(IDS.AUTO_ADVANCE);
     const item = {
       key: TAB + "-" + Date.now().toString(36) + "-" + (counter++),
       session_id: info.session, round_index: info.round, raw: raw,
@@ -285,7 +287,7 @@
     }
     write(OUTBOX, remaining);
     if (reply.job_id && window.dash_clientside && window.dash_clientside.set_props) {
-      window.dash_clientside.set_props("job-store", {data: {id: reply.job_id, status: "queued"}});
+      window.dash_clientside.set_props(IDS.JOB, {data: {id: reply.job_id, status: "queued"}});
     }
     publishOutbox();
     if (reply.ok && remaining.some((item) => !item.invalid)) flush();
@@ -463,7 +465,7 @@
     // With the inspector open, keys belong to it (Escape closes it), not to the grid.
     if (document.querySelector(".offcanvas.show")) return;
     if (event.altKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
-      const button = document.getElementById(event.key === "ArrowLeft" ? "round-prev" : "round-next");
+      const button = document.getElementById(event.key === "ArrowLeft" ? IDS.ROUND_PREV : IDS.ROUND_NEXT);
       if (button) { event.preventDefault(); button.click(); }
       return;
     }
@@ -516,7 +518,9 @@
   notePage();
 
   // --- what Dash calls ----------------------------------------------------------------------
-  window.steer = {flush, loadDraft, retryNow};
+  // The pure functions from draft to judgment are here too, for their unit tests
+  // (tests/dashboard/browser/test_judging_js.py).
+  window.steer = {flush, loadDraft, retryNow, emptyDraft, rawJudgment, missing, describe};
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     steer: {
       gridChanged: function () {
@@ -526,8 +530,8 @@
         return draft;
       },
       setFields: function (confidence, tags, text, reason) {
-        shownFields = {"judge-confidence": confidence, "judge-critique-tags": tags,
-                       "judge-critique-text": text, "judge-reject-reason": reason};
+        shownFields = {[IDS.CONFIDENCE]: confidence, [IDS.CRITIQUE_TAGS]: tags,
+                       [IDS.CRITIQUE_TEXT]: text, [IDS.REJECT_REASON]: reason};
         const draft = loadDraft();
         if (!draft) return window.dash_clientside.no_update;
         draft.confidence = confidence ?? 1;
@@ -585,7 +589,7 @@
           const buttons = [];
           if (kind === "transient" || kind === "runtime")
             buttons.push(h("Button", {className: "btn btn-sm btn-warning ms-2",
-              "data-action": "retry", id: "outbox-retry"}, "Retry"));
+              "data-action": "retry", id: IDS.OUTBOX_RETRY}, "Retry"));
           if (invalid.length)
             buttons.push(h("Button", {className: "btn btn-sm btn-outline-secondary ms-2",
               "data-action": "discard"}, "Discard"));

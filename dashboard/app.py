@@ -42,6 +42,10 @@ def create_app(state: DashboardState) -> dash.Dash:
         serve_locally=True,
         on_error=report_callback_error,
     )
+    # The scripts in assets/ read the component ids from the page, so they spell none.
+    app.index_string = app.index_string.replace(
+        "{%scripts%}", f"<script>{ids.javascript()}</script>\n{{%scripts%}}"
+    )
     app.layout = shell
     api.register(app.server, state)
     for concern in (navigation, session, judging, progress, diagnostics, space):

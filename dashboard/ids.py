@@ -1,6 +1,10 @@
-"""Every component id of the dashboard, in one place (callbacks and tests import them)."""
+"""Every component id of the dashboard, in one place (layout, callbacks, tests and, through
+the page, assets/*.js use them)."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 # --- the shell: navigation, URL, stores shared by every page ---------------------------
 URL = "url"
@@ -57,6 +61,7 @@ DRAFT = "draft-store"  # mirrors the in-progress judgment that judging.js keeps
 OUTBOX = "outbox-store"  # mirrors judging.js's queue of judgments not yet acknowledged
 DRAFT_SUMMARY = "draft-summary"
 OUTBOX_STATUS = "outbox-status"
+OUTBOX_RETRY = "outbox-retry"  # the Retry button judging.js draws after a failed send
 SHORTCUTS = "shortcuts"
 
 # --- the steering page: the worker's progress ------------------------------------------
@@ -98,3 +103,34 @@ WARM_UP_POLL = "diagnostics-warm-up-poll"
 WARM_UP_STATUS = "diagnostics-warm-up-status"
 DIAGNOSTICS_GENERATORS = "diagnostics-generators"
 DIAGNOSTICS_JOBS = "diagnostics-jobs"
+
+
+# --- pattern ids: one component per candidate of the round (a slot, or dash.ALL) ----------
+CARD = "card"
+CARD_MARK = "card-mark"
+
+
+def card(slot: Any) -> dict[str, Any]:
+    """The card of the candidate in `slot` of the grid (`dash.ALL`: every card)."""
+    return {"type": CARD, "slot": slot}
+
+
+def card_mark(slot: Any) -> dict[str, Any]:
+    """The mark on a card that shows the judgment in progress (winner, stars, rank...)."""
+    return {"type": CARD_MARK, "slot": slot}
+
+
+def for_javascript() -> dict[str, str]:
+    """Every plain id by its name here, as the page hands them to assets/*.js in
+    `window.STEER_IDS` (so that the scripts spell no id of their own)."""
+    return {
+        name: value
+        for name, value in globals().items()
+        if name.isupper() and isinstance(value, str)
+    }
+
+
+def javascript() -> str:
+    """The script that hands the ids to assets/*.js; the page runs it before them."""
+    # "</" cannot end the inline <script> early, whatever an id holds.
+    return "window.STEER_IDS = " + json.dumps(for_javascript()).replace("</", "<\\/") + ";"

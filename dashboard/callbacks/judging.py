@@ -233,8 +233,8 @@ def register(app: Dash, state: DashboardState) -> None:
     # The judgment in progress lives in the browser (assets/judging.js); these render it.
     app.clientside_callback(
         ClientsideFunction("steer", "renderDraft"),
-        Output({"type": "card", "slot": ALL}, "className"),
-        Output({"type": "card-mark", "slot": ALL}, "children"),
+        Output(ids.card(ALL), "className"),
+        Output(ids.card_mark(ALL), "children"),
         Output(ids.DRAFT_SUMMARY, "children"),
         Input(ids.DRAFT, "data"),
     )

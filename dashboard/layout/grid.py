@@ -14,6 +14,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard import ids
 from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
 from steering_core.storage.records import CandidateRecord
 
@@ -110,9 +111,7 @@ def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str
                 [
                     html.Span(str(candidate.slot + 1), className="slot-number"),
                     html.Span(badges, className="badges"),
-                    html.Span(
-                        id={"type": "card-mark", "slot": candidate.slot}, className="judgment-mark"
-                    ),
+                    html.Span(id=ids.card_mark(candidate.slot), className="judgment-mark"),
                 ],
                 className="card-head",
             ),
@@ -124,7 +123,7 @@ def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str
                 **{"data-action": "inspect", "data-candidate": str(candidate.id)},
             ),
         ],
-        id={"type": "card", "slot": candidate.slot},
+        id=ids.card(candidate.slot),
         className="candidate-card",
         **{"data-slot": str(candidate.slot), "data-candidate": str(candidate.id)},
     )
