@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,12 +106,9 @@ def server(tmp_path: Path) -> Iterator[DashboardServer]:
     running.stop()
 
 
-@pytest.fixture
-def page(
-    browser: object, server: DashboardServer, request: pytest.FixtureRequest
-) -> Iterator[object]:
-    """A fresh browser page on the test's server (closed before the server stops);
-    afterwards: a screenshot, and no console errors allowed."""
+@contextmanager
+def watched_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page; afterwards: a screenshot, and no console errors allowed."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     page = context.new_page()
     page.console_errors = []  # type: ignore[attr-defined]
@@ -134,3 +132,19 @@ def page(
         if not any(allowed in text for allowed in page.allowed_errors)
     ]
     assert unexpected == [], f"the browser console logged errors: {unexpected}"
+
+
+@pytest.fixture
+def page(
+    browser: object, server: DashboardServer, request: pytest.FixtureRequest
+) -> Iterator[object]:
+    """A fresh browser page on the test's server (closed before the server stops)."""
+    with watched_page(browser, request) as opened:
+        yield opened
+
+
+@pytest.fixture
+def static_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page with no server behind it, for the scripts' unit tests."""
+    with watched_page(browser, request) as opened:
+        yield opened

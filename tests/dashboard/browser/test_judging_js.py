@@ -1,0 +1,206 @@
+"""Unit tests of assets/judging.js's pure functions, from the draft on screen to the judgment
+the server validates, in a static page with no server: the raw judgment of each feedback
+mode, what is missing before one can be submitted, and its one-line description."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard import ids
+from dashboard.app import ASSETS
+
+# A round of four candidates (ids 100-103 in slots 0-3), as the grid's data attributes say.
+ROUND = {"session": "s1", "round": 3, "latest": True, "candidates": [100, 101, 102, 103]}
+
+# (name, the draft's mode, what the researcher did to the draft, the button, the judgment)
+RAW_JUDGMENTS: list[tuple[str, str, dict[str, Any], str | None, dict[str, Any] | None]] = [
+    ("winner", "winner", {"winner": 2}, None, {"mode": "winner", "winner": 102}),
+    (
+        "rating",
+        "rating",
+        {"ratings": {"0": 5, "3": 2}},
+        None,
+        {"mode": "rating", "ratings": {"100": 5, "103": 2}},
+    ),
+    ("ranking", "ranking", {"order": [2, 0]}, None, {"mode": "ranking", "order": [102, 100]}),
+    (
+        "pairwise",
+        "pairwise",
+        {"pair": [1, 3], "choice": "second"},
+        None,
+        {"mode": "pairwise", "first": 101, "second": 103, "choice": "second"},
+    ),
+    (
+        "approve_reject",
+        "approve_reject",
+        {"approved": [0], "rejected": [1, 2]},
+        None,
+        {"mode": "approve_reject", "approved": [100], "rejected": [101, 102]},
+    ),
+    (
+        "critique of one image",
+        "critique",
+        {"winner": 1, "tags": ["too dark"], "text": "more light"},
+        None,
+        {"mode": "critique", "tags": ["too dark"], "text": "more light", "candidate": 101},
+    ),
+    (
+        "critique of the round",
+        "critique",
+        {"text": "fine"},
+        None,
+        {"mode": "critique", "tags": [], "text": "fine"},
+    ),
+    (
+        "critique beside a pick",
+        "winner",
+        {"winner": 0, "tags": ["blurry"]},
+        "critique",
+        {"mode": "critique", "tags": ["blurry"], "text": "", "candidate": 100},
+    ),
+    (
+        "reject all, with its reason",
+        "winner",
+        {"winner": 0, "reason": "all off-topic"},
+        "reject-all",
+        {"mode": "reject_all", "reason": "all off-topic"},
+    ),
+    (
+        "cannot decide between the selected",
+        "winner",
+        {"selected": [0, 2]},
+        "cannot-decide",
+        {"mode": "cannot_decide", "between": [100, 102]},
+    ),
+    (
+        "cannot decide between the pair",
+        "pairwise",
+        {"pair": [3, 1]},
+        "cannot-decide",
+        {"mode": "cannot_decide", "between": [103, 101]},
+    ),
+    (
+        "cannot decide, bare",
+        "winner",
+        {"selected": [1]},
+        "cannot-decide",
+        {"mode": "cannot_decide"},
+    ),
+    (
+        "confidence",
+        "winner",
+        {"winner": 3, "confidence": 0.4},
+        None,
+        {"mode": "winner", "winner": 103},
+    ),
+    ("winner, none picked", "winner", {}, None, None),
+    ("rating, none rated", "rating", {}, None, None),
+    ("ranking, none clicked", "ranking", {}, None, None),
+    ("pairwise, no choice yet", "pairwise", {"pair": [0, 1]}, None, None),
+    ("pairwise, one image", "pairwise", {"pair": [0], "choice": "first"}, None, None),
+    ("approve_reject, none marked", "approve_reject", {}, None, None),
+]
+
+
+@pytest.fixture
+def judging(static_page: Any, tmp_path: Path) -> Any:
+    """A static page with judging.js loaded, the ids handed to it as the dashboard does."""
+    page = tmp_path / "judging.html"
+    page.write_text(
+        "<!DOCTYPE html><html><body>"
+        f"<script>{ids.javascript()}</script>"
+        f'<script src="{(ASSETS / "judging.js").as_uri()}"></script>'
+        "</body></html>"
+    )
+    static_page.goto(page.as_uri())  # returns once the page and its scripts have loaded
+    return static_page
+
+
+def test_each_mode_judges_what_the_draft_shows(judging: Any) -> None:
+    cases = [(name, mode, draft, action) for name, mode, draft, action, _ in RAW_JUDGMENTS]
+    judged = judging.evaluate(
+        """([round, cases]) => {
+            const judged = {};
+            for (const [name, mode, changes, action] of cases) {
+                const info = Object.assign({mode: mode}, round);
+                const draft = Object.assign(window.steer.emptyDraft(info), changes);
+                judged[name] = window.steer.rawJudgment(draft, info, action);
+            }
+            return judged;
+        }""",
+        [ROUND, cases],
+    )
+    for name, _, draft, _, expected in RAW_JUDGMENTS:
+        if expected is not None:
+            # Every judgment carries its confidence and how long the draft took.
+            assert 0 <= judged[name].pop("decision_seconds") < 60, name
+            expected = {**expected, "confidence": draft.get("confidence", 1)}
+        assert judged[name] == expected, name
+
+
+def test_the_decision_time_is_counted_from_the_draft_s_start(judging: Any) -> None:
+    seconds = judging.evaluate(
+        """(round) => {
+            const info = Object.assign({mode: "winner"}, round);
+            const draft = Object.assign(window.steer.emptyDraft(info), {winner: 0});
+            draft.started = Date.now() - 2500;
+            return window.steer.rawJudgment(draft, info, null).decision_seconds;
+        }""",
+        ROUND,
+    )
+    assert 2.5 <= seconds < 5
+
+
+def test_what_is_missing_before_a_judgment_can_be_submitted(judging: Any) -> None:
+    drafts = {
+        "winner": {"mode": "winner", "pair": []},
+        "rating": {"mode": "rating", "pair": []},
+        "ranking": {"mode": "ranking", "pair": []},
+        "pairwise, no images": {"mode": "pairwise", "pair": []},
+        "pairwise, two images": {"mode": "pairwise", "pair": [0, 1]},
+        "approve_reject": {"mode": "approve_reject", "pair": []},
+        "critique": {"mode": "critique", "pair": []},
+        "an unknown mode": {"mode": "reject_all", "pair": []},
+    }
+    missing = judging.evaluate(
+        """(drafts) => Object.fromEntries(Object.entries(drafts).map(
+            ([name, draft]) => [name, window.steer.missing(draft)]))""",
+        drafts,
+    )
+    assert missing == {
+        "winner": "pick the best image first",
+        "rating": "rate at least one image first",
+        "ranking": "click at least one image first",
+        "pairwise, no images": "pick two images first",
+        "pairwise, two images": "say which is better",
+        "approve_reject": "approve or reject at least one image first",
+        "critique": "give a tag or a note first",
+        "an unknown mode": "nothing to submit yet",
+    }
+
+
+def test_each_judgment_is_described_in_a_few_words(judging: Any) -> None:
+    judgments = [
+        {"mode": "winner", "winner": 100},
+        {"mode": "rating", "ratings": {"100": 5, "103": 2}},
+        {"mode": "ranking", "order": [102, 100, 101]},
+        {"mode": "pairwise", "first": 101, "second": 103, "choice": "tie"},
+        {"mode": "approve_reject", "approved": [100], "rejected": [101, 102]},
+        {"mode": "critique", "tags": [], "text": "fine"},
+        {"mode": "reject_all", "reason": ""},
+        {"mode": "cannot_decide"},
+    ]
+    described = judging.evaluate("(all) => all.map(window.steer.describe)", judgments)
+    assert described == [
+        "winner",
+        "2 rating(s)",
+        "ranking of 3",
+        "pair, tie",
+        "1 approved, 2 rejected",
+        "critique",
+        "reject all",
+        "cannot decide",
+    ]
