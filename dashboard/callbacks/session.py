@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, no_update
 
 from dashboard import ids
+from dashboard.layout import setup_defaults as defaults
 from dashboard.state import DashboardState
 from steering_core.config import make_config
 from steering_core.errors import InvalidInput, SteeringError
@@ -22,22 +23,23 @@ def error_message(error: SteeringError) -> dbc.Alert:
 
 
 def new_session_config(form: dict[str, Any]) -> dict[str, Any]:
-    """The setup form's values as a session config mapping (empty fields left out)."""
+    """The setup form's values as a session config mapping; an empty field is left out, so
+    the config's default applies (the dashboard's own sampler and model for those two)."""
     config: dict[str, Any] = {
         "prompt": form.get("prompt") or "",
         "negative_prompt": form.get("negative_prompt") or "",
-        "preset": form.get("preset") or None,
-        "generator": {"backend": form.get("generator") or "builtin"},
-        "sampler": {"name": form.get("sampler") or "thompson"},
-        "preference_model": {"name": form.get("preference_model") or "ideal_point"},
-        "feedback_mode": form.get("feedback_mode") or "winner",
+        "generator": {},
+        "sampler": {"name": form.get("sampler") or defaults.SAMPLER},
+        "preference_model": {"name": form.get("preference_model") or defaults.PREFERENCE_MODEL},
     }
+    if form.get("generator"):
+        config["generator"]["backend"] = form["generator"]
     if form.get("model_path"):
         config["generator"]["model"] = form["model_path"]
-    for field in ("k", "d", "steps", "guidance_scale"):
+    for field in ("preset", "feedback_mode", "k", "d", "steps", "guidance_scale"):
         if form.get(field) not in (None, ""):
             config[field] = form[field]
-    return {key: value for key, value in config.items() if value is not None}
+    return config
 
 
 def start_session(state: DashboardState, form: dict[str, Any]) -> tuple[Any, Any]:

@@ -10,15 +10,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.layout import setup_defaults as defaults
 from dashboard.layout.grid import shortcuts_list
 from dashboard.layout.replay import counted
 from dashboard.layout.space import curves_panel, inspector, space_panel
+from steering_core.config import PRESETS
 from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
 
-# What a new session in the dashboard uses unless the researcher picks otherwise: the
-# sampler and model that needed the fewest rounds in the benchmark (docs/BENCHMARKS.md).
-DEFAULT_SAMPLER = "thompson"
-DEFAULT_MODEL = "ideal_point"
 PAIR_BUTTON = "btn btn-outline-primary pair"
 JUDGING_MODES = [m for m in FEEDBACK_MODE_NAMES if m not in ("reject_all", "cannot_decide")]
 
@@ -32,6 +30,11 @@ def _field(label: str, control: Any, hint: str = "") -> html.Div:
 
 def _options(names: Sequence[str]) -> list[dict[str, str]]:
     return [{"label": name.replace("_", " "), "value": name} for name in names]
+
+
+def _number(component_id: str, field: str, **props: Any) -> dbc.Input:
+    """A number input for a SessionConfig field, within the config's bounds."""
+    return dbc.Input(id=component_id, type="number", **defaults.limits(field), **props)
 
 
 def setup_panel(
@@ -50,11 +53,9 @@ def setup_panel(
             dbc.Select(
                 id=ids.PRESET,
                 options=[
-                    {"label": "fast-explore (d = 4)", "value": "fast-explore"},
-                    {"label": "balanced (d = 8)", "value": "balanced"},
-                    {"label": "high-capacity (d = 16)", "value": "high-capacity"},
+                    {"label": f"{name} (d = {d})", "value": name} for name, d in PRESETS.items()
                 ],
-                value="balanced",
+                value=defaults.preset(),
             ),
         ),
         dbc.Row(
@@ -62,7 +63,11 @@ def setup_panel(
                 dbc.Col(
                     _field(
                         "Generator",
-                        dbc.Select(id=ids.GENERATOR, options=_options(generators), value="builtin"),
+                        dbc.Select(
+                            id=ids.GENERATOR,
+                            options=_options(generators),
+                            value=defaults.default("generator").backend,
+                        ),
                     )
                 ),
                 dbc.Col(
@@ -80,7 +85,7 @@ def setup_panel(
                     _field(
                         "Sampler",
                         dbc.Select(
-                            id=ids.SAMPLER, options=_options(samplers), value=DEFAULT_SAMPLER
+                            id=ids.SAMPLER, options=_options(samplers), value=defaults.SAMPLER
                         ),
                     )
                 ),
@@ -88,7 +93,9 @@ def setup_panel(
                     _field(
                         "Preference model",
                         dbc.Select(
-                            id=ids.PREFERENCE_MODEL, options=_options(models), value=DEFAULT_MODEL
+                            id=ids.PREFERENCE_MODEL,
+                            options=_options(models),
+                            value=defaults.PREFERENCE_MODEL,
                         ),
                     )
                 ),
@@ -97,19 +104,28 @@ def setup_panel(
         ),
         _field(
             "Feedback mode",
-            dbc.Select(id=ids.FEEDBACK_MODE, options=_options(JUDGING_MODES), value="winner"),
+            dbc.Select(
+                id=ids.FEEDBACK_MODE,
+                options=_options(JUDGING_MODES),
+                value=defaults.default("feedback_mode"),
+            ),
         ),
         dbc.Row(
             [
-                dbc.Col(_field("k", dbc.Input(id=ids.K, type="number", value=8, min=2, max=32))),
+                dbc.Col(_field("k", _number(ids.K, "k", value=defaults.default("k")))),
+                dbc.Col(_field("d", _number(ids.D, "d", placeholder="preset"))),
                 dbc.Col(
-                    _field("d", dbc.Input(id=ids.D, type="number", placeholder="preset", min=1))
+                    _field("steps", _number(ids.STEPS, "steps", value=defaults.default("steps")))
                 ),
-                dbc.Col(_field("steps", dbc.Input(id=ids.STEPS, type="number", value=20, min=1))),
                 dbc.Col(
                     _field(
                         "guidance",
-                        dbc.Input(id=ids.GUIDANCE, type="number", value=7.5, min=0, step=0.5),
+                        _number(
+                            ids.GUIDANCE,
+                            "guidance_scale",
+                            value=defaults.default("guidance_scale"),
+                            step=0.5,
+                        ),
                     )
                 ),
             ],
