@@ -9,18 +9,20 @@ they are re-shown unchanged and varied, instead of the sampler's proposal.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import diskcache
 import numpy as np
 
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
+from steering_core.derived import cached, open_cache
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
 from steering_core.exports import trace
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
@@ -410,39 +412,50 @@ def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(key) == b.get(key) for key in keys)
 
 
-# Steering spaces are deterministic from the session: keep the last few per process (PCA
-# encodes dozens of prompts; an SDXL basis at d=64 is tens of MB).
-_space_cache: OrderedDict[tuple[str, Any], tuple[Any, SteeringSpace]] = OrderedDict()
-SPACE_CACHE_SIZE = 4
-
-
 def steering_space_for(
-    session_id: str, config: SessionConfig, generator: Generator
+    config: SessionConfig, generator: Generator, cache: diskcache.Cache | None = None
 ) -> tuple[Any, SteeringSpace]:
-    """The prompt's conditioning and the session's steering space (cached, LRU)."""
-    key = (session_id, config.generator)
-    if key in _space_cache:
-        _space_cache.move_to_end(key)
-    else:
-        base = generator.encode(config.prompt, config.negative_prompt)
+    """The prompt's conditioning and the session's steering space.
 
+    The space is kept in the data root's derived cache, shared by every process: a PCA basis
+    encodes dozens of prompt variations, and an SDXL basis at d=64 is tens of MB. Its key
+    holds the prompt's own conditioning (a fingerprint of the model, its device and dtype,
+    and the prompt) and everything else the basis is built from."""
+    base = generator.encode(config.prompt, config.negative_prompt)
+
+    def build() -> SteeringSpace:
         def encode(text: str) -> np.ndarray:
             return generator.encode(text, config.negative_prompt).steerable_vector()
 
-        space = build_steering_space(
+        return build_steering_space(
             config.prompt, base, config.basis, config.d, config.seed, encode
         )
-        _space_cache[key] = (base, space)
-        while len(_space_cache) > SPACE_CACHE_SIZE:
-            _space_cache.popitem(last=False)
-    return _space_cache[key]
+
+    if cache is None:
+        return base, build()
+    origin = base.steerable_vector()
+    depends_on = {
+        "conditioning": hashlib.sha256(origin.tobytes()).hexdigest(),
+        "dimension": origin.size,
+        "prompt": config.prompt,
+        "negative_prompt": config.negative_prompt,
+        "basis": config.basis.model_dump(mode="json"),
+        "d": config.d,
+        "seed": config.seed,
+    }
+    return base, cached(cache, "steering_space", depends_on, build)
 
 
-def render_plan(plan: RoundPlan, generator: Generator, reporter: RoundReporter) -> dict[int, Any]:
+def render_plan(
+    plan: RoundPlan,
+    generator: Generator,
+    reporter: RoundReporter,
+    cache: diskcache.Cache | None = None,
+) -> dict[int, Any]:
     """Render every slot of the plan that is not re-shown unchanged; slot -> PIL image."""
     config = plan.config
     reporter.phase("encoding prompt")
-    base, space = steering_space_for(plan.session_id, config, generator)
+    base, space = steering_space_for(config, generator, cache)
     slots = [slot for slot in range(config.k) if slot not in plan.reused_images]
     if not slots:
         return {}
@@ -599,7 +612,8 @@ def generate_round(
                 continue
             workspace.images.load(path)  # a damaged image stops the round with its name
     started = time.perf_counter()
-    images = render_plan(plan, generator, reporter)
+    with open_cache(workspace.data_root) as cache:
+        images = render_plan(plan, generator, reporter, cache)
     plan.timings["generate_seconds"] = time.perf_counter() - started
     if reporter.should_cancel():
         raise JobCancelled("round cancelled before it was saved")
