@@ -23,13 +23,19 @@ from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
 from steering_core.exports import trace
-from steering_core.generators.base import GenerationSettings, Generator, StepProgress
+from steering_core.generators.base import (
+    Conditioning,
+    GenerationSettings,
+    Generator,
+    StepProgress,
+)
 from steering_core.incumbent import (
     choose_incumbent,
     fit_on_judgments,
     latest_round_rejected_all,
 )
 from steering_core.judgments import Judgments, session_judgments
+from steering_core.models.base import PreferenceModel
 from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
 from steering_core.samplers.base import incumbent_first
@@ -263,7 +269,7 @@ def _propose_around(
     kept: list[CandidateRecord],
     incumbent_seed: int,
     history: SamplerHistory,
-    model: Any,
+    model: PreferenceModel,
     config: SessionConfig,
 ) -> tuple[Proposal, dict[int, CandidateRecord]]:
     """The incumbent, each kept candidate re-shown unchanged (once: not when it is the
@@ -316,7 +322,7 @@ def _propose_around(
 
 
 def _round_state(
-    model: Any,
+    model: PreferenceModel,
     judgments: Judgments,
     incumbent: CandidateRecord | None,
     incumbent_path: np.ndarray,
@@ -412,13 +418,13 @@ def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 # Steering spaces are deterministic from the session: keep the last few per process (PCA
 # encodes dozens of prompts; an SDXL basis at d=64 is tens of MB).
-_space_cache: OrderedDict[tuple[str, Any], tuple[Any, SteeringSpace]] = OrderedDict()
+_space_cache: OrderedDict[tuple[str, Any], tuple[Conditioning, SteeringSpace]] = OrderedDict()
 SPACE_CACHE_SIZE = 4
 
 
 def steering_space_for(
     session_id: str, config: SessionConfig, generator: Generator
-) -> tuple[Any, SteeringSpace]:
+) -> tuple[Conditioning, SteeringSpace]:
     """The prompt's conditioning and the session's steering space (cached, LRU)."""
     key = (session_id, config.generator)
     if key in _space_cache:
