@@ -25,13 +25,19 @@ from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.derived import cached, open_cache
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
 from steering_core.exports import trace
-from steering_core.generators.base import GenerationSettings, Generator, StepProgress
+from steering_core.generators.base import (
+    Conditioning,
+    GenerationSettings,
+    Generator,
+    StepProgress,
+)
 from steering_core.incumbent import (
     choose_incumbent,
     fit_on_judgments,
     latest_round_rejected_all,
 )
 from steering_core.judgments import Judgments, session_judgments
+from steering_core.models.base import PreferenceModel
 from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
 from steering_core.samplers.base import incumbent_first
@@ -265,7 +271,7 @@ def _propose_around(
     kept: list[CandidateRecord],
     incumbent_seed: int,
     history: SamplerHistory,
-    model: Any,
+    model: PreferenceModel,
     config: SessionConfig,
 ) -> tuple[Proposal, dict[int, CandidateRecord]]:
     """The incumbent, each kept candidate re-shown unchanged (once: not when it is the
@@ -318,7 +324,7 @@ def _propose_around(
 
 
 def _round_state(
-    model: Any,
+    model: PreferenceModel,
     judgments: Judgments,
     incumbent: CandidateRecord | None,
     incumbent_path: np.ndarray,
@@ -414,7 +420,7 @@ def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def steering_space_for(
     config: SessionConfig, generator: Generator, cache: diskcache.Cache | None = None
-) -> tuple[Any, SteeringSpace]:
+) -> tuple[Conditioning, SteeringSpace]:
     """The prompt's conditioning and the session's steering space.
 
     The space is kept in the data root's derived cache, shared by every process: a PCA basis
