@@ -18,8 +18,8 @@ from typing import Any
 import flask
 
 from dashboard.state import DashboardState
+from steering_core import trace
 from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind
-from steering_core.exports import trace
 from steering_core.sessions import (
     get_candidate,
     get_session,

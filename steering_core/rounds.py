@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from steering_core import trace
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
-from steering_core.exports import trace
 from steering_core.generators.base import GenerationSettings, Generator, StepProgress
 from steering_core.incumbent import (
     choose_incumbent,

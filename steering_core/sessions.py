@@ -10,9 +10,9 @@ import json
 import uuid
 from typing import Any
 
+from steering_core import trace
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
-from steering_core.exports import trace
 from steering_core.feedback import check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
 from steering_core.storage.records import (

@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from steering_core import trace
 from steering_core.config import GeneratorConfig
 from steering_core.errors import JobCancelled, NotFound, SteeringError, error_kind
-from steering_core.exports import trace
 from steering_core.generators.base import Generator, StepProgress, make_generator
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session

@@ -25,6 +25,7 @@ from steering_core.exports.replay_schema import SCHEMA_NAME, SESSION_ID_PATTERN,
 from steering_core.storage.files import write_atomically
 from steering_core.storage.records import FeedbackEventRecord
 from steering_core.storage.workspace import Workspace
+from steering_core.trace import trace_path
 
 REPLAY_SCHEMA_VERSION = 1
 
@@ -494,8 +495,6 @@ def _session_exists(workspace: Workspace, session_id: str) -> bool:
 
 def _id_in_use(workspace: Workspace, session_id: str) -> bool:
     """A session of that id, or files a removed one left (images, label CSV, trace)."""
-    from steering_core.exports.trace import trace_path
-
     return (
         _session_exists(workspace, session_id)
         or (workspace.data_root / "images" / session_id).exists()
