@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,11 +19,11 @@ from typing import Any
 import diskcache
 import numpy as np
 
+from steering_core import trace
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.derived import cached, open_cache
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
-from steering_core.exports import trace
 from steering_core.generators.base import (
     Conditioning,
     GenerationSettings,
@@ -50,6 +49,7 @@ from steering_core.sessions import (
     load_session_config,
 )
 from steering_core.steering_space import SteeringSpace, build_steering_space
+from steering_core.storage import round_store
 from steering_core.storage.records import CandidateRecord, RoundRecord, now
 from steering_core.storage.workspace import Workspace
 
@@ -188,14 +188,8 @@ def plan_round(
     incumbent = choose_incumbent(workspace, session.id, model)
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
     # The incumbent of every round is its slot 0: one query, not one per round.
-    past = workspace.db.query(
-        "SELECT steering_vector_json FROM candidates WHERE session_id = ? AND slot = 0 "
-        "ORDER BY round_index",
-        (session.id,),
-    )
-    incumbent_path = np.array(
-        [json.loads(row[0]) for row in past] + [incumbent_vector.tolist()], dtype=np.float64
-    )
+    past = round_store.incumbent_vectors(workspace.db.connection(), session.id)
+    incumbent_path = np.array([*past, incumbent_vector.tolist()], dtype=np.float64)
     history = SamplerHistory(
         incumbent=incumbent_vector,
         shown=judgments.X,
@@ -495,51 +489,46 @@ def store_round(
         )
     stamp = now()
     with workspace.db.transaction() as connection:
-        latest = connection.execute(
-            "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (plan.session_id,)
-        ).fetchone()[0]
+        latest = round_store.latest_round_index(connection, plan.session_id)
         expected = -1 if latest is None else latest
         if expected + 1 != plan.round_index:
             raise InvalidInput(
                 f"round {plan.round_index} of session {plan.session_id} was created by another "
                 "process meanwhile; ask for the next round again"
             )
-        round_id = connection.execute(
-            "INSERT INTO rounds (session_id, round_index, created_at, model_state_json, "
-            "timings_json) VALUES (?,?,?,?,?)",
-            (
-                plan.session_id,
-                plan.round_index,
-                stamp,
-                json.dumps(plan.model_state),
-                json.dumps(plan.timings),
+        round_id = round_store.insert_round(
+            connection,
+            RoundRecord(
+                id=None,
+                session_id=plan.session_id,
+                round_index=plan.round_index,
+                created_at=stamp,
+                incumbent_candidate_id=None,  # slot 0, once it has an id
+                model_state=plan.model_state,
+                timings=plan.timings,
             ),
-        ).lastrowid
-        ids = []
-        for slot in range(plan.config.k):
-            ids.append(
-                connection.execute(
-                    "INSERT INTO candidates (session_id, round_id, round_index, slot, "
-                    "steering_vector_json, seed, role, parent_candidate_id, "
-                    "sampler_metadata_json, image_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        plan.session_id,
-                        round_id,
-                        plan.round_index,
-                        slot,
-                        json.dumps(plan.proposal.vectors[slot].tolist()),
-                        plan.seeds[slot],
-                        plan.proposal.roles[slot],
-                        plan.parents[slot],
-                        json.dumps(plan.proposal.metadata[slot]),
-                        paths.get(slot),  # None for rounds simulated without images
-                        stamp,
-                    ),
-                ).lastrowid
-            )
-        connection.execute(
-            "UPDATE rounds SET incumbent_candidate_id = ? WHERE id = ?", (ids[0], round_id)
         )
+        ids = [
+            round_store.insert_candidate(
+                connection,
+                CandidateRecord(
+                    id=None,
+                    session_id=plan.session_id,
+                    round_index=plan.round_index,
+                    slot=slot,
+                    steering_vector=plan.proposal.vectors[slot],
+                    seed=plan.seeds[slot],
+                    role=plan.proposal.roles[slot],
+                    parent_candidate_id=plan.parents[slot],
+                    sampler_metadata=plan.proposal.metadata[slot],
+                    image_path=paths.get(slot),  # None for rounds simulated without images
+                    created_at=stamp,
+                ),
+                round_id,
+            )
+            for slot in range(plan.config.k)
+        ]
+        round_store.set_incumbent(connection, round_id, ids[0])
     trace.record_events(workspace, plan.session_id, _round_events(plan, ids))
     return get_round(workspace, plan.session_id, plan.round_index)
 
