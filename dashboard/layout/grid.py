@@ -14,8 +14,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
+from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
+from steering_core.views.roles import ROLE_BADGE_COLOURS
 
 MODE_TITLES = {
     "winner": "Winner only: click the best image (or press its number), then Enter",

@@ -10,14 +10,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from steering_core.exports.report_words import slot_name
-from steering_core.samplers.base import ROLE_BADGE_COLOURS
 from steering_core.storage.records import (
     CandidateRecord,
     FeedbackEventRecord,
     RoundRecord,
     SessionRecord,
 )
+from steering_core.views.judgment_words import slot_name
+from steering_core.views.roles import ROLE_BADGE_COLOURS
 
 # Rounds drawn per page. Dash 4.4 takes time quadratic in the number of components to draw
 # a page: 12 rounds of 8 cards take 0.7 s, 50 take 7.5 s, 100 take 30 s (measured).
