@@ -30,17 +30,6 @@ ROLES = (
     "kept",
     "variation",
 )
-# How the dashboard and the HTML report badge each role (Bootstrap's contextual colours).
-ROLE_BADGE_COLOURS = {
-    "incumbent": "primary",
-    "baseline": "secondary",
-    "exploit": "success",
-    "explore": "info",
-    "challenger": "warning",
-    "probe": "dark",
-    "kept": "primary",
-    "variation": "info",
-}
 
 
 def shown_role(role: str) -> str:
