@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
 import flask
 
 from dashboard.state import DashboardState
+from steering_core import trace
 from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind
-from steering_core.exports import trace
 from steering_core.sessions import (
     get_candidate,
     get_session,
@@ -27,6 +26,7 @@ from steering_core.sessions import (
     submit_feedback,
     undo_last_feedback,
 )
+from steering_core.storage.database import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 500
@@ -51,7 +51,7 @@ def error_reply(error: BaseException) -> dict[str, Any]:
     """What the page shows for an error: its kind and a one-line message."""
     if isinstance(error, SteeringError):
         return {"ok": False, "kind": error.kind, "message": str(error)}
-    if isinstance(error, (sqlite3.OperationalError, TimeoutError, OSError)):
+    if isinstance(error, TRANSIENT_ERRORS):
         return {
             "ok": False,
             "kind": "transient",

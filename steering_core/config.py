@@ -6,8 +6,9 @@ backend) are named by their registered names and checked against the registries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import (
@@ -22,6 +23,12 @@ from pydantic import (
 
 from steering_core.errors import InvalidInput
 from steering_core.feedback import FeedbackMode
+from steering_core.hyperparameters import params_problems
+
+if TYPE_CHECKING:
+    from steering_core.models.base import PreferenceModel
+    from steering_core.registry import Registry
+    from steering_core.samplers.base import Sampler
 
 MAX_PROMPT_CHARS = 2000
 PRESETS: dict[str, int] = {"fast-explore": 4, "balanced": 8, "high-capacity": 16}
@@ -144,14 +151,14 @@ class SessionConfig(_Frozen):
     def _sampler_exists(cls, plugin: PluginConfig, info: ValidationInfo) -> PluginConfig:
         from steering_core.samplers import SAMPLERS
 
-        return _check_plugin(plugin, SAMPLERS, _is_stored(info))
+        return _check_plugin(plugin, SAMPLERS, None if _is_stored(info) else _try_sampler)
 
     @field_validator("preference_model")
     @classmethod
     def _model_exists(cls, plugin: PluginConfig, info: ValidationInfo) -> PluginConfig:
         from steering_core.models import PREFERENCE_MODELS
 
-        return _check_plugin(plugin, PREFERENCE_MODELS, _is_stored(info))
+        return _check_plugin(plugin, PREFERENCE_MODELS, None if _is_stored(info) else _try_model)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -161,39 +168,52 @@ def _is_stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
-def _check_plugin(plugin: PluginConfig, registry: Any, stored: bool = False) -> PluginConfig:
-    """The plug-in must be registered and accept its params (tried once unless `stored`)."""
+def _check_plugin(
+    plugin: PluginConfig, registry: Registry[Any], try_once: Callable[[Any], None] | None
+) -> PluginConfig:
+    """The plug-in must be registered and its params declared and in range; then, unless
+    `try_once` is None (a stored config, which passed this at creation and is re-validated
+    every round), it is built and used once on a tiny problem."""
     if plugin.name not in registry:
         raise ValueError(
             f"unknown {registry.kind} {plugin.name!r}; allowed: {', '.join(registry.names())}"
         )
+    plugin_class = registry.get(plugin.name)
+    problems = params_problems(plugin_class, plugin.params)
+    if problems:
+        raise ValueError(f"bad params for {plugin.name}: {'; '.join(problems)}")
     try:
-        instance = registry.get(plugin.name)(**plugin.params)
-        # Use it once on a tiny problem: a parameter of the wrong type fails here, at
-        # creation, rather than in the middle of the first round. A stored config passed
-        # this already; it is re-validated every round, so skip the work there.
-        if not stored:
-            _smoke_test(instance)
+        instance = plugin_class(**plugin.params)
+        if try_once is not None:
+            # A value the declarations cannot judge (a combination) fails here, at
+            # creation, rather than in the middle of the first round.
+            try_once(instance)
     except (TypeError, ValueError) as error:
         raise ValueError(f"bad params for {plugin.name}: {error}") from None
     return plugin
 
 
-def _smoke_test(plugin: Any) -> None:
+def _tiny_problem() -> tuple[Any, Any]:
+    import numpy as np
+
+    return np.array([[0.0, 0.0], [0.1, -0.1]]), np.array([[1, 0]])
+
+
+def _try_model(model: PreferenceModel) -> None:
+    points, comparisons = _tiny_problem()
+    model.fit(points, comparisons).predict(points)
+
+
+def _try_sampler(sampler: Sampler) -> None:
     import numpy as np
 
     from steering_core.models.bradley_terry import BradleyTerryModel
     from steering_core.samplers.base import SamplerHistory
 
-    points = np.array([[0.0, 0.0], [0.1, -0.1]])
-    if hasattr(plugin, "fit"):
-        plugin.fit(points, np.array([[1, 0]])).predict(points)
-    if hasattr(plugin, "propose"):
-        model = BradleyTerryModel().fit(points, np.array([[1, 0]]))
-        history = SamplerHistory(
-            incumbent=points[1], shown=points, round_index=1, trust_radius=0.25
-        )
-        plugin.propose(history, model, 3, np.random.default_rng(0))
+    points, comparisons = _tiny_problem()
+    model = BradleyTerryModel().fit(points, comparisons)
+    history = SamplerHistory(incumbent=points[1], shown=points, round_index=1, trust_radius=0.25)
+    sampler.propose(history, model, 3, np.random.default_rng(0))
 
 
 def describe_validation_error(error: dict[str, Any]) -> str:

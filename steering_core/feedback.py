@@ -43,9 +43,13 @@ class _Feedback(BaseModel):
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     decision_seconds: float | None = Field(default=None, ge=0.0)
 
+    def named_candidates(self) -> dict[str, list[int]]:
+        """The candidate ids this judgment names, by the field that names them."""
+        return {}
+
     def candidate_ids(self) -> list[int]:
         """Every candidate id this judgment names."""
-        return []
+        return [c for ids in self.named_candidates().values() for c in ids]
 
 
 class RatingFeedback(_Feedback):
@@ -54,8 +58,8 @@ class RatingFeedback(_Feedback):
     mode: Literal["rating"] = "rating"
     ratings: dict[int, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1)
 
-    def candidate_ids(self) -> list[int]:
-        return list(self.ratings)
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"ratings": list(self.ratings)}
 
 
 class PairwiseFeedback(_Feedback):
@@ -72,8 +76,8 @@ class PairwiseFeedback(_Feedback):
             raise ValueError("pairwise: first and second must be different candidates")
         return self
 
-    def candidate_ids(self) -> list[int]:
-        return [self.first, self.second]
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"first": [self.first], "second": [self.second]}
 
 
 class RankingFeedback(_Feedback):
@@ -89,8 +93,8 @@ class RankingFeedback(_Feedback):
             raise ValueError(f"ranking: candidates ranked twice: {duplicates}")
         return self
 
-    def candidate_ids(self) -> list[int]:
-        return list(self.order)
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"order": list(self.order)}
 
 
 class WinnerFeedback(_Feedback):
@@ -99,8 +103,8 @@ class WinnerFeedback(_Feedback):
     mode: Literal["winner"] = "winner"
     winner: int
 
-    def candidate_ids(self) -> list[int]:
-        return [self.winner]
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"winner": [self.winner]}
 
 
 class ApproveRejectFeedback(_Feedback):
@@ -121,8 +125,8 @@ class ApproveRejectFeedback(_Feedback):
             raise ValueError(f"approve_reject: candidates both approved and rejected: {both}")
         return self
 
-    def candidate_ids(self) -> list[int]:
-        return [*self.approved, *self.rejected]
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"approved": list(self.approved), "rejected": list(self.rejected)}
 
 
 class RejectAllFeedback(_Feedback):
@@ -146,8 +150,8 @@ class CritiqueFeedback(_Feedback):
             raise ValueError("critique: give at least one tag or some text")
         return self
 
-    def candidate_ids(self) -> list[int]:
-        return [] if self.candidate is None else [self.candidate]
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {} if self.candidate is None else {"candidate": [self.candidate]}
 
 
 class CannotDecideFeedback(_Feedback):
@@ -164,8 +168,8 @@ class CannotDecideFeedback(_Feedback):
             raise ValueError(f"between: a candidate is named twice (got {self.between})")
         return self
 
-    def candidate_ids(self) -> list[int]:
-        return list(self.between)
+    def named_candidates(self) -> dict[str, list[int]]:
+        return {"between": list(self.between)}
 
 
 Feedback = Annotated[
@@ -234,7 +238,17 @@ def check_candidates(feedback: _Feedback, shown: Sequence[int], where: str) -> N
 
 
 def normalize(feedback: _Feedback, shown: Sequence[int]) -> NormalizedFeedback:
-    """Turn a validated judgment on the round's `shown` candidates into weighted comparisons."""
+    """Turn a validated judgment on the round's `shown` candidates into weighted comparisons.
+
+    A judgment that names a candidate outside `shown` is refused (InvalidInput naming the
+    field and the shown ids): it would otherwise turn into comparisons against the round."""
+    for field_name, named in feedback.named_candidates().items():
+        outside = [c for c in named if c not in set(shown)]
+        if outside:
+            raise InvalidInput(
+                f"{field_name}: candidate {outside[0]} was not shown in this round "
+                f"(shown: {', '.join(map(str, shown))})"
+            )
     weight = feedback.confidence
     out: list[Comparison] = []
     if isinstance(feedback, RatingFeedback):

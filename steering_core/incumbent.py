@@ -18,7 +18,8 @@ import numpy as np
 from steering_core.config import SessionConfig
 from steering_core.feedback import ELSEWHERE
 from steering_core.judgments import Judgments, session_judgments
-from steering_core.models import PREFERENCE_MODELS
+from steering_core.models import PREFERENCE_MODELS, PreferenceModel
+from steering_core.models.base import can
 from steering_core.sessions import (
     get_candidate,
     get_round,
@@ -31,13 +32,13 @@ from steering_core.storage.workspace import Workspace
 
 def fit_preference_model(
     workspace: Workspace, session_id: str, config: SessionConfig
-) -> tuple[Any, np.ndarray, list[int]]:
+) -> tuple[PreferenceModel, np.ndarray, list[int]]:
     """Fit the session's preference model on all its judgments; returns (model, X, ids)."""
     judgments = session_judgments(workspace, session_id)
     return fit_on_judgments(judgments, config), judgments.X, judgments.candidate_ids
 
 
-def fit_on_judgments(judgments: Judgments, config: SessionConfig) -> Any:
+def fit_on_judgments(judgments: Judgments, config: SessionConfig) -> PreferenceModel:
     """A fresh instance of the session's preference model fitted on `judgments`.
 
     The rater's measured inconsistency (repeated comparisons that flipped) tempers every
@@ -45,7 +46,7 @@ def fit_on_judgments(judgments: Judgments, config: SessionConfig) -> Any:
     model_class = PREFERENCE_MODELS.get(config.preference_model.name)
     model = model_class(**config.preference_model.params)
     table = judgments.X if len(judgments.X) else np.zeros((1, config.d))
-    arguments = judgments.fit_arguments(getattr(model_class, "consumes_rankings", False))
+    arguments = judgments.fit_arguments(can(model_class, "rankings"))
     rate, repeats = judgments.reversal_rate()
     if repeats:
         # Shrunk toward 0 with few repeats (a Beta(0, 2)-style prior), floored so that a

@@ -1,7 +1,7 @@
 """A session's judgments in the form preference models take: points, comparisons, rankings.
 
 Every model gets the weighted comparisons and ties (the normalized feedback). Models that
-read rankings (`consumes_rankings = True`, e.g. Plackett-Luce) get winner and ranking events
+read rankings (the "rankings" capability, e.g. Plackett-Luce) get winner and ranking events
 as rankings instead of their pairwise expansion, so a ranking is never collapsed.
 Repeated comparisons of the same two points (hidden repeat probes make them on purpose)
 measure how consistent the rater is; `reversal_rate` turns them into a noise estimate.

@@ -9,27 +9,34 @@ they are re-shown unchanged and varied, instead of the sampler's proposal.
 from __future__ import annotations
 
 import contextlib
-import json
+import hashlib
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import diskcache
 import numpy as np
 
+from steering_core import trace
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
+from steering_core.derived import cached, open_cache
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
-from steering_core.exports import trace
-from steering_core.generators.base import GenerationSettings, Generator, StepProgress
+from steering_core.generators.base import (
+    Conditioning,
+    GenerationSettings,
+    Generator,
+    StepProgress,
+)
 from steering_core.incumbent import (
     choose_incumbent,
     fit_on_judgments,
     latest_round_rejected_all,
 )
 from steering_core.judgments import Judgments, session_judgments
+from steering_core.models.base import PreferenceModel
 from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
 from steering_core.samplers.base import incumbent_first
@@ -42,6 +49,7 @@ from steering_core.sessions import (
     load_session_config,
 )
 from steering_core.steering_space import SteeringSpace, build_steering_space
+from steering_core.storage import round_store
 from steering_core.storage.records import CandidateRecord, RoundRecord, now
 from steering_core.storage.workspace import Workspace
 
@@ -180,14 +188,8 @@ def plan_round(
     incumbent = choose_incumbent(workspace, session.id, model)
     incumbent_vector = incumbent.steering_vector if incumbent is not None else np.zeros(config.d)
     # The incumbent of every round is its slot 0: one query, not one per round.
-    past = workspace.db.query(
-        "SELECT steering_vector_json FROM candidates WHERE session_id = ? AND slot = 0 "
-        "ORDER BY round_index",
-        (session.id,),
-    )
-    incumbent_path = np.array(
-        [json.loads(row[0]) for row in past] + [incumbent_vector.tolist()], dtype=np.float64
-    )
+    past = round_store.incumbent_vectors(workspace.db.connection(), session.id)
+    incumbent_path = np.array([*past, incumbent_vector.tolist()], dtype=np.float64)
     history = SamplerHistory(
         incumbent=incumbent_vector,
         shown=judgments.X,
@@ -263,7 +265,7 @@ def _propose_around(
     kept: list[CandidateRecord],
     incumbent_seed: int,
     history: SamplerHistory,
-    model: Any,
+    model: PreferenceModel,
     config: SessionConfig,
 ) -> tuple[Proposal, dict[int, CandidateRecord]]:
     """The incumbent, each kept candidate re-shown unchanged (once: not when it is the
@@ -316,7 +318,7 @@ def _propose_around(
 
 
 def _round_state(
-    model: Any,
+    model: PreferenceModel,
     judgments: Judgments,
     incumbent: CandidateRecord | None,
     incumbent_path: np.ndarray,
@@ -410,39 +412,50 @@ def _same_rendering(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(key) == b.get(key) for key in keys)
 
 
-# Steering spaces are deterministic from the session: keep the last few per process (PCA
-# encodes dozens of prompts; an SDXL basis at d=64 is tens of MB).
-_space_cache: OrderedDict[tuple[str, Any], tuple[Any, SteeringSpace]] = OrderedDict()
-SPACE_CACHE_SIZE = 4
-
-
 def steering_space_for(
-    session_id: str, config: SessionConfig, generator: Generator
-) -> tuple[Any, SteeringSpace]:
-    """The prompt's conditioning and the session's steering space (cached, LRU)."""
-    key = (session_id, config.generator)
-    if key in _space_cache:
-        _space_cache.move_to_end(key)
-    else:
-        base = generator.encode(config.prompt, config.negative_prompt)
+    config: SessionConfig, generator: Generator, cache: diskcache.Cache | None = None
+) -> tuple[Conditioning, SteeringSpace]:
+    """The prompt's conditioning and the session's steering space.
 
+    The space is kept in the data root's derived cache, shared by every process: a PCA basis
+    encodes dozens of prompt variations, and an SDXL basis at d=64 is tens of MB. Its key
+    holds the prompt's own conditioning (a fingerprint of the model, its device and dtype,
+    and the prompt) and everything else the basis is built from."""
+    base = generator.encode(config.prompt, config.negative_prompt)
+
+    def build() -> SteeringSpace:
         def encode(text: str) -> np.ndarray:
             return generator.encode(text, config.negative_prompt).steerable_vector()
 
-        space = build_steering_space(
+        return build_steering_space(
             config.prompt, base, config.basis, config.d, config.seed, encode
         )
-        _space_cache[key] = (base, space)
-        while len(_space_cache) > SPACE_CACHE_SIZE:
-            _space_cache.popitem(last=False)
-    return _space_cache[key]
+
+    if cache is None:
+        return base, build()
+    origin = base.steerable_vector()
+    depends_on = {
+        "conditioning": hashlib.sha256(origin.tobytes()).hexdigest(),
+        "dimension": origin.size,
+        "prompt": config.prompt,
+        "negative_prompt": config.negative_prompt,
+        "basis": config.basis.model_dump(mode="json"),
+        "d": config.d,
+        "seed": config.seed,
+    }
+    return base, cached(cache, "steering_space", depends_on, build)
 
 
-def render_plan(plan: RoundPlan, generator: Generator, reporter: RoundReporter) -> dict[int, Any]:
+def render_plan(
+    plan: RoundPlan,
+    generator: Generator,
+    reporter: RoundReporter,
+    cache: diskcache.Cache | None = None,
+) -> dict[int, Any]:
     """Render every slot of the plan that is not re-shown unchanged; slot -> PIL image."""
     config = plan.config
     reporter.phase("encoding prompt")
-    base, space = steering_space_for(plan.session_id, config, generator)
+    base, space = steering_space_for(config, generator, cache)
     slots = [slot for slot in range(config.k) if slot not in plan.reused_images]
     if not slots:
         return {}
@@ -476,51 +489,46 @@ def store_round(
         )
     stamp = now()
     with workspace.db.transaction() as connection:
-        latest = connection.execute(
-            "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (plan.session_id,)
-        ).fetchone()[0]
+        latest = round_store.latest_round_index(connection, plan.session_id)
         expected = -1 if latest is None else latest
         if expected + 1 != plan.round_index:
             raise InvalidInput(
                 f"round {plan.round_index} of session {plan.session_id} was created by another "
                 "process meanwhile; ask for the next round again"
             )
-        round_id = connection.execute(
-            "INSERT INTO rounds (session_id, round_index, created_at, model_state_json, "
-            "timings_json) VALUES (?,?,?,?,?)",
-            (
-                plan.session_id,
-                plan.round_index,
-                stamp,
-                json.dumps(plan.model_state),
-                json.dumps(plan.timings),
+        round_id = round_store.insert_round(
+            connection,
+            RoundRecord(
+                id=None,
+                session_id=plan.session_id,
+                round_index=plan.round_index,
+                created_at=stamp,
+                incumbent_candidate_id=None,  # slot 0, once it has an id
+                model_state=plan.model_state,
+                timings=plan.timings,
             ),
-        ).lastrowid
-        ids = []
-        for slot in range(plan.config.k):
-            ids.append(
-                connection.execute(
-                    "INSERT INTO candidates (session_id, round_id, round_index, slot, "
-                    "steering_vector_json, seed, role, parent_candidate_id, "
-                    "sampler_metadata_json, image_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        plan.session_id,
-                        round_id,
-                        plan.round_index,
-                        slot,
-                        json.dumps(plan.proposal.vectors[slot].tolist()),
-                        plan.seeds[slot],
-                        plan.proposal.roles[slot],
-                        plan.parents[slot],
-                        json.dumps(plan.proposal.metadata[slot]),
-                        paths.get(slot),  # None for rounds simulated without images
-                        stamp,
-                    ),
-                ).lastrowid
-            )
-        connection.execute(
-            "UPDATE rounds SET incumbent_candidate_id = ? WHERE id = ?", (ids[0], round_id)
         )
+        ids = [
+            round_store.insert_candidate(
+                connection,
+                CandidateRecord(
+                    id=None,
+                    session_id=plan.session_id,
+                    round_index=plan.round_index,
+                    slot=slot,
+                    steering_vector=plan.proposal.vectors[slot],
+                    seed=plan.seeds[slot],
+                    role=plan.proposal.roles[slot],
+                    parent_candidate_id=plan.parents[slot],
+                    sampler_metadata=plan.proposal.metadata[slot],
+                    image_path=paths.get(slot),  # None for rounds simulated without images
+                    created_at=stamp,
+                ),
+                round_id,
+            )
+            for slot in range(plan.config.k)
+        ]
+        round_store.set_incumbent(connection, round_id, ids[0])
     trace.record_events(workspace, plan.session_id, _round_events(plan, ids))
     return get_round(workspace, plan.session_id, plan.round_index)
 
@@ -599,7 +607,8 @@ def generate_round(
                 continue
             workspace.images.load(path)  # a damaged image stops the round with its name
     started = time.perf_counter()
-    images = render_plan(plan, generator, reporter)
+    with open_cache(workspace.data_root) as cache:
+        images = render_plan(plan, generator, reporter, cache)
     plan.timings["generate_seconds"] = time.perf_counter() - started
     if reporter.should_cancel():
         raise JobCancelled("round cancelled before it was saved")

@@ -6,20 +6,22 @@ call the same code. Generating a round (which needs the generator) lives in `rou
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
+from steering_core import trace
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
-from steering_core.exports import trace
 from steering_core.feedback import check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
+from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.records import (
     CandidateRecord,
+    ComparisonRecord,
     FeedbackEventRecord,
     RoundRecord,
     SessionRecord,
+    SettingChangeRecord,
     now,
 )
 from steering_core.storage.workspace import Workspace
@@ -55,19 +57,16 @@ def create_session(
         raise InvalidInput(f"source: must be one of {', '.join(SOURCES)} (got {source!r})")
     check_generator_config(config)
     session_id = uuid.uuid4().hex[:10]
+    record = SessionRecord(
+        id=session_id,
+        created_at=now(),
+        prompt=config.prompt,
+        config=config.to_dict(),
+        forked_from_candidate_id=forked_from_candidate_id,
+        source=source,
+    )
     with workspace.db.transaction() as connection:
-        connection.execute(
-            "INSERT INTO sessions (id, created_at, prompt, config_json, "
-            "forked_from_candidate_id, source) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                session_id,
-                now(),
-                config.prompt,
-                json.dumps(config.to_dict()),
-                forked_from_candidate_id,
-                source,
-            ),
-        )
+        session_store.insert_session(connection, record)
     trace.record(
         workspace,
         session_id,
@@ -80,89 +79,61 @@ def create_session(
 
 def get_session(workspace: Workspace, session_id: str | None = None) -> SessionRecord:
     """A session by id; None or "latest" means the most recently created one."""
+    connection = workspace.db.connection()
     if session_id in (None, "", "latest"):
-        row = workspace.db.query_one("SELECT * FROM sessions ORDER BY created_at DESC LIMIT 1")
-        if row is None:
+        record = session_store.latest_session(connection)
+        if record is None:
             raise NotFound("no sessions yet in this data root; create one with `steer session new`")
     else:
-        row = workspace.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        if row is None:
+        record = session_store.session(connection, session_id)
+        if record is None:
             raise NotFound(f"no session {session_id!r} in data root {workspace.data_root}")
-    return SessionRecord.from_row(row)
+    return record
 
 
 def list_sessions(workspace: Workspace) -> list[dict[str, Any]]:
     """Every session with its round and feedback counts, newest first."""
-    rows = workspace.db.query(
-        """SELECT s.id, s.created_at, s.prompt, s.source, s.forked_from_candidate_id,
-                  (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id) AS rounds,
-                  (SELECT COUNT(*) FROM feedback_events f
-                    WHERE f.session_id = s.id AND f.undone_at IS NULL AND f.mode != 'undo')
-                    AS judgments
-             FROM sessions s ORDER BY s.created_at DESC"""
-    )
-    return [dict(row) for row in rows]
+    return session_store.session_summaries(workspace.db.connection())
+
+
+def session_version(workspace: Workspace, session_id: str) -> str:
+    """A short string that changes whenever rounds or judgments of the session change (here
+    or in another process), for pollers that only redraw what changed."""
+    return judgment_store.session_version(workspace.db.connection(), session_id)
 
 
 def get_rounds(workspace: Workspace, session_id: str, last: int | None = None) -> list[RoundRecord]:
     """A session's rounds in order (only the `last` few when given)."""
-    if last is None:
-        rows = workspace.db.query(
-            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
-        )
-    else:
-        rows = workspace.db.query(
-            "SELECT * FROM (SELECT * FROM rounds WHERE session_id = ? "
-            "ORDER BY round_index DESC LIMIT ?) ORDER BY round_index",
-            (session_id, last),
-        )
-    return [RoundRecord.from_row(row) for row in rows]
+    return round_store.rounds(workspace.db.connection(), session_id, last)
 
 
 def latest_round_index(workspace: Workspace, session_id: str) -> int | None:
     """The index of a session's latest round (None before its first)."""
-    return workspace.db.query_one(
-        "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (session_id,)
-    )[0]
+    return round_store.latest_round_index(workspace.db.connection(), session_id)
 
 
 def get_round(
     workspace: Workspace, session_id: str, round_index: int | None = None
 ) -> tuple[RoundRecord, list[CandidateRecord]]:
     """A round (the latest when `round_index` is None) and its candidates in slot order."""
-    if round_index is None:
-        row = workspace.db.query_one(
-            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index DESC LIMIT 1",
-            (session_id,),
-        )
-        if row is None:
-            raise NotFound(f"session {session_id} has no rounds yet; run `steer round` first")
-    else:
-        row = workspace.db.query_one(
-            "SELECT * FROM rounds WHERE session_id = ? AND round_index = ?",
-            (session_id, round_index),
-        )
-        if row is None:
-            raise NotFound(f"session {session_id} has no round {round_index}")
-    record = RoundRecord.from_row(row)
-    candidates = workspace.db.query(
-        "SELECT * FROM candidates WHERE round_id = ? ORDER BY slot", (record.id,)
-    )
-    return record, [CandidateRecord.from_row(c) for c in candidates]
+    connection = workspace.db.connection()
+    record = round_store.round_at(connection, session_id, round_index)
+    if record is None and round_index is None:
+        raise NotFound(f"session {session_id} has no rounds yet; run `steer round` first")
+    if record is None:
+        raise NotFound(f"session {session_id} has no round {round_index}")
+    return record, round_store.candidates_of_round(connection, record.id)  # type: ignore[arg-type]
 
 
 def get_candidate(workspace: Workspace, candidate_id: int) -> CandidateRecord:
-    row = workspace.db.query_one("SELECT * FROM candidates WHERE id = ?", (candidate_id,))
-    if row is None:
+    record = round_store.candidate(workspace.db.connection(), candidate_id)
+    if record is None:
         raise NotFound(f"no candidate {candidate_id} in data root {workspace.data_root}")
-    return CandidateRecord.from_row(row)
+    return record
 
 
 def get_candidates(workspace: Workspace, session_id: str) -> list[CandidateRecord]:
-    rows = workspace.db.query(
-        "SELECT * FROM candidates WHERE session_id = ? ORDER BY round_index, slot", (session_id,)
-    )
-    return [CandidateRecord.from_row(row) for row in rows]
+    return round_store.candidates_of_session(workspace.db.connection(), session_id)
 
 
 def lineage(workspace: Workspace, candidate_id: int) -> list[CandidateRecord]:
@@ -180,15 +151,9 @@ def get_feedback_events(
     round_index: int | None = None,
 ) -> list[FeedbackEventRecord]:
     """A session's feedback events in the order given (optionally of one round only)."""
-    sql = "SELECT * FROM feedback_events WHERE session_id = ?"
-    parameters: tuple[Any, ...] = (session_id,)
-    if not include_undone:
-        sql += " AND undone_at IS NULL AND mode != 'undo'"
-    if round_index is not None:
-        sql += " AND round_index = ?"
-        parameters += (round_index,)
-    rows = workspace.db.query(sql + " ORDER BY id", parameters)
-    return [FeedbackEventRecord.from_row(row) for row in rows]
+    return judgment_store.feedback_events(
+        workspace.db.connection(), session_id, include_undone, round_index
+    )
 
 
 def _label_rows(workspace: Workspace, session_id: str) -> list[dict[str, Any]]:
@@ -203,9 +168,7 @@ def _sync_labels(workspace: Workspace, session_id: str) -> None:
     """
     key = (str(workspace.labels_dir), session_id)
     if key in _reconciled:
-        last = workspace.db.query_one(
-            "SELECT MAX(id) FROM feedback_events WHERE session_id = ?", (session_id,)
-        )[0]
+        last = judgment_store.last_feedback_event_id(workspace.db.connection(), session_id)
         if workspace.labels.last_event_id(session_id) == last:
             return
     workspace.labels.reconcile(session_id, _label_rows(workspace, session_id))
@@ -244,41 +207,43 @@ def submit_feedback(
         _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
             if client_key is not None:
-                row = connection.execute(
-                    "SELECT * FROM feedback_events WHERE session_id = ? AND client_key = ?",
-                    (session.id, client_key),
-                ).fetchone()
-                if row is not None:
-                    return FeedbackEventRecord.from_row(row)
-            cursor = connection.execute(
-                "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
-                "comparisons_json, confidence, source, created_at, client_key) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    session.id,
-                    round_record.round_index,
-                    feedback.mode,
-                    json.dumps(stored_raw, sort_keys=True, ensure_ascii=False),
-                    json.dumps(normalized.to_json()),
-                    feedback.confidence,
-                    source,
-                    now(),
-                    client_key,
-                ),
+                stored = judgment_store.feedback_event_by_client_key(
+                    connection, session.id, client_key
+                )
+                if stored is not None:
+                    return stored
+            new_event = FeedbackEventRecord(
+                id=None,
+                session_id=session.id,
+                round_index=round_record.round_index,
+                mode=feedback.mode,
+                raw=stored_raw,
+                comparisons=normalized.to_json(),
+                confidence=feedback.confidence,
+                source=source,
+                created_at=now(),
+                undone_at=None,
+                undoes_event_id=None,
+                client_key=client_key,
             )
-            event_id = cursor.lastrowid
-            connection.executemany(
-                "INSERT INTO comparisons (event_id, session_id, winner_candidate_id, "
-                "loser_candidate_id, weight, is_tie) VALUES (?,?,?,?,?,?)",
+            event_id = judgment_store.insert_feedback_event(connection, new_event)
+            judgment_store.insert_comparisons(
+                connection,
                 [
-                    (event_id, session.id, c.winner, c.loser, c.weight, int(c.tie))
+                    ComparisonRecord(
+                        id=None,
+                        event_id=event_id,
+                        session_id=session.id,
+                        winner_candidate_id=c.winner,
+                        loser_candidate_id=c.loser,
+                        weight=c.weight,
+                        is_tie=c.tie,
+                    )
                     for c in normalized.comparisons
                 ],
             )
-            row = connection.execute(
-                "SELECT * FROM feedback_events WHERE id = ?", (event_id,)
-            ).fetchone()
-        event = FeedbackEventRecord.from_row(row)
+            event = judgment_store.feedback_event(connection, event_id)
+        assert event is not None  # stored in the transaction just committed
         workspace.labels.append(event.label_row())
     _trace_feedback(workspace, event, client_key)
     return event
@@ -313,37 +278,28 @@ def undo_last_feedback(
     with workspace.labels.locked(session.id):
         _sync_labels(workspace, session.id)
         with workspace.db.transaction() as connection:
-            target = connection.execute(
-                "SELECT * FROM feedback_events WHERE session_id = ? AND undone_at IS NULL "
-                "AND mode != 'undo' ORDER BY id DESC LIMIT 1",
-                (session.id,),
-            ).fetchone()
-            if target is None:
+            target = judgment_store.last_standing_judgment(connection, session.id)
+            if target is None or target.id is None:
                 raise InvalidInput(f"session {session.id} has no judgment to undo")
             stamp = now()
-            connection.execute(
-                "UPDATE feedback_events SET undone_at = ? WHERE id = ?", (stamp, target["id"])
+            judgment_store.mark_undone(connection, target.id, stamp)
+            undo = FeedbackEventRecord(
+                id=None,
+                session_id=session.id,
+                round_index=target.round_index,
+                mode="undo",
+                raw={"mode": "undo", "undoes_event_id": target.id},
+                comparisons=[],
+                confidence=1.0,
+                source=source,
+                created_at=stamp,
+                undone_at=None,
+                undoes_event_id=target.id,
             )
-            cursor = connection.execute(
-                "INSERT INTO feedback_events (session_id, round_index, mode, raw_json, "
-                "comparisons_json, confidence, source, created_at, undoes_event_id) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    session.id,
-                    target["round_index"],
-                    "undo",
-                    json.dumps({"mode": "undo", "undoes_event_id": target["id"]}),
-                    "[]",
-                    1.0,
-                    source,
-                    stamp,
-                    target["id"],
-                ),
+            event = judgment_store.feedback_event(
+                connection, judgment_store.insert_feedback_event(connection, undo)
             )
-            row = connection.execute(
-                "SELECT * FROM feedback_events WHERE id = ?", (cursor.lastrowid,)
-            ).fetchone()
-        event = FeedbackEventRecord.from_row(row)
+        assert event is not None  # stored in the transaction just committed
         workspace.labels.append(event.label_row())
     _trace_feedback(workspace, event)
     return event
@@ -409,26 +365,24 @@ def change_settings(
     merged = {**session.config, **changes}
     config = make_config(merged, source="settings")
     with workspace.db.transaction() as connection:
-        next_round = connection.execute(
-            "SELECT COUNT(*) FROM rounds WHERE session_id = ?", (session.id,)
-        ).fetchone()[0]
-        connection.execute(
-            "UPDATE sessions SET config_json = ? WHERE id = ?",
-            (json.dumps(config.to_dict()), session.id),
-        )
-        connection.execute(
-            "INSERT INTO setting_changes (session_id, from_round, changes_json, created_at) "
-            "VALUES (?,?,?,?)",
-            (session.id, next_round, json.dumps(changes, sort_keys=True), now()),
+        next_round = round_store.round_count(connection, session.id)
+        session_store.update_config(connection, session.id, config.to_dict())
+        session_store.insert_setting_change(
+            connection,
+            SettingChangeRecord(
+                id=None,
+                session_id=session.id,
+                from_round=next_round,
+                changes=changes,
+                created_at=now(),
+            ),
         )
     return config
 
 
 def setting_changes(workspace: Workspace, session_id: str) -> list[dict[str, Any]]:
     """Every settings change of a session, oldest first, with the round it applies from."""
-    rows = workspace.db.query(
-        "SELECT from_round, changes_json, created_at FROM setting_changes "
-        "WHERE session_id = ? ORDER BY id",
-        (session_id,),
-    )
-    return [{"from_round": r[0], "changes": json.loads(r[1]), "created_at": r[2]} for r in rows]
+    return [
+        {"from_round": c.from_round, "changes": c.changes, "created_at": c.created_at}
+        for c in session_store.setting_changes(workspace.db.connection(), session_id)
+    ]

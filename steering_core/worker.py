@@ -9,9 +9,7 @@ records its error and the worker goes on.
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import threading
 import time
 import traceback
@@ -20,12 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from steering_core import trace
 from steering_core.config import GeneratorConfig
 from steering_core.errors import JobCancelled, NotFound, SteeringError, error_kind
-from steering_core.exports import trace
 from steering_core.generators.base import Generator, StepProgress, make_generator
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session
+from steering_core.storage import job_store
 from steering_core.storage.leases import hold_lease
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
@@ -151,15 +150,7 @@ class Worker:
             self._jobs[job_id] = snapshot
             self._submitted[job_id] = time.monotonic()
         with self.workspace.db.transaction() as connection:
-            connection.execute(
-                "INSERT INTO jobs (id, session_id, kind, status, phase, created_at, pid, host) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                (job_id, session_id, kind, "queued", "queued", stamp, os.getpid(), _host()),
-            )
-            connection.execute(
-                "INSERT INTO job_events (job_id, at, phase) VALUES (?,?,?)",
-                (job_id, stamp, "queued"),
-            )
+            job_store.insert_job(connection, job_id, session_id, kind, stamp)
         self._trace(snapshot)  # before the worker can start it, so "queued" comes first
         self._queue.put((job_id, function))
         return job_id
@@ -367,79 +358,37 @@ class Worker:
             )
 
     def _persist(self, snapshot: JobSnapshot, event: bool) -> None:
-        import json
-
         with self.workspace.db.transaction() as connection:
-            connection.execute(
-                "UPDATE jobs SET status=?, phase=?, message=?, progress_json=?, result_json=?, "
-                "error=?, error_kind=?, started_at=?, finished_at=? WHERE id=?",
-                (
-                    snapshot.status,
-                    snapshot.phase,
-                    snapshot.message,
-                    json.dumps(snapshot.progress),
-                    json.dumps(snapshot.result),
-                    snapshot.error,
-                    snapshot.error_kind,
-                    snapshot.started_at,
-                    snapshot.finished_at,
-                    snapshot.id,
-                ),
+            job_store.update_job(
+                connection,
+                snapshot.id,
+                {
+                    "status": snapshot.status,
+                    "phase": snapshot.phase,
+                    "message": snapshot.message,
+                    "progress": snapshot.progress,
+                    "result": snapshot.result,
+                    "error": snapshot.error,
+                    "error_kind": snapshot.error_kind,
+                    "started_at": snapshot.started_at,
+                    "finished_at": snapshot.finished_at,
+                },
             )
             if event:
                 last = snapshot.events[-1]
-                connection.execute(
-                    "INSERT INTO job_events (job_id, at, phase, message) VALUES (?,?,?,?)",
-                    (snapshot.id, last.at, last.phase, last.message),
+                job_store.insert_job_event(
+                    connection, snapshot.id, last.at, last.phase, last.message
                 )
 
 
-def _host() -> str:
-    return socket.gethostname()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_abandoned_jobs(workspace: Workspace) -> int:
-    """Fail the unfinished jobs of processes on this host that no longer exist."""
-    rows = workspace.db.query(
-        "SELECT id, pid FROM jobs WHERE status IN ('queued', 'running') AND host = ?", (_host(),)
-    )
-    dead = [row["id"] for row in rows if row["pid"] is None or not _pid_alive(row["pid"])]
-    if dead:
-        with workspace.db.transaction() as connection:
-            connection.executemany(
-                "UPDATE jobs SET status='failed', phase='failed', error_kind='runtime', "
-                "error='the process running this job ended', finished_at=? WHERE id=?",
-                [(now(), job_id) for job_id in dead],
-            )
-    return len(dead)
+    """Mark the unfinished jobs of this host's processes that have ended as abandoned."""
+    return job_store.mark_abandoned_jobs(workspace.db)
 
 
 def list_jobs(
     workspace: Workspace, session_id: str | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """Jobs of every process on this data root, newest first (optionally of one session)."""
-    import json
-
-    sql = "SELECT * FROM jobs"
-    parameters: tuple = ()
-    if session_id is not None:
-        sql += " WHERE session_id = ?"
-        parameters = (session_id,)
-    rows = workspace.db.query(sql + " ORDER BY created_at DESC LIMIT ?", (*parameters, limit))
-    jobs = []
-    for row in rows:
-        job = dict(row)
-        job["progress"] = json.loads(job.pop("progress_json"))
-        job["result"] = json.loads(job.pop("result_json"))
-        jobs.append(job)
-    return jobs
+    """Jobs of every process on this data root, newest first (optionally of one session);
+    a job whose process has ended shows as abandoned."""
+    return job_store.list_jobs(workspace.db, session_id, limit)

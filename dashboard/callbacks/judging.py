@@ -3,7 +3,6 @@ switch, 'next round', and the browser-side rendering of the judgment in progress
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from typing import Any
 
 from dash import (
@@ -31,45 +30,7 @@ from steering_core.sessions import (
     get_session,
     latest_round_index,
 )
-from steering_core.storage.records import FeedbackEventRecord
-
-
-def received_labels(events: list[FeedbackEventRecord], round_index: int) -> dict[int, list[str]]:
-    """Short labels of what each candidate of a round received (winner, stars, rank...)."""
-    labels: dict[int, list[str]] = defaultdict(list)
-    for event in events:
-        if event.round_index != round_index or event.undone_at or event.mode == "undo":
-            continue
-        raw = event.raw
-        if event.mode == "winner":
-            labels[raw["winner"]].append("winner")
-        elif event.mode == "rating":
-            for candidate, stars in raw["ratings"].items():
-                labels[int(candidate)].append("★" * int(stars))
-        elif event.mode == "ranking":
-            for place, candidate in enumerate(raw["order"], start=1):
-                labels[candidate].append(f"#{place}")
-        elif event.mode == "pairwise":
-            first, second = raw["first"], raw["second"]
-            if raw["choice"] == "tie":
-                labels[first].append("tie")
-                labels[second].append("tie")
-            else:
-                better = first if raw["choice"] == "first" else second
-                labels[better].append("won pair")
-        elif event.mode == "approve_reject":
-            for candidate in raw.get("approved", []):
-                labels[candidate].append("approved")
-            for candidate in raw.get("rejected", []):
-                labels[candidate].append("rejected")
-        elif event.mode == "cannot_decide":
-            for candidate in raw.get("between", []):
-                labels[candidate].append("undecided")
-    # The same label given many times shows once, with its count ("winner x3").
-    return {
-        candidate: [f"{text} x{n}" if n > 1 else text for text, n in Counter(texts).items()]
-        for candidate, texts in labels.items()
-    }
+from steering_core.views.judgment_words import received_labels
 
 
 def show_round(
@@ -95,7 +56,7 @@ def show_round(
         return error_message(error), "", "-"
     mode = mode or session.config["feedback_mode"]
     events = get_feedback_events(state.workspace, session_id, round_index=round_index)
-    received = received_labels(events, round_index)
+    received = received_labels(events, {c.id: c.slot for c in candidates})
     grid = candidate_grid(
         session_id, record.round_index, record.round_index == latest, candidates, mode, received
     )

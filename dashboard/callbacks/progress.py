@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import ids
 from dashboard.state import DashboardState
 from steering_core.sessions import get_rounds
+from steering_core.sessions import session_version as stored_version
 
 FAST_POLL_MS = 250
 IDLE_POLL_MS = 2000
@@ -24,14 +25,7 @@ IDLE_POLL_MS = 2000
 
 def session_version(state: DashboardState, session_id: str) -> str:
     """A short string that changes whenever rounds or judgments of the session change."""
-    row = state.workspace.db.query_one(
-        """SELECT (SELECT COUNT(*) FROM rounds WHERE session_id = :s),
-                  (SELECT COALESCE(MAX(id), 0) FROM feedback_events WHERE session_id = :s),
-                  (SELECT COUNT(*) FROM feedback_events
-                    WHERE session_id = :s AND undone_at IS NOT NULL)""",
-        {"s": session_id},
-    )
-    return f"{row[0]}.{row[1]}.{row[2]}"
+    return stored_version(state.workspace, session_id)
 
 
 def _seconds_since(stamp: str | None) -> float | None:

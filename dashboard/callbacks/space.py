@@ -9,7 +9,6 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, no_update
 
 from dashboard import ids
-from dashboard.callbacks.judging import received_labels
 from dashboard.callbacks.session import error_message
 from dashboard.figures.curves import curves_figure, empty_curves_figure
 from dashboard.figures.space import colour_patch, empty_space_figure, steering_space_figure
@@ -22,6 +21,7 @@ from steering_core.sessions import (
     fork_session,
     get_candidate,
     get_feedback_events,
+    get_round,
     get_session,
     lineage,
     load_session_config,
@@ -37,6 +37,7 @@ from steering_core.space_view import (
     round_series,
     space_points,
 )
+from steering_core.views.judgment_words import received_labels
 
 
 def _points(
@@ -94,7 +95,9 @@ def inspect(state: DashboardState, candidate_id: int | None) -> Any:
         events = get_feedback_events(
             state.workspace, candidate.session_id, round_index=candidate.round_index
         )
-        received = received_labels(events, candidate.round_index).get(candidate.id, [])
+        _, shown = get_round(state.workspace, candidate.session_id, candidate.round_index)
+        slots = {c.id: c.slot for c in shown}
+        received = received_labels(events, slots).get(candidate.id, [])
         chain = list(reversed(lineage(state.workspace, candidate.id)))
     except SteeringError as error:
         return [error_message(error)]

@@ -9,13 +9,13 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from steering_core.curve_traces import (
+from steering_core.views.curve_traces import (
     decision_traces,
     distance_traces,
     utility_traces,
     value_traces,
 )
-from steering_core.curve_values import (
+from steering_core.views.curve_values import (
     LINE,
     STOP_BELOW_PERCENT,
     VERDICT_COLOURS,

@@ -18,6 +18,7 @@ STATUS_COLOURS = {
     "done": "success",
     "failed": "danger",
     "cancelled": "warning",
+    "abandoned": "danger",  # its process ended before it finished (killed, crashed)
 }
 WARM_UP_POLL_MS = 1000  # a warm-up takes seconds; a slow poll is enough
 

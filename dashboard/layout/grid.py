@@ -15,8 +15,9 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from dashboard import ids
-from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
+from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
+from steering_core.views.roles import role_colour
 
 MODE_TITLES = {
     "winner": "Winner only: click the best image (or press its number), then Enter",
@@ -88,7 +89,7 @@ def _approve_reject(slot: int) -> html.Div:
 def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str] = ()) -> html.Div:
     """One candidate: its image, number, role badge and the current mode's controls."""
     role = shown_role(candidate.role)
-    badges = [dbc.Badge(role, color=ROLE_BADGE_COLOURS.get(role, "light"))]
+    badges = [dbc.Badge(role, color=role_colour(role))]
     badges += [dbc.Badge(text, color="light", text_color="dark") for text in received]
     image: Any = (
         html.Img(
@@ -137,7 +138,8 @@ def candidate_grid(
     mode: str,
     received: dict[int, list[str]] | None = None,
 ) -> html.Div:
-    """The round's cards in a responsive grid; `received` lists past judgments per id."""
+    """The round's cards in a responsive grid; `received`: what each candidate id received,
+    in the words of `steering_core.views.judgment_words.received_labels`."""
     received = received or {}
     return html.Div(
         [candidate_card(c, mode, received.get(c.id, ())) for c in candidates],

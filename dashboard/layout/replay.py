@@ -10,66 +10,18 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
-from steering_core.exports.report_words import slot_name
-from steering_core.samplers.base import ROLE_BADGE_COLOURS
-from steering_core.storage.records import (
-    CandidateRecord,
-    FeedbackEventRecord,
-    RoundRecord,
-    SessionRecord,
+from steering_core.storage.records import CandidateRecord
+from steering_core.views.roles import role_colour
+from steering_core.views.session_view import (
+    FINAL_CHOICE_MEANING,
+    CandidateView,
+    RoundView,
+    SessionView,
 )
 
 # Rounds drawn per page. Dash 4.4 takes time quadratic in the number of components to draw
 # a page: 12 rounds of 8 cards take 0.7 s, 50 take 7.5 s, 100 take 30 s (measured).
 ROUNDS_PER_VIEW = 10
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a candidate's parent was shown: its round, and its session (forks differ)."""
-
-    round_index: int
-    session_id: str
-
-
-@dataclass(frozen=True)
-class ReplayCandidate:
-    """One candidate as the replay shows it.
-
-    `carried_to`: the round that re-shows this candidate as its incumbent (None when no round
-    does); `origin`: where its parent was shown, kept for incumbents and carried-forward
-    winners only (every candidate of a round shares that parent, so on the others it is
-    noise); `forks`: the sessions started from this candidate."""
-
-    candidate: CandidateRecord
-    received: Sequence[str] = ()
-    carried_to: int | None = None
-    final_choice: bool = False
-    origin: Origin | None = None
-    forks: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class ReplayRound:
-    record: RoundRecord
-    candidates: Sequence[ReplayCandidate]
-    judgments: Sequence[str] = ()
-    undone: int = 0
-
-    @property
-    def incumbent_moved(self) -> bool:
-        """Whether the next round re-shows a new candidate of this round, not its incumbent."""
-        return any(c.carried_to is not None and c.candidate.slot != 0 for c in self.candidates)
-
-
-@dataclass(frozen=True)
-class Replay:
-    session: SessionRecord
-    rounds: Sequence[ReplayRound]
-    final_choice: CandidateRecord | None = None
-    # Why there is no final choice (an error message component), when the model failed.
-    final_problem: Any = None
-    judgments: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,50 +65,6 @@ def round_link(
     if session_id == view.session_id and round_index in view.rounds:
         return html.A(children, href=f"#{round_anchor(round_index)}", **props)
     return dcc.Link(children, href=round_href(round_index, session_id), **props)
-
-
-def judgment_line(event: FeedbackEventRecord, slots: dict[int, int]) -> str:
-    """One judgment of a round in a line, candidates named by their number in the grid."""
-    raw = event.raw
-
-    def names(candidates: Sequence[int]) -> str:
-        return ", ".join(slot_name(slots, int(c)) for c in candidates)
-
-    mode = event.mode
-    if mode == "winner":
-        text = f"winner {slot_name(slots, raw['winner'])}"
-    elif mode == "rating":
-        stars = sorted(raw["ratings"].items(), key=lambda item: -int(item[1]))
-        text = "ratings " + ", ".join(f"{slot_name(slots, int(c))}: {s}★" for c, s in stars)
-    elif mode == "ranking":
-        text = "ranking " + " > ".join(slot_name(slots, c) for c in raw["order"])
-    elif mode == "pairwise":
-        first, second = slot_name(slots, raw["first"]), slot_name(slots, raw["second"])
-        outcome = {"first": first, "second": second}.get(raw["choice"], "tie")
-        text = f"pair {first} vs {second}: {outcome}"
-    elif mode == "approve_reject":
-        parts = []
-        if raw.get("approved"):
-            parts.append(f"approved {names(raw['approved'])}")
-        if raw.get("rejected"):
-            parts.append(f"rejected {names(raw['rejected'])}")
-        text = "; ".join(parts) or "approve / reject: none"
-    elif mode == "reject_all":
-        text = "rejected all" + (f": “{raw['reason']}”" if raw.get("reason") else "")
-    elif mode == "critique":
-        about = f" of {slot_name(slots, raw['candidate'])}" if raw.get("candidate") else ""
-        tags = ", ".join(raw.get("tags") or [])
-        text = f"critique{about} [{tags}]" + (f": “{raw['text']}”" if raw.get("text") else "")
-    elif mode == "cannot_decide":
-        between = raw.get("between") or []
-        text = "cannot decide" + (f" between {names(between)}" if between else "")
-    else:
-        text = mode.replace("_", " ")
-    if event.confidence < 1:
-        text += f" (confidence {event.confidence:.0%})"
-    if event.source != "human":
-        text += f" [{event.source}]"
-    return text
 
 
 def session_list(sessions: Sequence[dict[str, Any]]) -> html.Div:
@@ -205,7 +113,7 @@ def _time(stamp: str) -> str:
     return stamp[:19].replace("T", " ")
 
 
-def rounds_index(rounds: Sequence[ReplayRound], view: View) -> html.Nav:
+def rounds_index(rounds: Sequence[RoundView], view: View) -> html.Nav:
     """One link per round of the session; the rounds on this page are framed, the rounds
     after which the incumbent moved stand out."""
     links = []
@@ -216,7 +124,7 @@ def rounds_index(rounds: Sequence[ReplayRound], view: View) -> html.Nav:
         if replay_round.incumbent_moved:
             classes.append("moved")
             title += ": a new incumbent came from here"
-        if not replay_round.judgments:
+        if not replay_round.judged:
             classes.append("unjudged")
             title += " (not judged)"
         if index in view.rounds:
@@ -265,15 +173,20 @@ def _image(candidate: CandidateRecord) -> Any:
     )
 
 
-def replay_card(entry: ReplayCandidate, view: View) -> html.Div:
+def replay_card(entry: CandidateView, view: View) -> html.Div:
     """A candidate's thumbnail with its role, what it received and its lineage."""
     candidate = entry.candidate
     head = [
         html.Span(str(candidate.slot + 1), className="slot-number"),
-        _badge(candidate.role, ROLE_BADGE_COLOURS.get(candidate.role, "light")),
+        _badge(candidate.role, role_colour(candidate.role)),
     ]
     # Under the image, so that every image of a round sits at the same height.
-    notes: list[Any] = [_badge(text, "light", "received") for text in entry.received]
+    notes: list[Any] = [
+        html.Span(html.Del(phrase.text), className="badge text-bg-light received undone")
+        if phrase.undone
+        else _badge(phrase.text, "light", "received")
+        for phrase in entry.received
+    ]
     if entry.final_choice:
         notes.append(_badge("final choice", "danger"))
     if entry.carried_to is not None:
@@ -287,17 +200,20 @@ def replay_card(entry: ReplayCandidate, view: View) -> html.Div:
                 title=f"round {entry.carried_to} re-shows this candidate as its incumbent",
             )
         )
-    if entry.origin is not None:
-        forked = entry.origin.session_id != view.session_id
+    origin = entry.origin
+    # Every candidate of a round shares its parent: the origin is worth showing on the
+    # incumbent and on a carried-forward winner only.
+    shows_origin = candidate.slot == 0 or entry.carried_to is not None
+    if shows_origin and origin is not None and origin.round_index is not None:
+        forked = origin.session_id != view.session_id
         notes.append(
             round_link(
-                f"from round {entry.origin.round_index}"
-                + (" of the parent session" if forked else ""),
-                entry.origin.round_index,
-                entry.origin.session_id,
+                f"from round {origin.round_index}" + (" of the parent session" if forked else ""),
+                origin.round_index,
+                origin.session_id,
                 view,
                 className="origin-link",
-                title=f"the round that showed its parent (session {entry.origin.session_id})",
+                title=f"the round that showed its parent (session {origin.session_id})",
             )
         )
     notes += [
@@ -320,16 +236,15 @@ def replay_card(entry: ReplayCandidate, view: View) -> html.Div:
     )
 
 
-def round_section(replay_round: ReplayRound, view: View) -> html.Section:
+def round_section(replay_round: RoundView, view: View) -> html.Section:
     """A round: its heading, the judgments it got and every candidate's card."""
     record = replay_round.record
-    judgments: list[Any]
-    if replay_round.judgments:
-        judgments = [html.Li(text) for text in replay_round.judgments]
-    else:
-        judgments = [html.Li("not judged", className="text-muted")]
-    if replay_round.undone:
-        judgments.append(html.Li(f"{replay_round.undone} undone", className="text-muted"))
+    judgments: list[Any] = [
+        html.Li([html.Del(j.line), " (undone)"], className="text-muted undone")
+        if j.undone
+        else html.Li(j.line)
+        for j in replay_round.judgments
+    ] or [html.Li("not judged", className="text-muted")]
     return html.Section(
         [
             html.Div(
@@ -351,36 +266,31 @@ def round_section(replay_round: ReplayRound, view: View) -> html.Section:
     )
 
 
-def final_choice_panel(replay: Replay, view: View) -> html.Div:
+def final_choice_panel(replay: SessionView, view: View) -> html.Div:
     """The candidate the session would re-show next as its incumbent, with a link to it."""
     children: list[Any] = [html.Strong("Final choice: ")]
-    final = replay.final_choice
-    if final is not None:
-        children += [
-            round_link(
-                f"round {final.round_index}, candidate {final.slot + 1}"
-                + (
-                    "" if final.session_id == view.session_id else f" of session {final.session_id}"
-                ),
-                final.round_index,
-                final.session_id,
-                view,
-            ),
-            html.Span(
-                " — what the next round would re-show as its incumbent (the preference model "
-                "fitted on every judgment picks among the last judged round's winners and the "
-                "current incumbent).",
-                className="text-muted small",
-            ),
-        ]
-    elif replay.final_problem is not None:
-        children.append(replay.final_problem)
+    final = replay.final.candidate
+    if final is None:
+        children.append(html.Span(f"none yet ({replay.final.note})", className="text-muted"))
+        return html.Div(children, id=ids.REPLAY_FINAL, className="mb-2")
+    children.append(
+        round_link(
+            f"round {final.round_index}, candidate {final.slot + 1}"
+            + ("" if final.session_id == view.session_id else f" of session {final.session_id}"),
+            final.round_index,
+            final.session_id,
+            view,
+        )
+    )
+    if replay.final.note:
+        # The model could not be fitted: say which candidate this is instead.
+        children.append(html.Div(f"{replay.final.note}.", className="final-note text-danger small"))
     else:
-        children.append(html.Span("none yet (no round)", className="text-muted"))
+        children.append(html.Span(f" — {FINAL_CHOICE_MEANING}", className="text-muted small"))
     return html.Div(children, id=ids.REPLAY_FINAL, className="mb-2")
 
 
-def page_links(rounds: Sequence[ReplayRound], view: View) -> html.Div:
+def page_links(rounds: Sequence[RoundView], view: View) -> html.Div:
     """Earlier and later pages of rounds, around the rounds this page draws."""
     first = rounds[0].record.round_index
     last = rounds[-1].record.round_index
@@ -411,7 +321,7 @@ def page_links(rounds: Sequence[ReplayRound], view: View) -> html.Div:
     return html.Div(children, className="page-links small mb-2")
 
 
-def replay_view(replay: Replay, start: int = 0) -> html.Div:
+def replay_view(replay: SessionView, start: int = 0) -> html.Div:
     """The replay: heading, final choice, the index of every round, then the rounds of the
     page that begins at round `start` (aligned to a page), one section each."""
     session = replay.session

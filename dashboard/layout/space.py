@@ -12,8 +12,9 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.figures.space import COLOUR_MODES, SPACE_HEIGHT
 from steering_core.feedback import CRITIQUE_TAGS
-from steering_core.samplers.base import ROLE_BADGE_COLOURS, shown_role
+from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
+from steering_core.views.roles import role_colour
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True}
 # In the steering space a click inspects a point (assets/inspector.js). Plotly would take
@@ -133,7 +134,7 @@ def candidate_details(
             [
                 dbc.Badge(
                     shown_role(candidate.role),
-                    color=ROLE_BADGE_COLOURS.get(shown_role(candidate.role), "light"),
+                    color=role_colour(shown_role(candidate.role)),
                 ),
                 html.Span(
                     f" candidate {candidate.id} · round {candidate.round_index} · "

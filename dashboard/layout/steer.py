@@ -3,6 +3,7 @@ progress, the steering space and the live curves."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,10 @@ from dashboard.layout.replay import counted
 from dashboard.layout.space import curves_panel, inspector, space_panel
 from steering_core.config import PRESETS
 from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
+from steering_core.hyperparameters import describe_parameters, example_settings, parameter_help
+from steering_core.models import PREFERENCE_MODELS
+from steering_core.registry import Registry
+from steering_core.samplers import SAMPLERS
 
 PAIR_BUTTON = "btn btn-outline-primary pair"
 JUDGING_MODES = [m for m in FEEDBACK_MODE_NAMES if m not in ("reject_all", "cannot_decide")]
@@ -37,14 +42,31 @@ def _number(component_id: str, field: str, **props: Any) -> dbc.Input:
     return dbc.Input(id=component_id, type="number", **defaults.limits(field), **props)
 
 
+def settings_field(label: str, box_id: str, registry: Registry[Any], name: str) -> html.Div:
+    """A JSON settings box for the plug-in `name`: its placeholder is an example the plug-in
+    accepts (every parameter at its default), its hint names the parameters, and hovering
+    shows each one's meaning and allowed values, all from the plug-in's declarations."""
+    parameters = ", ".join(spec.name for spec in describe_parameters(registry, name))
+    field = _field(
+        label,
+        dbc.Input(id=box_id, placeholder=json.dumps(example_settings(registry, name))),
+        f"JSON for {name.replace('_', ' ')}: {parameters or 'no parameters'}",
+    )
+    field.title = parameter_help(registry, name)
+    return field
+
+
 def setup_panel(
     generators: Sequence[str],
     samplers: Sequence[str],
     models: Sequence[str],
     sessions: Sequence[dict[str, Any]],
     current: str | None,
+    session_sampler: str = defaults.SAMPLER,
+    session_model: str = defaults.PREFERENCE_MODEL,
 ) -> dbc.Accordion:
-    """New session, resume, and settings for the next round."""
+    """New session, resume, and settings for the next round (of the open session, whose
+    sampler and model are `session_sampler` and `session_model`)."""
     new_session = [
         _field("Prompt", dbc.Textarea(id=ids.PROMPT, rows=2, placeholder="a red circle ...")),
         _field("Negative prompt", dbc.Input(id=ids.NEGATIVE_PROMPT, placeholder="optional")),
@@ -157,16 +179,8 @@ def setup_panel(
             dbc.Input(id=ids.TRUST_RADIUS, type="number", min=0.01, max=2, step=0.01),
             "how far new candidates may go from the incumbent (0-2)",
         ),
-        _field(
-            "Sampler settings",
-            dbc.Input(id=ids.SAMPLER_PARAMS, placeholder='{"exploration": 1.0}'),
-            "JSON; e.g. exploration weight",
-        ),
-        _field(
-            "Model settings",
-            dbc.Input(id=ids.MODEL_PARAMS, placeholder='{"prior_strength": 1.0}'),
-            "JSON; e.g. prior strength",
-        ),
+        settings_field("Sampler settings", ids.SAMPLER_PARAMS, SAMPLERS, session_sampler),
+        settings_field("Model settings", ids.MODEL_PARAMS, PREFERENCE_MODELS, session_model),
         dbc.Button("Apply to the next round", id=ids.APPLY_SETTINGS, className="w-100"),
         html.Div(id=ids.SETTINGS_MESSAGE, className="mt-2"),
     ]

@@ -23,6 +23,7 @@ def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
         session_id = sessions[0]["id"]
     title = "No session yet: start one on the left"
     mode = None
+    plugins: dict[str, str] = {}
     if session_id is not None:
         try:
             record = get_session(state.workspace, session_id)
@@ -30,8 +31,18 @@ def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
             return dbc.Alert(f"No session {session_id} in this data root.", color="warning")
         title = record.prompt
         mode = record.config["feedback_mode"]
+        # The settings box shows examples for the plug-ins the open session uses.
+        plugins = {
+            "session_sampler": record.config["sampler"]["name"],
+            "session_model": record.config["preference_model"]["name"],
+        }
         state.open_session(record.id)
     setup = setup_panel(
-        GENERATORS.names(), SAMPLERS.names(), PREFERENCE_MODELS.names(), sessions, session_id
+        GENERATORS.names(),
+        SAMPLERS.names(),
+        PREFERENCE_MODELS.names(),
+        sessions,
+        session_id,
+        **plugins,
     )
     return steer_page(session_id, title, setup, mode)

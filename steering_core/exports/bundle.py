@@ -34,12 +34,12 @@ from steering_core import __version__
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.exports.replay import build_replay, load_replay, restore_session, write_replay
 from steering_core.exports.report import write_report
-from steering_core.exports.trace import trace_path
 from steering_core.sessions import get_session
 from steering_core.storage.files import write_atomically
 from steering_core.storage.leases import SESSION_ID_PATTERN, hold_lease, pid_alive
 from steering_core.storage.records import now
 from steering_core.storage.workspace import Workspace
+from steering_core.trace import trace_path
 
 BUNDLE_SCHEMA = "stable-steering/bundle"
 BUNDLE_SCHEMA_VERSION = 1

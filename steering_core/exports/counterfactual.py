@@ -25,18 +25,8 @@ from steering_core.exports.replay import build_replay, insert_unchanged, load_re
 from steering_core.incumbent import choose_incumbent, fit_on_judgments
 from steering_core.judgments import session_judgments
 from steering_core.models import PREFERENCE_MODELS
+from steering_core.storage.database import delete_all_sessions, make_scratch
 from steering_core.storage.workspace import Workspace
-
-# Children first, so that deleting never trips over a reference.
-SCRATCH_TABLES = (
-    "comparisons",
-    "feedback_events",
-    "candidates",
-    "rounds",
-    "setting_changes",
-    "synthetic_targets",
-    "sessions",
-)
 
 
 @dataclass(frozen=True)
@@ -166,11 +156,7 @@ def _scratch_workspace() -> Iterator[Workspace]:
     with tempfile.TemporaryDirectory(prefix="steer-counterfactual-") as folder:
         workspace = Workspace.open(Path(folder) / "data", Path(folder) / "labels")
         workspace.tracing = False  # type: ignore[misc]  # scratch rounds are not events
-        connection = workspace.db.connection()
-        # Candidates of other sessions (a fork's origin) are not in the scratch database, and
-        # nothing in it needs to survive a crash.
-        connection.execute("PRAGMA foreign_keys = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
+        make_scratch(workspace.db.connection())
         try:
             yield workspace
         finally:
@@ -179,8 +165,7 @@ def _scratch_workspace() -> Iterator[Workspace]:
 
 def _load(workspace: Workspace, replay: dict[str, Any]) -> None:
     with workspace.db.transaction() as connection:
-        for table in SCRATCH_TABLES:
-            connection.execute(f"DELETE FROM {table}")
+        delete_all_sessions(connection)
         insert_unchanged(connection, replay)
 
 

@@ -13,18 +13,30 @@ import filecmp
 import json
 import shutil
 import sqlite3
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.exports.replay_schema import SCHEMA_NAME, SESSION_ID_PATTERN, check_replay
+from steering_core.storage import judgment_store, round_store, session_store
+from steering_core.storage.database import defer_foreign_keys, highest_id, ids_in_use
 from steering_core.storage.files import write_atomically
-from steering_core.storage.records import FeedbackEventRecord
+from steering_core.storage.records import (
+    CandidateRecord,
+    ComparisonRecord,
+    FeedbackEventRecord,
+    RoundRecord,
+    SessionRecord,
+    SettingChangeRecord,
+    SyntheticTargetRecord,
+)
 from steering_core.storage.workspace import Workspace
+from steering_core.trace import trace_path
 
 REPLAY_SCHEMA_VERSION = 1
 
@@ -44,32 +56,17 @@ def app_version() -> str:
 
 
 # --- building ---------------------------------------------------------------------------
-@contextmanager
-def _read_snapshot(workspace: Workspace) -> Iterator[sqlite3.Connection]:
-    """One read transaction, so that a round stored meanwhile by another process is either
-    wholly in the replay or wholly out of it."""
-    connection = workspace.db.connection()
-    if connection.in_transaction:
-        yield connection
-        return
-    connection.execute("BEGIN")
-    try:
-        yield connection
-    finally:
-        connection.execute("COMMIT")
-
-
-def _candidate(row: sqlite3.Row) -> dict[str, Any]:
+def _candidate(candidate: CandidateRecord) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "slot": row["slot"],
-        "steering_vector": json.loads(row["steering_vector_json"]),
-        "seed": row["seed"],
-        "role": row["role"],
-        "parent_candidate_id": row["parent_candidate_id"],
-        "sampler_metadata": json.loads(row["sampler_metadata_json"]),
-        "image_path": row["image_path"],
-        "created_at": row["created_at"],
+        "id": candidate.id,
+        "slot": candidate.slot,
+        "steering_vector": candidate.steering_vector.tolist(),
+        "seed": candidate.seed,
+        "role": candidate.role,
+        "parent_candidate_id": candidate.parent_candidate_id,
+        "sampler_metadata": candidate.sampler_metadata,
+        "image_path": candidate.image_path,
+        "created_at": candidate.created_at,
     }
 
 
@@ -82,104 +79,79 @@ def build_replay(workspace: Workspace, session_id: str) -> dict[str, Any]:
     from steering_core.sessions import get_session
 
     session_id = get_session(workspace, session_id).id
-    with _read_snapshot(workspace) as connection:
-        session = connection.execute(
-            "SELECT * FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
+    # One read transaction, so that a round stored meanwhile by another process is either
+    # wholly in the replay or wholly out of it.
+    with workspace.db.read_snapshot() as connection:
+        session = session_store.session(connection, session_id)
         if session is None:  # deleted between the two reads
             raise NotFound(f"no session {session_id!r} in this data root")
-        rounds = []
-        for row in connection.execute(
-            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
-        ).fetchall():
-            candidates = connection.execute(
-                "SELECT * FROM candidates WHERE round_id = ? ORDER BY slot", (row["id"],)
-            ).fetchall()
-            rounds.append(
-                {
-                    "id": row["id"],
-                    "index": row["round_index"],
-                    "created_at": row["created_at"],
-                    "incumbent_candidate_id": row["incumbent_candidate_id"],
-                    "model_state": json.loads(row["model_state_json"]),
-                    "timings": json.loads(row["timings_json"]),
-                    "candidates": [_candidate(c) for c in candidates],
-                }
-            )
+        rounds = [
+            {
+                "id": record.id,
+                "index": record.round_index,
+                "created_at": record.created_at,
+                "incumbent_candidate_id": record.incumbent_candidate_id,
+                "model_state": record.model_state,
+                "timings": record.timings,
+                "candidates": [
+                    _candidate(c)
+                    for c in round_store.candidates_of_round(connection, record.id)  # type: ignore[arg-type]
+                ],
+            }
+            for record in round_store.rounds(connection, session_id)
+        ]
         events = [
             {
-                "id": row["id"],
-                "round_index": row["round_index"],
-                "mode": row["mode"],
-                "raw": json.loads(row["raw_json"]),
-                "comparisons": json.loads(row["comparisons_json"]),
-                "confidence": row["confidence"],
-                "source": row["source"],
-                "created_at": row["created_at"],
-                "client_key": row["client_key"],
-                "undone_at": row["undone_at"],
-                "undoes_event_id": row["undoes_event_id"],
+                "id": event.id,
+                "round_index": event.round_index,
+                "mode": event.mode,
+                "raw": event.raw,
+                "comparisons": event.comparisons,
+                "confidence": event.confidence,
+                "source": event.source,
+                "created_at": event.created_at,
+                "client_key": event.client_key,
+                "undone_at": event.undone_at,
+                "undoes_event_id": event.undoes_event_id,
             }
-            for row in connection.execute(
-                "SELECT * FROM feedback_events WHERE session_id = ? ORDER BY id", (session_id,)
-            )
+            for event in judgment_store.feedback_events(connection, session_id)
         ]
         comparisons = [
             {
-                "id": row["id"],
-                "event_id": row["event_id"],
-                "winner_candidate_id": row["winner_candidate_id"],
-                "loser_candidate_id": row["loser_candidate_id"],
-                "weight": row["weight"],
-                "is_tie": bool(row["is_tie"]),
+                "id": c.id,
+                "event_id": c.event_id,
+                "winner_candidate_id": c.winner_candidate_id,
+                "loser_candidate_id": c.loser_candidate_id,
+                "weight": c.weight,
+                "is_tie": c.is_tie,
             }
-            for row in connection.execute(
-                "SELECT * FROM comparisons WHERE session_id = ? ORDER BY id", (session_id,)
-            )
+            for c in judgment_store.comparisons(connection, session_id)
         ]
         changes = [
             {
-                "id": row["id"],
-                "from_round": row["from_round"],
-                "changes": json.loads(row["changes_json"]),
-                "created_at": row["created_at"],
+                "id": change.id,
+                "from_round": change.from_round,
+                "changes": change.changes,
+                "created_at": change.created_at,
             }
-            for row in connection.execute(
-                "SELECT * FROM setting_changes WHERE session_id = ? ORDER BY id", (session_id,)
-            )
+            for change in session_store.setting_changes(connection, session_id)
         ]
-        target = connection.execute(
-            "SELECT target_json, user_json FROM synthetic_targets WHERE session_id = ?",
-            (session_id,),
-        ).fetchone()
+        target = session_store.synthetic_target(connection, session_id)
         own = {c["id"] for r in rounds for c in r["candidates"]}
         linked = {c["parent_candidate_id"] for r in rounds for c in r["candidates"]}
-        linked.add(session["forked_from_candidate_id"])
-        outside = sorted(linked - own - {None})
-        external = [
-            {
-                "id": row["id"],
-                "session_id": row["session_id"],
-                "round_index": row["round_index"],
-                "slot": row["slot"],
-            }
-            for row in connection.execute(
-                "SELECT id, session_id, round_index, slot FROM candidates "
-                "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-                (json.dumps(outside),),
-            )
-        ]
+        linked.add(session.forked_from_candidate_id)
+        external = round_store.candidate_places(connection, sorted(linked - own - {None}))
     return {
         "schema": SCHEMA_NAME,
         "schema_version": REPLAY_SCHEMA_VERSION,
         "app_version": app_version(),
         "session": {
-            "id": session["id"],
-            "created_at": session["created_at"],
-            "prompt": session["prompt"],
-            "source": session["source"],
-            "forked_from_candidate_id": session["forked_from_candidate_id"],
-            "config": json.loads(session["config_json"]),
+            "id": session.id,
+            "created_at": session.created_at,
+            "prompt": session.prompt,
+            "source": session.source,
+            "forked_from_candidate_id": session.forked_from_candidate_id,
+            "config": session.config,
         },
         "rounds": rounds,
         "feedback_events": events,
@@ -187,7 +159,7 @@ def build_replay(workspace: Workspace, session_id: str) -> dict[str, Any]:
         "setting_changes": changes,
         "synthetic_target": None
         if target is None
-        else {"targets": json.loads(target[0]), "user": json.loads(target[1])},
+        else {"targets": target.targets, "user": target.user},
         "external_candidates": external,
     }
 
@@ -314,119 +286,106 @@ def _remap_metadata(metadata: dict[str, Any], remap: _Remap) -> dict[str, Any]:
 
 def _insert(connection: sqlite3.Connection, replay: dict[str, Any], remap: _Remap) -> None:
     session, sid = replay["session"], remap.session_id
-    connection.execute(
-        "INSERT INTO sessions (id, created_at, prompt, config_json, forked_from_candidate_id, "
-        "source) VALUES (?,?,?,?,?,?)",
-        (
-            sid,
-            session["created_at"],
-            session["prompt"],
-            json.dumps(session["config"]),
-            remap.link(session["forked_from_candidate_id"]),
-            session["source"],
+    session_store.insert_session(
+        connection,
+        SessionRecord(
+            id=sid,
+            created_at=session["created_at"],
+            prompt=session["prompt"],
+            config=session["config"],
+            forked_from_candidate_id=remap.link(session["forked_from_candidate_id"]),
+            source=session["source"],
         ),
     )
     for round_row in replay["rounds"]:
-        round_id = remap.rounds[round_row["id"]]
-        connection.execute(
-            "INSERT INTO rounds (id, session_id, round_index, created_at, incumbent_candidate_id, "
-            "model_state_json, timings_json) VALUES (?,?,?,?,?,?,?)",
-            (
-                round_id,
-                sid,
-                round_row["index"],
-                round_row["created_at"],
-                remap.link(round_row["incumbent_candidate_id"]),
-                json.dumps(_remap_model_state(round_row["model_state"], remap)),
-                json.dumps(round_row["timings"]),
+        round_id = round_store.insert_round(
+            connection,
+            RoundRecord(
+                id=remap.rounds[round_row["id"]],
+                session_id=sid,
+                round_index=round_row["index"],
+                created_at=round_row["created_at"],
+                incumbent_candidate_id=remap.link(round_row["incumbent_candidate_id"]),
+                model_state=_remap_model_state(round_row["model_state"], remap),
+                timings=round_row["timings"],
             ),
         )
         for candidate in round_row["candidates"]:
-            connection.execute(
-                "INSERT INTO candidates (id, session_id, round_id, round_index, slot, "
-                "steering_vector_json, seed, role, parent_candidate_id, sampler_metadata_json, "
-                "image_path, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    remap.candidates[candidate["id"]],
-                    sid,
-                    round_id,
-                    round_row["index"],
-                    candidate["slot"],
-                    json.dumps(candidate["steering_vector"]),
-                    candidate["seed"],
-                    candidate["role"],
-                    remap.link(candidate["parent_candidate_id"]),
-                    json.dumps(_remap_metadata(candidate["sampler_metadata"], remap)),
-                    remap.image_path(candidate["image_path"]),
-                    candidate["created_at"],
+            round_store.insert_candidate(
+                connection,
+                CandidateRecord(
+                    id=remap.candidates[candidate["id"]],
+                    session_id=sid,
+                    round_index=round_row["index"],
+                    slot=candidate["slot"],
+                    steering_vector=np.asarray(candidate["steering_vector"], dtype=np.float64),
+                    seed=candidate["seed"],
+                    role=candidate["role"],
+                    parent_candidate_id=remap.link(candidate["parent_candidate_id"]),
+                    sampler_metadata=_remap_metadata(candidate["sampler_metadata"], remap),
+                    image_path=remap.image_path(candidate["image_path"]),
+                    created_at=candidate["created_at"],
                 ),
+                round_id,
             )
     for event in replay["feedback_events"]:
         undoes = event["undoes_event_id"]
-        connection.execute(
-            "INSERT INTO feedback_events (id, session_id, round_index, mode, raw_json, "
-            "comparisons_json, confidence, source, created_at, client_key, undone_at, "
-            "undoes_event_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                remap.events[event["id"]],
-                sid,
-                event["round_index"],
-                event["mode"],
-                json.dumps(_remap_raw(event["raw"], remap), sort_keys=True, ensure_ascii=False),
-                json.dumps(
-                    [  # in the order `NormalizedFeedback.to_json` writes them
-                        {
-                            "winner": remap.named(c["winner"]),
-                            "loser": remap.named(c["loser"]),
-                            "weight": c["weight"],
-                            "tie": c["tie"],
-                        }
-                        for c in event["comparisons"]
-                    ]
-                ),
-                event["confidence"],
-                event["source"],
-                event["created_at"],
-                event["client_key"],
-                event["undone_at"],
-                None if undoes is None else remap.events[undoes],
+        judgment_store.insert_feedback_event(
+            connection,
+            FeedbackEventRecord(
+                id=remap.events[event["id"]],
+                session_id=sid,
+                round_index=event["round_index"],
+                mode=event["mode"],
+                raw=_remap_raw(event["raw"], remap),
+                comparisons=[  # in the order `NormalizedFeedback.to_json` writes them
+                    {
+                        "winner": remap.named(c["winner"]),
+                        "loser": remap.named(c["loser"]),
+                        "weight": c["weight"],
+                        "tie": c["tie"],
+                    }
+                    for c in event["comparisons"]
+                ],
+                confidence=event["confidence"],
+                source=event["source"],
+                created_at=event["created_at"],
+                undone_at=event["undone_at"],
+                undoes_event_id=None if undoes is None else remap.events[undoes],
+                client_key=event["client_key"],
             ),
         )
-    connection.executemany(
-        "INSERT INTO comparisons (id, event_id, session_id, winner_candidate_id, "
-        "loser_candidate_id, weight, is_tie) VALUES (?,?,?,?,?,?,?)",
+    judgment_store.insert_comparisons(
+        connection,
         [
-            (
-                remap.comparisons[row["id"]],
-                remap.events[row["event_id"]],
-                sid,
-                remap.named(row["winner_candidate_id"]),
-                remap.candidates[row["loser_candidate_id"]],
-                row["weight"],
-                int(row["is_tie"]),
+            ComparisonRecord(
+                id=remap.comparisons[row["id"]],
+                event_id=remap.events[row["event_id"]],
+                session_id=sid,
+                winner_candidate_id=remap.named(row["winner_candidate_id"]),
+                loser_candidate_id=remap.candidates[row["loser_candidate_id"]],
+                weight=row["weight"],
+                is_tie=bool(row["is_tie"]),
             )
             for row in replay["comparisons"]
         ],
     )
-    connection.executemany(
-        "INSERT INTO setting_changes (id, session_id, from_round, changes_json, created_at) "
-        "VALUES (?,?,?,?,?)",
-        [
-            (
-                remap.setting_changes[row["id"]],
-                sid,
-                row["from_round"],
-                json.dumps(row["changes"], sort_keys=True),
-                row["created_at"],
-            )
-            for row in replay["setting_changes"]
-        ],
-    )
+    for row in replay["setting_changes"]:
+        session_store.insert_setting_change(
+            connection,
+            SettingChangeRecord(
+                id=remap.setting_changes[row["id"]],
+                session_id=sid,
+                from_round=row["from_round"],
+                changes=row["changes"],
+                created_at=row["created_at"],
+            ),
+        )
     target = replay["synthetic_target"]
     if target is not None:
-        connection.execute(
-            "INSERT INTO synthetic_targets (session_id, target_json, user_json) VALUES (?,?,?)",
-            (sid, json.dumps(target["targets"]), json.dumps(target["user"], sort_keys=True)),
+        session_store.insert_synthetic_target(
+            connection,
+            SyntheticTargetRecord(session_id=sid, targets=target["targets"], user=target["user"]),
         )
 
 
@@ -440,19 +399,12 @@ def _id_map(connection: sqlite3.Connection, table: str, ids: list[int]) -> dict[
     """Old id -> id in the target `table`: kept while free; from the first one taken on,
     renumbered above every id in use. Renumbering keeps the order, which matters: the latest
     judgment, the label CSV and the fit's order of comparisons all go by id."""
-    taken = {
-        row[0]
-        for row in connection.execute(
-            f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(ids),),
-        )
-    }
+    taken = ids_in_use(connection, table, ids)
     ordered = sorted(ids)
     first_taken = next((old for old in ordered if old in taken), None)
     if first_taken is None:
         return {old: old for old in ordered}
-    in_use = connection.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0
-    next_id = max(in_use, ordered[-1]) + 1
+    next_id = max(highest_id(connection, table), ordered[-1]) + 1
     mapping = {}
     for old in ordered:
         if old < first_taken:
@@ -463,15 +415,16 @@ def _id_map(connection: sqlite3.Connection, table: str, ids: list[int]) -> dict[
 
 
 def _plan_remap(connection: sqlite3.Connection, replay: dict[str, Any], session_id: str) -> _Remap:
-    linked = frozenset(
-        row["id"]
+    # A linked candidate is the same one only where the target holds it at the same place.
+    wanted = [
+        (row["id"], row["session_id"], row["round_index"], row["slot"])
         for row in replay["external_candidates"]
-        if connection.execute(
-            "SELECT 1 FROM candidates WHERE id = ? AND session_id = ? AND round_index = ? "
-            "AND slot = ?",
-            (row["id"], row["session_id"], row["round_index"], row["slot"]),
-        ).fetchone()
-    )
+    ]
+    held = {
+        (row["id"], row["session_id"], row["round_index"], row["slot"])
+        for row in round_store.candidate_places(connection, [place[0] for place in wanted])
+    }
+    linked = frozenset(place[0] for place in wanted if place in held)
     return _Remap(
         session_id=session_id,
         old_session_id=replay["session"]["id"],
@@ -489,13 +442,11 @@ def _plan_remap(connection: sqlite3.Connection, replay: dict[str, Any], session_
 
 
 def _session_exists(workspace: Workspace, session_id: str) -> bool:
-    return workspace.db.query_one("SELECT 1 FROM sessions WHERE id = ?", (session_id,)) is not None
+    return session_store.session_exists(workspace.db.connection(), session_id)
 
 
 def _id_in_use(workspace: Workspace, session_id: str) -> bool:
     """A session of that id, or files a removed one left (images, label CSV, trace)."""
-    from steering_core.exports.trace import trace_path
-
     return (
         _session_exists(workspace, session_id)
         or (workspace.data_root / "images" / session_id).exists()
@@ -601,8 +552,8 @@ def restore_session(
         with workspace.labels.locked(new_id), workspace.db.transaction() as connection:
             # Rows go in table by table, not in the order they were made: check the links
             # between them once, at commit.
-            connection.execute("PRAGMA defer_foreign_keys = ON")
-            if connection.execute("SELECT 1 FROM sessions WHERE id = ?", (new_id,)).fetchone():
+            defer_foreign_keys(connection)
+            if session_store.session_exists(connection, new_id):
                 raise InvalidInput(
                     f"session_id: session {new_id} was created meanwhile; restore again"
                 )
@@ -611,15 +562,11 @@ def restore_session(
             for path, source in sources.items():
                 destination = workspace.images.resolve(remap.image_path(path))  # type: ignore[arg-type]
                 _copy_image(source, destination, created)
-            events = connection.execute(
-                "SELECT * FROM feedback_events WHERE session_id = ? ORDER BY id", (new_id,)
-            ).fetchall()
+            events = judgment_store.feedback_events(connection, new_id)
             if labels_path.exists():
                 previous_labels = labels_path.read_bytes()
             labels_written = True
-            _write_labels(
-                workspace, new_id, [FeedbackEventRecord.from_row(e).label_row() for e in events]
-            )
+            _write_labels(workspace, new_id, [event.label_row() for event in events])
     except BaseException:
         _remove_created(created)
         if labels_written:

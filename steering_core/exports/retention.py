@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from steering_core.derived import CACHE_FOLDER
 from steering_core.exports.bundle import IMPORT_PREFIX, import_folder_abandoned
 from steering_core.storage.leases import LEASE_SUFFIX, is_live, live_sessions, read_lease
 from steering_core.storage.workspace import DATABASE_FILE, Workspace
@@ -234,6 +235,10 @@ def _classify(
         if not old:
             return artifact(DISPOSABLE, "temp file", False, "recent: may be in use")
         return artifact(DISPOSABLE, "temp file of an interrupted write", True)
+    if parts[0] == CACHE_FOLDER:
+        # Recomputed on demand, but open in other processes: removing its files under them
+        # could break their reads, and it keeps itself under its size limit anyway.
+        return artifact(REPRODUCIBLE, "derived cache", False, "limits its own size")
     if parts[0] == "traces" and name.endswith(".jsonl"):
         return essential("trace")
     if parts[0] == "leases" and name.endswith(LEASE_SUFFIX):

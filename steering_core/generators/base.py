@@ -106,13 +106,18 @@ class Generator(Protocol):
         """Model, configured / requested / active device, dtype, library versions, warm."""
 
 
-GENERATORS: Registry[Any] = Registry("generator backend")
+# Every backend, by registered name: listed without importing (the backends import torch),
+# imported on `get`. A new backend adds its line here (tests/steering_core/test_registries.py
+# checks the table).
+GENERATORS: Registry[type[Generator]] = Registry(
+    "generator backend",
+    lazy={
+        "builtin": "steering_core.generators.builtin_backend:BuiltinGenerator",
+        "diffusers": "steering_core.generators.diffusers_backend:DiffusersGenerator",
+    },
+)
 
 
 def make_generator(config: GeneratorConfig) -> Generator:
     """Build (but do not load) the generator a config names."""
-    # Importing the backends registers them.
-    import steering_core.generators.builtin_backend
-    import steering_core.generators.diffusers_backend  # noqa: F401
-
-    return GENERATORS.get(config.backend)(config)
+    return GENERATORS.get(config.backend)(config)  # type: ignore[call-arg]

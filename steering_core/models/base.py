@@ -9,25 +9,48 @@ rows judged equal.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from steering_core.errors import SteeringError
+from steering_core.hyperparameters import Hyperparameter, check_declaration
 from steering_core.registry import Registry
-
-PREFERENCE_MODELS: Registry[Any] = Registry("preference model")
 
 
 class NotFittedError(SteeringError):
     """`predict` was called before `fit`."""
 
 
+# Optional abilities a model declares in its class-level `capabilities`, and the method each
+# promises (None: an argument of `fit`). Samplers ask `can(model, ...)`, never `hasattr`.
+CAPABILITIES: dict[str, str | None] = {
+    # sample_posterior(X, n, rng) -> `n x len(X)` joint utility draws at the rows of X
+    "posterior_samples": "sample_posterior",
+    # sample_peaks(n, rng) -> `n x d` best points of n posterior draws
+    "posterior_peaks": "sample_peaks",
+    # peak() -> length `d` best point of the posterior mean (None before evidence)
+    "peak": "peak",
+    # fit(..., rankings=...) reads whole rankings, not only their pairwise comparisons
+    "rankings": None,
+}
+
+
 @runtime_checkable
 class PreferenceModel(Protocol):
+    """What every preference model provides, and what samplers may read after `fit`.
+
+    `n_comparisons_`: the judgments the fit saw (0: the prior alone, no evidence yet);
+    `loss_history_`: the fit's loss per iteration, for the live loss curve.
+    """
+
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]]
+    capabilities: ClassVar[frozenset[str]]
     loss_history_: list[float]
+    n_comparisons_: int
 
     def fit(
         self,
@@ -43,6 +66,52 @@ class PreferenceModel(Protocol):
     def state(self) -> dict[str, Any]:
         """A JSON-able summary of the learned state, stored with each round."""
         ...
+
+
+def can(model: PreferenceModel | type[PreferenceModel] | None, capability: str) -> bool:
+    """Whether a model (or model class) declares `capability` (one of CAPABILITIES)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+    return model is not None and capability in getattr(model, "capabilities", frozenset())
+
+
+def has_evidence(model: PreferenceModel | None) -> bool:
+    """A fitted model that saw at least one judgment (not the prior alone)."""
+    return model is not None and model.n_comparisons_ > 0
+
+
+def check_model_class(model_class: type[PreferenceModel]) -> None:
+    """The contract PREFERENCE_MODELS enforces as each model registers: hyperparameters
+    declared as `__init__` takes them, and every declared capability known and provided."""
+    check_declaration(model_class)
+    declared = getattr(model_class, "capabilities", None)
+    if not isinstance(declared, frozenset):
+        raise TypeError(f"{model_class.__qualname__}: capabilities must be a frozenset")
+    for capability in declared:
+        if capability not in CAPABILITIES:
+            raise TypeError(f"{model_class.__qualname__}: unknown capability {capability!r}")
+        method = CAPABILITIES[capability]
+        if method is not None and not callable(getattr(model_class, method, None)):
+            raise TypeError(
+                f"{model_class.__qualname__}: declares {capability} but has no {method}"
+            )
+    if "rankings" in declared and "rankings" not in inspect.signature(model_class.fit).parameters:
+        raise TypeError(f"{model_class.__qualname__}: declares rankings but fit takes none")
+
+
+# Every preference model, by registered name: listed without importing, imported on `get`.
+# A new model adds its line here (tests/steering_core/test_registries.py checks the table).
+PREFERENCE_MODELS: Registry[type[PreferenceModel]] = Registry(
+    "preference model",
+    lazy={
+        "bradley_terry": "steering_core.models.bradley_terry:BradleyTerryModel",
+        "ideal_point": "steering_core.models.ideal_point:IdealPointModel",
+        "pairwise_gp": "steering_core.models.pairwise_gp:PairwiseGPModel",
+        "plackett_luce": "steering_core.models.plackett_luce:PlackettLuceModel",
+        "winner_average": "steering_core.models.winner_average:WinnerAverageModel",
+    },
+    check=check_model_class,
+)
 
 
 def as_comparison_arrays(
@@ -75,11 +144,10 @@ def as_comparison_arrays(
 def posterior_draws(
     model: PreferenceModel, X: np.ndarray, n: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """`n x len(X)` utility draws at the rows of `X`: joint when the model offers
-    `sample_posterior(X, n, rng)`, else independent normals from `predict`."""
-    sampler = getattr(model, "sample_posterior", None)
-    if sampler is not None:
-        return sampler(X, n, rng)
+    """`n x len(X)` utility draws at the rows of `X`: joint when the model can give
+    posterior samples, else independent normals from `predict`."""
+    if can(model, "posterior_samples"):
+        return model.sample_posterior(X, n, rng)  # type: ignore[attr-defined]
     mean, std = model.predict(X)
     return mean + std * rng.standard_normal((n, len(X)))
 

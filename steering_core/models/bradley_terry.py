@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, log_expit
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import (
     PREFERENCE_MODELS,
     NotFittedError,
@@ -32,6 +33,29 @@ class BradleyTerryModel:
     max_iter, tol: Newton iterations and the gradient-norm stopping tolerance.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "prior_strength",
+            float,
+            1.0,
+            "precision of the prior (higher = smoother)",
+            0,
+            low_open=True,
+        ),
+        Hyperparameter(
+            "length_scale",
+            float,
+            None,
+            "steering-vector scale",
+            0,
+            low_open=True,
+            none_means="the RMS norm of the fitted points",
+        ),
+        Hyperparameter("max_iter", int, 50, "Newton iterations", 1),
+        Hyperparameter("tol", float, 1e-8, "gradient-norm stopping tolerance", 0),
+    )
+    capabilities = frozenset({"posterior_samples", "posterior_peaks", "peak"})
+
     def __init__(
         self,
         prior_strength: float = 1.0,
@@ -39,16 +63,11 @@ class BradleyTerryModel:
         max_iter: int = 50,
         tol: float = 1e-8,
     ) -> None:
-        if prior_strength <= 0:
-            raise ValueError(f"prior_strength must be > 0 (got {prior_strength})")
-        if length_scale is not None and length_scale <= 0:
-            raise ValueError(f"length_scale must be > 0 (got {length_scale})")
-        if max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1 (got {max_iter})")
         self.prior_strength = prior_strength
         self.length_scale = length_scale
         self.max_iter = max_iter
         self.tol = tol
+        check_hyperparameters(self)
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         """`n x d` steering vectors -> `n x (d + 2)` features (the last is "elsewhere")."""

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import (
     PREFERENCE_MODELS,
     NotFittedError,
@@ -54,7 +55,24 @@ class IdealPointModel:
     max_iter: L-BFGS iterations.
     """
 
-    consumes_rankings = True
+    hyperparameters = (
+        Hyperparameter(
+            "target_scale", float, 0.5, "prior std of the target's coordinates", 0, low_open=True
+        ),
+        Hyperparameter(
+            "decisiveness",
+            float,
+            5.0,
+            "prior median of beta (logits per distance)",
+            0,
+            low_open=True,
+        ),
+        Hyperparameter(
+            "lapse", float, 0.1, "share of judgments made at random", 0, 1, high_open=True
+        ),
+        Hyperparameter("max_iter", int, 200, "L-BFGS iterations", 1),
+    )
+    capabilities = frozenset({"posterior_samples", "posterior_peaks", "peak", "rankings"})
 
     def __init__(
         self,
@@ -63,18 +81,11 @@ class IdealPointModel:
         lapse: float = 0.1,
         max_iter: int = 200,
     ) -> None:
-        if target_scale <= 0:
-            raise ValueError(f"target_scale must be > 0 (got {target_scale})")
-        if decisiveness <= 0:
-            raise ValueError(f"decisiveness must be > 0 (got {decisiveness})")
-        if not 0 <= lapse < 1:
-            raise ValueError(f"lapse must be in [0, 1) (got {lapse})")
-        if max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1 (got {max_iter})")
         self.target_scale = target_scale
         self.decisiveness = decisiveness
         self.lapse = lapse
         self.max_iter = max_iter
+        check_hyperparameters(self)
 
     def fit(
         self,

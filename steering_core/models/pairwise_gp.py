@@ -20,6 +20,7 @@ from scipy.optimize import minimize
 from scipy.special import log_ndtr
 from threadpoolctl import threadpool_limits
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import PREFERENCE_MODELS, NotFittedError, as_comparison_arrays
 
 # Log-normal hyperpriors: (median, std of the log). Steering vectors live in a ball of radius
@@ -186,6 +187,52 @@ class PairwiseGPModel:
     hyperparameter_max_iter: L-BFGS-B iterations for the hyperparameters.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "lengthscale",
+            float,
+            None,
+            "the kernel's length scale l",
+            0,
+            low_open=True,
+            none_means="fitted by the evidence",
+        ),
+        Hyperparameter(
+            "outputscale",
+            float,
+            None,
+            "the kernel's output scale s",
+            0,
+            low_open=True,
+            none_means="fitted by the evidence",
+        ),
+        Hyperparameter(
+            "noise_std", float, 1.0, "the probit's noise on each utility", 0, low_open=True
+        ),
+        Hyperparameter(
+            "lengthscale_bounds",
+            tuple,
+            (0.02, 5.0),
+            "bounds of the fitted length scale",
+            0,
+            low_open=True,
+        ),
+        Hyperparameter(
+            "outputscale_bounds",
+            tuple,
+            (0.05, 20.0),
+            "bounds of the fitted output scale",
+            0,
+            low_open=True,
+        ),
+        Hyperparameter("max_iter", int, 50, "Newton iterations", 1),
+        Hyperparameter(
+            "tol", float, 1e-9, "stopping tolerance on the Newton decrement", 0, low_open=True
+        ),
+        Hyperparameter("hyperparameter_max_iter", int, 30, "L-BFGS-B iterations", 1),
+    )
+    capabilities = frozenset({"posterior_samples"})
+
     def __init__(
         self,
         lengthscale: float | None = None,
@@ -197,25 +244,6 @@ class PairwiseGPModel:
         tol: float = 1e-9,
         hyperparameter_max_iter: int = 30,
     ) -> None:
-        for name, value in (("lengthscale", lengthscale), ("outputscale", outputscale)):
-            if value is not None and not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be > 0, or None to fit it (got {value})")
-        if not (np.isfinite(noise_std) and noise_std > 0):
-            raise ValueError(f"noise_std must be > 0 (got {noise_std})")
-        for name, bounds in (
-            ("lengthscale_bounds", lengthscale_bounds),
-            ("outputscale_bounds", outputscale_bounds),
-        ):
-            if len(bounds) != 2 or not 0 < bounds[0] < bounds[1] < np.inf:
-                raise ValueError(f"{name} must be (low, high) with 0 < low < high (got {bounds})")
-        if max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1 (got {max_iter})")
-        if not tol > 0:
-            raise ValueError(f"tol must be > 0 (got {tol})")
-        if hyperparameter_max_iter < 1:
-            raise ValueError(
-                f"hyperparameter_max_iter must be >= 1 (got {hyperparameter_max_iter})"
-            )
         self.lengthscale = lengthscale
         self.outputscale = outputscale
         self.noise_std = noise_std
@@ -224,6 +252,7 @@ class PairwiseGPModel:
         self.max_iter = max_iter
         self.tol = tol
         self.hyperparameter_max_iter = hyperparameter_max_iter
+        check_hyperparameters(self)
 
     # -- fitting ------------------------------------------------------------------------------
 

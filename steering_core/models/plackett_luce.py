@@ -30,7 +30,7 @@ class PlackettLuceModel(BradleyTerryModel):
     (rows of X, best first), `rest` (rows shown but unranked) and `weight`.
     """
 
-    consumes_rankings = True
+    capabilities = BradleyTerryModel.capabilities | {"rankings"}
 
     def fit(
         self,

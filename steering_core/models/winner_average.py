@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import PREFERENCE_MODELS, NotFittedError, as_comparison_arrays
 
 
@@ -23,10 +24,16 @@ class WinnerAverageModel:
     `prior_std / sqrt(1 + total winning weight)`.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "prior_std", float, 1.0, "std of every prediction before evidence", 0, low_open=True
+        ),
+    )
+    capabilities: frozenset[str] = frozenset()
+
     def __init__(self, prior_std: float = 1.0) -> None:
-        if prior_std <= 0:
-            raise ValueError(f"prior_std must be > 0 (got {prior_std})")
         self.prior_std = prior_std
+        check_hyperparameters(self)
 
     def fit(
         self,

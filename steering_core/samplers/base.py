@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from steering_core.hyperparameters import Hyperparameter, check_declaration
 from steering_core.models.base import PreferenceModel
 from steering_core.registry import Registry
 
-SAMPLERS: Registry[Any] = Registry("sampler")
 # "probe" is a hidden repeat of an earlier candidate (see `steering_core.probes`); the
 # dashboard shows it like any other candidate so the rater does not know. "kept" and
 # "variation" come from rounds the researcher asks for around chosen candidates (the draft
@@ -30,17 +30,6 @@ ROLES = (
     "kept",
     "variation",
 )
-# How the dashboard and the HTML report badge each role (Bootstrap's contextual colours).
-ROLE_BADGE_COLOURS = {
-    "incumbent": "primary",
-    "baseline": "secondary",
-    "exploit": "success",
-    "explore": "info",
-    "challenger": "warning",
-    "probe": "dark",
-    "kept": "primary",
-    "variation": "info",
-}
 
 
 def shown_role(role: str) -> str:
@@ -102,6 +91,10 @@ class Proposal:
 
 @runtime_checkable
 class Sampler(Protocol):
+    """What every sampler provides; `hyperparameters` are its constructor's, declared."""
+
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]]
+
     def propose(
         self,
         history: SamplerHistory,
@@ -109,6 +102,25 @@ class Sampler(Protocol):
         k: int,
         rng: np.random.Generator,
     ) -> Proposal: ...
+
+
+# Every sampler, by registered name: listed without importing, imported on `get`. A new
+# sampler adds its line here (tests/steering_core/test_registries.py checks the table).
+SAMPLERS: Registry[type[Sampler]] = Registry(
+    "sampler",
+    lazy={
+        "adaptive_trust_region": "steering_core.samplers.trust_region:AdaptiveTrustRegionSampler",
+        "eubo": "steering_core.samplers.eubo:EUBOSampler",
+        "evolution_strategy": "steering_core.samplers.evolution:EvolutionStrategySampler",
+        "gallery_plane": "steering_core.samplers.gallery:GalleryPlaneSampler",
+        "incumbent_challenger": "steering_core.samplers.challenger:IncumbentChallengerSampler",
+        "quality_diversity": "steering_core.samplers.quality_diversity:QualityDiversitySampler",
+        "random": "steering_core.samplers.random_search:RandomSampler",
+        "thompson": "steering_core.samplers.thompson:ThompsonSampler",
+        "trust_region": "steering_core.samplers.trust_region:TrustRegionSampler",
+    },
+    check=check_declaration,
+)
 
 
 def incumbent_first(

@@ -13,14 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
+from steering_core.models.base import PreferenceModel, has_evidence
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import farthest_points, sample_ball, sample_sphere
-
-
-def has_evidence(model: PreferenceModel | None) -> bool:
-    """True when the model was fitted on at least one comparison (its mean means something)."""
-    return model is not None and getattr(model, "n_comparisons_", 0) > 0
 
 
 def spread_out(
@@ -71,6 +67,15 @@ class IncumbentChallengerSampler:
     With k = 2 there is one new slot: even rounds get the exploit, odd rounds the challenger.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "exploit_step", float, 0.5, "exploit step, in trust radii", 0, 2, low_open=True
+        ),
+        Hyperparameter("challenger_radius", float, 3.0, "challenger's ball, in trust radii", 1, 10),
+        Hyperparameter("beta", float, 2.0, "weight of the std in mean + beta * std", 0, 10),
+        Hyperparameter("pool_size", int, 512, "random points scored in the wide ball", 2, 100_000),
+    )
+
     def __init__(
         self,
         exploit_step: float = 0.5,
@@ -78,18 +83,11 @@ class IncumbentChallengerSampler:
         beta: float = 2.0,
         pool_size: int = 512,
     ) -> None:
-        if not 0 < exploit_step <= 2:
-            raise ValueError(f"exploit_step must be in (0, 2] (got {exploit_step})")
-        if not 1 <= challenger_radius <= 10:
-            raise ValueError(f"challenger_radius must be in [1, 10] (got {challenger_radius})")
-        if not 0 <= beta <= 10:
-            raise ValueError(f"beta must be in [0, 10] (got {beta})")
-        if not 2 <= pool_size <= 100_000:
-            raise ValueError(f"pool_size must be in [2, 100000] (got {pool_size})")
         self.exploit_step = exploit_step
         self.challenger_radius = challenger_radius
         self.beta = beta
         self.pool_size = pool_size
+        check_hyperparameters(self)
 
     def propose(
         self,

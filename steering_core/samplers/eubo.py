@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel, posterior_draws
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
+from steering_core.models.base import PreferenceModel, can, has_evidence, posterior_draws
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.challenger import spread_out
 from steering_core.samplers.trust_region import farthest_points, project_to_ball, sample_ball
@@ -71,6 +72,16 @@ class EUBOSampler:
     near_best: pool points in a trust-radius ball around each of those.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "pool_radius", float, 2.0, "the pool's ball, in trust radii", 0, 10, low_open=True
+        ),
+        Hyperparameter("pool_size", int, 256, "random points in that ball", 32, 100_000),
+        Hyperparameter("n_draws", int, 128, "joint posterior draws per estimate", 1, 100_000),
+        Hyperparameter("n_best_shown", int, 4, "best shown points that get pool points", 0, 64),
+        Hyperparameter("near_best", int, 16, "pool points around each of those", 0, 1024),
+    )
+
     def __init__(
         self,
         pool_radius: float = 2.0,
@@ -79,21 +90,12 @@ class EUBOSampler:
         n_best_shown: int = 4,
         near_best: int = 16,
     ) -> None:
-        if not 0 < pool_radius <= 10:
-            raise ValueError(f"pool_radius must be in (0, 10] (got {pool_radius})")
-        if not 32 <= pool_size <= 100_000:
-            raise ValueError(f"pool_size must be in [32, 100000] (got {pool_size})")
-        if not 1 <= n_draws <= 100_000:
-            raise ValueError(f"n_draws must be in [1, 100000] (got {n_draws})")
-        if not 0 <= n_best_shown <= 64:
-            raise ValueError(f"n_best_shown must be in [0, 64] (got {n_best_shown})")
-        if not 0 <= near_best <= 1024:
-            raise ValueError(f"near_best must be in [0, 1024] (got {near_best})")
         self.pool_radius = pool_radius
         self.pool_size = pool_size
         self.n_draws = n_draws
         self.n_best_shown = n_best_shown
         self.near_best = near_best
+        check_hyperparameters(self)
 
     def candidate_pool(
         self, history: SamplerHistory, model: PreferenceModel, rng: np.random.Generator
@@ -118,7 +120,7 @@ class EUBOSampler:
             for rank, point in enumerate(best):
                 pool.append(sample_ball(point, radius, self.near_best, rng))
                 origin += [f"near the shown point ranked {rank + 1} by the model"] * self.near_best
-        if hasattr(model, "sample_peaks") and getattr(model, "n_comparisons_", 0):
+        if has_evidence(model) and can(model, "posterior_peaks"):
             # Where posterior draws peak: the points a round should be able to offer, and
             # far more precise in 8 or more dimensions than any ball sample.
             peaks = model.sample_peaks(self.pool_size // 4, rng)

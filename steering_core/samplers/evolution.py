@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import PreferenceModel
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 
@@ -29,6 +30,16 @@ class EvolutionStrategySampler:
     min_factor, max_factor: the adapted step stays within these multiples of `sigma`.
     """
 
+    hyperparameters = (
+        Hyperparameter("sigma", float, 1.0, "mutation step, in trust radii", 0, 10, low_open=True),
+        Hyperparameter("adapt", bool, True, "adapt the step by the 1/5th success rule"),
+        Hyperparameter(
+            "grow", float, 1.5, "step factor per successful round", 1, 10, low_open=True
+        ),
+        Hyperparameter("min_factor", float, 0.1, "smallest multiple of sigma", 0, 1, low_open=True),
+        Hyperparameter("max_factor", float, 5.0, "largest multiple of sigma", 1, 100),
+    )
+
     def __init__(
         self,
         sigma: float = 1.0,
@@ -37,19 +48,12 @@ class EvolutionStrategySampler:
         min_factor: float = 0.1,
         max_factor: float = 5.0,
     ) -> None:
-        if not 0 < sigma <= 10:
-            raise ValueError(f"sigma must be in (0, 10] (got {sigma})")
-        if not 1 < grow <= 10:
-            raise ValueError(f"grow must be in (1, 10] (got {grow})")
-        if not 0 < min_factor <= 1:
-            raise ValueError(f"min_factor must be in (0, 1] (got {min_factor})")
-        if not 1 <= max_factor <= 100:
-            raise ValueError(f"max_factor must be in [1, 100] (got {max_factor})")
         self.sigma = sigma
-        self.adapt = bool(adapt)
+        self.adapt = adapt
         self.grow = grow
         self.min_factor = min_factor
         self.max_factor = max_factor
+        check_hyperparameters(self)
 
     def step_factor(self, history: SamplerHistory) -> float:
         """The adapted multiple of `sigma`, replayed from the incumbent path: the whole

@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
+from steering_core.models.base import PreferenceModel, has_evidence
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
-from steering_core.samplers.challenger import has_evidence, last_move, unit
+from steering_core.samplers.challenger import last_move, unit
 from steering_core.samplers.trust_region import sample_ball
 
 
@@ -54,16 +55,19 @@ class GalleryPlaneSampler:
     pool_size: random points scored to find it.
     """
 
+    hyperparameters = (
+        Hyperparameter("extent", float, 1.0, "grid corners, in trust radii", 0, 4, low_open=True),
+        Hyperparameter(
+            "pool_radius", float, 2.0, "ball searched for the best point", 0, 10, low_open=True
+        ),
+        Hyperparameter("pool_size", int, 256, "random points scored to find it", 1, 100_000),
+    )
+
     def __init__(self, extent: float = 1.0, pool_radius: float = 2.0, pool_size: int = 256) -> None:
-        if not 0 < extent <= 4:
-            raise ValueError(f"extent must be in (0, 4] (got {extent})")
-        if not 0 < pool_radius <= 10:
-            raise ValueError(f"pool_radius must be in (0, 10] (got {pool_radius})")
-        if not 1 <= pool_size <= 100_000:
-            raise ValueError(f"pool_size must be in [1, 100000] (got {pool_size})")
         self.extent = extent
         self.pool_radius = pool_radius
         self.pool_size = pool_size
+        check_hyperparameters(self)
 
     def plane(
         self, history: SamplerHistory, model: PreferenceModel | None, rng: np.random.Generator

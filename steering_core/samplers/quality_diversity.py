@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import PreferenceModel
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import sample_ball
@@ -67,6 +68,23 @@ class QualityDiversitySampler:
     explore_fraction: share of the new candidates sent into empty cells.
     """
 
+    hyperparameters = (
+        Hyperparameter("n_cells", int, 32, "cells of the archive", 2, 4096),
+        Hyperparameter(
+            "archive_seed", int, 0, "seeds the cell centroids", 0, 2**63, high_open=True
+        ),
+        Hyperparameter(
+            "archive_radius", float, 4.0, "centroids' ball, in trust radii", 0, 100, low_open=True
+        ),
+        Hyperparameter(
+            "mutation_scale", float, 1.0, "a mutation's norm, in trust radii", 0, 10, low_open=True
+        ),
+        Hyperparameter("offspring", int, 16, "mutations drawn per elite", 1, 1024),
+        Hyperparameter(
+            "explore_fraction", float, 0.25, "share of new candidates sent to empty cells", 0, 1
+        ),
+    )
+
     def __init__(
         self,
         n_cells: int = 32,
@@ -76,24 +94,13 @@ class QualityDiversitySampler:
         offspring: int = 16,
         explore_fraction: float = 0.25,
     ) -> None:
-        if not 2 <= n_cells <= 4096:
-            raise ValueError(f"n_cells must be in [2, 4096] (got {n_cells})")
-        if not 0 <= archive_seed < 2**63:
-            raise ValueError(f"archive_seed must be in [0, 2**63) (got {archive_seed})")
-        if not 0 < archive_radius <= 100:
-            raise ValueError(f"archive_radius must be in (0, 100] (got {archive_radius})")
-        if not 0 < mutation_scale <= 10:
-            raise ValueError(f"mutation_scale must be in (0, 10] (got {mutation_scale})")
-        if not 1 <= offspring <= 1024:
-            raise ValueError(f"offspring must be in [1, 1024] (got {offspring})")
-        if not 0 <= explore_fraction <= 1:
-            raise ValueError(f"explore_fraction must be in [0, 1] (got {explore_fraction})")
         self.n_cells = n_cells
         self.archive_seed = archive_seed
         self.archive_radius = archive_radius
         self.mutation_scale = mutation_scale
         self.offspring = offspring
         self.explore_fraction = explore_fraction
+        check_hyperparameters(self)
 
     def centroids(self, history: SamplerHistory) -> np.ndarray:
         """The `n_cells x d` cell centroids of this session's steering space."""

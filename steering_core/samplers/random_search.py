@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
 from steering_core.models.base import PreferenceModel
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 from steering_core.samplers.trust_region import sample_ball
@@ -18,11 +19,17 @@ class RandomSampler:
     """Uniform in the ball of `radius` around the unsteered prompt (0 = the session's trust
     radius times `spread`)."""
 
+    hyperparameters = (
+        Hyperparameter("radius", float, 0.0, "the ball's radius; 0 = trust radius x spread", 0),
+        Hyperparameter(
+            "spread", float, 3.0, "the ball, in trust radii, when radius is 0", 0, low_open=True
+        ),
+    )
+
     def __init__(self, radius: float = 0.0, spread: float = 3.0) -> None:
-        if radius < 0 or spread <= 0:
-            raise ValueError(f"radius must be >= 0 and spread > 0 (got {radius}, {spread})")
         self.radius = radius
         self.spread = spread
+        check_hyperparameters(self)
 
     def propose(
         self,

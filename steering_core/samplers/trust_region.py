@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from steering_core.models.base import PreferenceModel
+from steering_core.hyperparameters import Hyperparameter, check_hyperparameters
+from steering_core.models.base import PreferenceModel, has_evidence
 from steering_core.samplers.base import SAMPLERS, Proposal, SamplerHistory, incumbent_first
 
 
@@ -58,18 +59,30 @@ class TrustRegionSampler:
     pool_size: random points scored by the model to choose the exploit candidates.
     """
 
+    hyperparameters = (
+        Hyperparameter(
+            "radius",
+            float,
+            None,
+            "overrides the session's trust radius",
+            0,
+            2,
+            low_open=True,
+            none_means="the session's trust radius",
+        ),
+        Hyperparameter(
+            "exploit_fraction", float, 0.25, "share of new candidates at the model's best", 0, 1
+        ),
+        Hyperparameter("pool_size", int, 512, "random points scored to choose them", 1),
+    )
+
     def __init__(
         self, radius: float | None = None, exploit_fraction: float = 0.25, pool_size: int = 512
     ) -> None:
-        if radius is not None and not 0 < radius <= 2:
-            raise ValueError(f"radius must be in (0, 2] (got {radius})")
-        if not 0 <= exploit_fraction <= 1:
-            raise ValueError(f"exploit_fraction must be in [0, 1] (got {exploit_fraction})")
-        if pool_size < 1:
-            raise ValueError(f"pool_size must be >= 1 (got {pool_size})")
         self.radius = radius
         self.exploit_fraction = exploit_fraction
         self.pool_size = pool_size
+        check_hyperparameters(self)
 
     def radius_for(self, history: SamplerHistory) -> float:
         return self.radius or history.trust_radius
@@ -88,8 +101,8 @@ class TrustRegionSampler:
         metadata: list[dict] = []
 
         new = k - 1
-        has_evidence = model is not None and getattr(model, "n_comparisons_", 0) > 0
-        n_exploit = min(new, max(1, round(self.exploit_fraction * new))) if has_evidence else 0
+        evidence = has_evidence(model)
+        n_exploit = min(new, max(1, round(self.exploit_fraction * new))) if evidence else 0
         if n_exploit:
             pool = sample_ball(incumbent, radius, self.pool_size, rng)
             mean, _ = model.predict(pool)
@@ -118,6 +131,21 @@ class AdaptiveTrustRegionSampler(TrustRegionSampler):
     and shrinks once more after a reject-all; kept within [min_radius, max_radius] times the
     session's radius. Derived from the history each round, so it replays exactly."""
 
+    hyperparameters = (
+        Hyperparameter("grow", float, 1.5, "radius factor per round that moved", 1),
+        Hyperparameter(
+            "shrink", float, 0.7, "radius factor per round that did not", 0, 1, low_open=True
+        ),
+        Hyperparameter(
+            "min_radius", float, 0.25, "smallest radius, in trust radii", 0, 1, low_open=True
+        ),
+        Hyperparameter("max_radius", float, 4.0, "largest radius, in trust radii", 1),
+        Hyperparameter(
+            "exploit_fraction", float, 0.25, "share of new candidates at the model's best", 0, 1
+        ),
+        Hyperparameter("pool_size", int, 512, "random points scored to choose them", 1),
+    )
+
     def __init__(
         self,
         grow: float = 1.5,
@@ -127,16 +155,12 @@ class AdaptiveTrustRegionSampler(TrustRegionSampler):
         exploit_fraction: float = 0.25,
         pool_size: int = 512,
     ) -> None:
-        if grow < 1 or not 0 < shrink <= 1 or not 0 < min_radius <= 1 <= max_radius:
-            raise ValueError(
-                "need grow >= 1, 0 < shrink <= 1 and 0 < min_radius <= 1 <= max_radius "
-                f"(got {grow}, {shrink}, {min_radius}, {max_radius})"
-            )
-        super().__init__(exploit_fraction=exploit_fraction, pool_size=pool_size)
         self.grow = grow
         self.shrink = shrink
         self.min_radius = min_radius
         self.max_radius = max_radius
+        # Last: the parent stores the rest and checks every declared hyperparameter.
+        super().__init__(exploit_fraction=exploit_fraction, pool_size=pool_size)
 
     def radius_for(self, history: SamplerHistory) -> float:
         streak = history.improvement_streak()

@@ -7,6 +7,7 @@ the call that made it returns.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,15 @@ from pathlib import Path
 
 from steering_core.errors import DataCorrupt
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+
+# What a busy or unreachable data root raises (a lock held too long, a vanished disk): the
+# caller may keep what it was storing and try again.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,
+    TimeoutError,
+    OSError,
+)
 
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -135,6 +144,11 @@ MIGRATIONS: list[list[str]] = [
             user_json TEXT NOT NULL
         )""",
     ],
+    [
+        # When the process running a job started (seconds since the epoch), so that a job
+        # whose process is gone is told apart from one of a new process given the same pid.
+        "ALTER TABLE jobs ADD COLUMN process_started REAL",
+    ],
 ]
 
 
@@ -175,6 +189,20 @@ class Database:
             connection.execute("ROLLBACK")
             raise
         else:
+            connection.execute("COMMIT")
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: what another process commits meanwhile is either wholly
+        seen or not at all. Inside a transaction already, that one is the snapshot."""
+        connection = self.connection()
+        if connection.in_transaction:
+            yield connection
+            return
+        connection.execute("BEGIN")
+        try:
+            yield connection
+        finally:
             connection.execute("COMMIT")
 
     def query(self, sql: str, parameters: tuple | dict = ()) -> list[sqlite3.Row]:
@@ -227,3 +255,56 @@ class Database:
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+# Tables whose rows have an INTEGER PRIMARY KEY `id` (the ones a restore may renumber).
+NUMBERED_TABLES = ("rounds", "candidates", "feedback_events", "comparisons", "setting_changes")
+
+
+def ids_in_use(connection: sqlite3.Connection, table: str, ids: list[int]) -> set[int]:
+    """Which of `ids` rows of `table` already have."""
+    if table not in NUMBERED_TABLES:
+        raise ValueError(f"{table} is not a numbered table")
+    rows = connection.execute(
+        f"SELECT id FROM {table} WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def highest_id(connection: sqlite3.Connection, table: str) -> int:
+    """The highest id of a row of `table` (0 when it has none)."""
+    if table not in NUMBERED_TABLES:
+        raise ValueError(f"{table} is not a numbered table")
+    return int(connection.execute(f"SELECT MAX(id) FROM {table}").fetchone()[0] or 0)
+
+
+def defer_foreign_keys(connection: sqlite3.Connection) -> None:
+    """Check the links between rows once, at commit, for the rest of this transaction (for
+    rows inserted table by table rather than in the order they were made)."""
+    connection.execute("PRAGMA defer_foreign_keys = ON")
+
+
+# Every table of sessions, children first, so that emptying them never trips over a reference.
+SESSION_TABLES = (
+    "comparisons",
+    "feedback_events",
+    "candidates",
+    "rounds",
+    "setting_changes",
+    "synthetic_targets",
+    "sessions",
+)
+
+
+def make_scratch(connection: sqlite3.Connection) -> None:
+    """Turn off what only a lasting database needs: durability (nothing in a scratch database
+    must survive a crash) and foreign keys (candidates of other sessions, such as a fork's
+    origin, are not in it)."""
+    connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("PRAGMA synchronous = OFF")
+
+
+def delete_all_sessions(connection: sqlite3.Connection) -> None:
+    """Empty every table of sessions (of a scratch database; call inside a transaction)."""
+    for table in SESSION_TABLES:
+        connection.execute(f"DELETE FROM {table}")

@@ -1,4 +1,10 @@
-"""Typed rows of the system of record: sessions, rounds, candidates and feedback events."""
+"""Typed rows of the system of record: sessions, rounds, candidates, feedback events,
+comparisons and setting changes. `from_row` reads a database row, `to_row` gives the row to
+insert (the column values by name; JSON columns as text).
+
+A record about to be stored may have `id=None`: the database numbers it (SQLite gives an
+INTEGER PRIMARY KEY the next free id when it is NULL). Every record read back has its id.
+"""
 
 from __future__ import annotations
 
@@ -36,10 +42,20 @@ class SessionRecord:
             source=row["source"],
         )
 
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created_at": self.created_at,
+            "prompt": self.prompt,
+            "config_json": json.dumps(self.config),
+            "forked_from_candidate_id": self.forked_from_candidate_id,
+            "source": self.source,
+        }
+
 
 @dataclass(frozen=True)
 class CandidateRecord:
-    id: int
+    id: int | None
     session_id: str
     round_index: int
     slot: int
@@ -67,6 +83,23 @@ class CandidateRecord:
             created_at=row["created_at"],
         )
 
+    def to_row(self, round_id: int) -> dict[str, Any]:
+        """The row, in round `round_id` (the round's database id)."""
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "round_id": round_id,
+            "round_index": self.round_index,
+            "slot": self.slot,
+            "steering_vector_json": json.dumps(self.steering_vector.tolist()),
+            "seed": self.seed,
+            "role": self.role,
+            "parent_candidate_id": self.parent_candidate_id,
+            "sampler_metadata_json": json.dumps(self.sampler_metadata),
+            "image_path": self.image_path,
+            "created_at": self.created_at,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -84,7 +117,7 @@ class CandidateRecord:
 
 @dataclass(frozen=True)
 class RoundRecord:
-    id: int
+    id: int | None
     session_id: str
     round_index: int
     created_at: str
@@ -104,6 +137,17 @@ class RoundRecord:
             timings=json.loads(row["timings_json"]),
         )
 
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "round_index": self.round_index,
+            "created_at": self.created_at,
+            "incumbent_candidate_id": self.incumbent_candidate_id,
+            "model_state_json": json.dumps(self.model_state),
+            "timings_json": json.dumps(self.timings),
+        }
+
 
 def _named_in_raw(raw: dict[str, Any]) -> set[int]:
     """Candidate ids a raw judgment names (a critique's candidate, approvals...)."""
@@ -116,7 +160,7 @@ def _named_in_raw(raw: dict[str, Any]) -> set[int]:
 
 @dataclass(frozen=True)
 class FeedbackEventRecord:
-    id: int
+    id: int | None
     session_id: str
     round_index: int
     mode: str
@@ -127,6 +171,8 @@ class FeedbackEventRecord:
     created_at: str
     undone_at: str | None
     undoes_event_id: int | None
+    # The sender's name for the judgment (the dashboard's outbox key), so a retry stores once.
+    client_key: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FeedbackEventRecord:
@@ -142,7 +188,24 @@ class FeedbackEventRecord:
             created_at=row["created_at"],
             undone_at=row["undone_at"],
             undoes_event_id=row["undoes_event_id"],
+            client_key=row["client_key"],
         )
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "round_index": self.round_index,
+            "mode": self.mode,
+            "raw_json": json.dumps(self.raw, sort_keys=True, ensure_ascii=False),
+            "comparisons_json": json.dumps(self.comparisons),
+            "confidence": self.confidence,
+            "source": self.source,
+            "created_at": self.created_at,
+            "client_key": self.client_key,
+            "undone_at": self.undone_at,
+            "undoes_event_id": self.undoes_event_id,
+        }
 
     def label_row(self) -> dict[str, Any]:
         """The event as a row of the session's label CSV."""
@@ -167,4 +230,94 @@ class FeedbackEventRecord:
             "candidate_ids": json.dumps(named),
             "raw_json": json.dumps(self.raw, sort_keys=True, ensure_ascii=False),
             "comparisons_json": json.dumps(self.comparisons),
+        }
+
+
+@dataclass(frozen=True)
+class ComparisonRecord:
+    """One weighted comparison of a judgment (`winner_candidate_id` None: nothing won)."""
+
+    id: int | None
+    event_id: int
+    session_id: str
+    winner_candidate_id: int | None
+    loser_candidate_id: int
+    weight: float
+    is_tie: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ComparisonRecord:
+        return cls(
+            id=row["id"],
+            event_id=row["event_id"],
+            session_id=row["session_id"],
+            winner_candidate_id=row["winner_candidate_id"],
+            loser_candidate_id=row["loser_candidate_id"],
+            weight=row["weight"],
+            is_tie=bool(row["is_tie"]),
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event_id": self.event_id,
+            "session_id": self.session_id,
+            "winner_candidate_id": self.winner_candidate_id,
+            "loser_candidate_id": self.loser_candidate_id,
+            "weight": self.weight,
+            "is_tie": int(self.is_tie),
+        }
+
+
+@dataclass(frozen=True)
+class SettingChangeRecord:
+    """Sampler or model settings changed between rounds, applying from `from_round`."""
+
+    id: int | None
+    session_id: str
+    from_round: int
+    changes: dict[str, Any]
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> SettingChangeRecord:
+        return cls(
+            id=row["id"],
+            session_id=row["session_id"],
+            from_round=row["from_round"],
+            changes=json.loads(row["changes_json"]),
+            created_at=row["created_at"],
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "session_id": self.session_id,
+            "from_round": self.from_round,
+            "changes_json": json.dumps(self.changes, sort_keys=True),
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class SyntheticTargetRecord:
+    """What a synthetic user wanted (`targets`: an `m x d` list) and the user itself."""
+
+    session_id: str
+    targets: list[list[float]]
+    user: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> SyntheticTargetRecord:
+        return cls(
+            session_id=row["session_id"],
+            targets=json.loads(row["target_json"]),
+            user=json.loads(row["user_json"]),
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "target_json": json.dumps(self.targets),
+            "user_json": json.dumps(self.user, sort_keys=True),
         }

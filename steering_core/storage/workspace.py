@@ -27,7 +27,7 @@ class Workspace:
     db: Database
     images: ImageStore
     labels: LabelLog
-    # Whether events go to `traces/<session>.jsonl` (steering_core.exports.trace); synthetic
+    # Whether events go to `traces/<session>.jsonl` (steering_core.trace); synthetic
     # benchmarks switch it off, since they create thousands of throwaway sessions.
     tracing: bool = True
 

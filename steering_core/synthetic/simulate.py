@@ -19,7 +19,9 @@ from steering_core.config import SessionConfig
 from steering_core.generators.base import Generator
 from steering_core.rounds import generate_round, plan_round, store_round
 from steering_core.sessions import create_session, submit_feedback
+from steering_core.storage import session_store
 from steering_core.storage.leases import hold_lease
+from steering_core.storage.records import SyntheticTargetRecord
 from steering_core.storage.workspace import Workspace
 from steering_core.synthetic.users import Shown, SyntheticUser
 
@@ -119,21 +121,14 @@ def store_target(workspace: Workspace, session_id: str, user: SyntheticUser) -> 
     targets = user_targets(user)
     if targets is None:
         return
+    # Through JSON once, so that what a dataclass field holds (arrays...) is stored as text.
+    described = json.loads(json.dumps(_describe_user(user), default=_jsonable))
+    record = SyntheticTargetRecord(session_id=session_id, targets=targets.tolist(), user=described)
     with workspace.db.transaction() as connection:
-        connection.execute(
-            "INSERT OR REPLACE INTO synthetic_targets (session_id, target_json, user_json) "
-            "VALUES (?, ?, ?)",
-            (
-                session_id,
-                json.dumps(targets.tolist()),
-                json.dumps(_describe_user(user), default=_jsonable, sort_keys=True),
-            ),
-        )
+        session_store.insert_synthetic_target(connection, record, replace=True)
 
 
 def stored_targets(workspace: Workspace, session_id: str) -> np.ndarray | None:
     """The hidden target(s) of a synthetic session as an `m x d` array, or None."""
-    row = workspace.db.query_one(
-        "SELECT target_json FROM synthetic_targets WHERE session_id = ?", (session_id,)
-    )
-    return None if row is None else np.asarray(json.loads(row[0]), dtype=np.float64)
+    record = session_store.synthetic_target(workspace.db.connection(), session_id)
+    return None if record is None else np.asarray(record.targets, dtype=np.float64)

@@ -29,7 +29,16 @@ import numpy as np
 from steering_core.errors import InvalidInput
 from steering_core.registry import Registry
 
-SYNTHETIC_USERS: Registry[Any] = Registry("synthetic user")
+# Every synthetic user, by registered name (a new one adds its line here; the registry test
+# checks the table against the classes that register).
+SYNTHETIC_USERS: Registry[type[SyntheticUser]] = Registry(
+    "synthetic user",
+    lazy={
+        "anchor": "steering_core.synthetic.users:AnchorUser",
+        "diversity": "steering_core.synthetic.users:DiversityUser",
+        "image_anchor": "steering_core.synthetic.users:ImageAnchorUser",
+    },
+)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dashboard.api import MAX_TRACE_BYTES, store_judgments
 from dashboard.app import create_app
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
-from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import create_session, get_feedback_events
+from steering_core.trace import read_trace, trace_path
 from tests.steering_core.helpers import blank_round
 
 

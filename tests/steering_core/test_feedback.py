@@ -152,3 +152,27 @@ def test_bad_feedback_names_the_problem(raw: dict, expected: str) -> None:
 def test_candidate_of_another_round_is_refused(raw: dict) -> None:
     with pytest.raises(InvalidInput, match="candidate 99 is not in round 3"):
         check_candidates(parse_feedback(raw), SHOWN, where="round 3 of session s")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"mode": "winner", "winner": 999}, "winner"),
+        ({"mode": "rating", "ratings": {"10": 5, "999": 1}}, "ratings"),
+        ({"mode": "pairwise", "first": 10, "second": 999, "choice": "first"}, "second"),
+        ({"mode": "pairwise", "first": 999, "second": 10, "choice": "tie"}, "first"),
+        ({"mode": "ranking", "order": [12, 999]}, "order"),
+        ({"mode": "approve_reject", "approved": [999]}, "approved"),
+        ({"mode": "approve_reject", "approved": [10], "rejected": [999]}, "rejected"),
+        ({"mode": "critique", "candidate": 999, "tags": ["lighting"]}, "candidate"),
+        ({"mode": "cannot_decide", "between": [10, 999]}, "between"),
+    ],
+)
+def test_normalize_refuses_a_candidate_that_was_not_shown(raw: dict, field: str) -> None:
+    # Without the refusal a winner of 999 beat every shown candidate: three comparisons
+    # about a candidate the researcher never saw.
+    with pytest.raises(InvalidInput) as error:
+        normalize(parse_feedback(raw), SHOWN)
+    assert str(error.value) == (
+        f"{field}: candidate 999 was not shown in this round (shown: {', '.join(map(str, SHOWN))})"
+    )

@@ -4,6 +4,8 @@ and rounds asked for around chosen candidates or with their own size."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from steering_core.errors import InvalidInput
 from steering_core.rounds import candidate_seed, generate_round, plan_round
 from steering_core.sessions import create_session, submit_feedback
 from steering_core.storage.workspace import Workspace
+from tests.conftest import tiny_session_config
 from tests.steering_core.helpers import blank_round, stored_state
 
 
@@ -215,3 +218,44 @@ def test_bad_around_or_k_is_refused_and_stores_nothing(
     with pytest.raises(InvalidInput, match=re.escape(expected)):
         generate_round(workspace, None, session.id, **options)  # type: ignore[arg-type]
     assert stored_state(workspace) == before
+
+
+def test_a_steering_space_is_built_once_and_shared_through_the_data_root(
+    workspace: Workspace, tiny_builtin_path: Path
+) -> None:
+    from steering_core.generators import make_generator
+    from steering_core.steering_space import DEFAULT_VARIATIONS
+
+    config = tiny_session_config(
+        tiny_builtin_path,
+        generator={"backend": "builtin", "model": str(tiny_builtin_path), "device": "cpu"},
+        basis={"kind": "pca"},
+        width=None,
+        height=None,
+    )
+    session = create_session(workspace, config)
+
+    def counted_generator() -> tuple[Any, list[str]]:
+        # A new generator per round, as a new `steer round` process would have.
+        generator = make_generator(config.generator)
+        encoded: list[str] = []
+        encode = generator.encode
+
+        def counting(prompt: str, negative_prompt: str = "") -> Any:
+            encoded.append(prompt)
+            return encode(prompt, negative_prompt)
+
+        generator.encode = counting  # type: ignore[method-assign]
+        return generator, encoded
+
+    generator, encoded = counted_generator()
+    _, first = generate_round(workspace, generator, session.id)
+    assert len(encoded) == 1 + len(DEFAULT_VARIATIONS)  # the prompt, then every variation
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": first[1].id})
+    generator, encoded = counted_generator()
+    generate_round(workspace, generator, session.id)
+    assert encoded == [config.prompt]  # the basis came from the cache
+    other = create_session(workspace, config.model_copy(update={"prompt": "a green square"}))
+    generator, encoded = counted_generator()
+    generate_round(workspace, generator, other.id)
+    assert len(encoded) == 1 + len(DEFAULT_VARIATIONS)  # another prompt, another space

@@ -188,7 +188,9 @@ def test_jobs_are_visible_to_another_process(
     assert phases[0] == "queued" and phases[-1] == "done" and "generating" in phases
 
 
-def test_jobs_of_a_dead_process_are_marked_failed(workspace: Workspace) -> None:
+def test_jobs_of_a_dead_process_are_marked_abandoned_when_a_worker_starts(
+    workspace: Workspace,
+) -> None:
     with workspace.db.transaction() as connection:
         connection.execute(
             "INSERT INTO jobs (id, kind, status, phase, created_at, pid, host) "
@@ -196,5 +198,5 @@ def test_jobs_of_a_dead_process_are_marked_failed(workspace: Workspace) -> None:
             (__import__("socket").gethostname(),),
         )
     Worker(workspace).start().stop()
-    job = list_jobs(workspace)[0]
-    assert job["status"] == "failed" and "process running this job ended" in job["error"]
+    job = workspace.db.query_one("SELECT status, error FROM jobs WHERE id = 'ghost'")
+    assert job["status"] == "abandoned" and "process running this job ended" in job["error"]

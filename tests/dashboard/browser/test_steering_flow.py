@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from dashboard.figures.space import SPACE_HEIGHT
-from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import get_round
+from steering_core.trace import read_trace, trace_path
 from tests.dashboard.browser.conftest import DashboardServer
 from tests.dashboard.browser.helpers import (
     start_session,

@@ -6,10 +6,17 @@ import json
 
 from dash import no_update
 
-from dashboard.callbacks.judging import received_labels, show_round, step_round, switch_mode
+from dashboard.callbacks.judging import show_round, step_round, switch_mode
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
-from steering_core.sessions import create_session, get_feedback_events, get_session, submit_feedback
+from steering_core.sessions import (
+    create_session,
+    get_session,
+    submit_feedback,
+    undo_last_feedback,
+)
+from steering_core.storage.records import CandidateRecord
+from tests.dashboard.helpers import find_all, text
 from tests.steering_core.helpers import blank_round
 
 
@@ -63,6 +70,8 @@ def test_stepping_through_rounds_stops_at_both_ends(
 def test_labels_count_repeats_and_skip_undone_judgments(
     state: DashboardState, tiny_config: SessionConfig
 ) -> None:
+    """The grid's cards say what each candidate received in the replay page's and the
+    report's words, a repeated phrase once with its count, undone judgments left out."""
     session = create_session(state.workspace, tiny_config)
     _, shown = blank_round(state.workspace, session.id)
     for _ in range(3):
@@ -71,11 +80,18 @@ def test_labels_count_repeats_and_skip_undone_judgments(
     submit_feedback(state.workspace, session.id, {"mode": "rating", "ratings": ratings})
     between = {"mode": "cannot_decide", "between": [shown[1].id, shown[3].id]}
     submit_feedback(state.workspace, session.id, between)
-    labels = received_labels(get_feedback_events(state.workspace, session.id), 0)
-    assert labels[shown[2].id] == ["winner x3"]
-    assert labels[shown[0].id] == ["★★★★"]
-    assert labels[shown[1].id] == ["★", "undecided"]
-    assert received_labels(get_feedback_events(state.workspace, session.id), 1) == {}
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": shown[3].id})
+    undo_last_feedback(state.workspace, session.id)
+    grid, _, _ = show_round(state, {"session_id": session.id, "round_index": 0}, None)
+
+    def labels(candidate: CandidateRecord) -> list[str]:
+        card = find_all(grid, "candidate-card")[candidate.slot]
+        return [text(badge) for badge in find_all(card, "badges")[0].children[1:]]  # after role
+
+    assert labels(shown[2]) == ["winner x3"]
+    assert labels(shown[0]) == ["lost to 3 x3", "rated 4/5"]
+    assert labels(shown[1]) == ["lost to 3 x3", "rated 1/5", "cannot decide vs 4"]
+    assert labels(shown[3]) == ["lost to 3 x3", "cannot decide vs 2"]  # its win was undone
 
 
 def test_switching_the_mode_stores_it_for_the_session(

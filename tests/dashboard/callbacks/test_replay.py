@@ -123,10 +123,13 @@ def test_each_round_lists_the_judgments_it_got(
     page = replay_page(state, {"session": session.id})
 
     round_0 = text(find(page, "round-0"))
-    assert "ratings 2: 5★, 3: 2★" in round_0 and "1 undone" in round_0
-    assert "winner 4" not in round_0  # undone
-    assert "★★★★★" in text(card(page, first[1]))
-    assert "rejected all: “too dark” (confidence 50%)" in text(find(page, "round-1"))
+    assert "ratings: 2 → 5/5, 3 → 2/5" in round_0
+    assert "winner: 4 (undone)" in round_0
+    # What the undone judgment said about each candidate is struck through.
+    undone = find_all(card(page, first[3]), "undone")
+    assert [text(badge) for badge in undone] == ["winner"]
+    assert "rated 5/5" in text(card(page, first[1]))
+    assert "rejected the whole round: “too dark” (confidence 50%)" in text(find(page, "round-1"))
 
 
 def test_a_long_session_is_drawn_a_page_of_rounds_at_a_time(

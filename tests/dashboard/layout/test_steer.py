@@ -1,11 +1,20 @@
-"""The steering page's setup form starts from the session config's own defaults."""
+"""The steering page's setup form: it starts from the session config's own defaults, and its
+settings boxes show examples every plug-in accepts, from its declarations."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from dashboard import ids
 from dashboard.callbacks.session import new_session_config
+from dashboard.layout.setup_defaults import PREFERENCE_MODEL as DEFAULT_MODEL
+from dashboard.layout.setup_defaults import SAMPLER as DEFAULT_SAMPLER
 from dashboard.layout.steer import setup_panel
 from steering_core.config import PRESETS, SessionConfig, make_config
+from steering_core.models import PREFERENCE_MODELS
+from steering_core.samplers import SAMPLERS
 from tests.dashboard.helpers import find
 
 
@@ -75,3 +84,34 @@ def test_the_form_as_it_starts_gives_the_session_an_empty_form_gives() -> None:
     empty = make_config(new_session_config({"prompt": "a red circle"})).to_dict()
     assert as_shown.pop("preset") == "balanced" and empty.pop("preset") is None
     assert as_shown == empty
+
+
+def shown_example(box_id: str, sampler: str = DEFAULT_SAMPLER, model: str = DEFAULT_MODEL) -> dict:
+    panel = setup_panel([], SAMPLERS.names(), PREFERENCE_MODELS.names(), [], None, sampler, model)
+    return json.loads(find(panel, box_id).placeholder)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS.names())
+def test_the_sampler_example_is_accepted_by_that_sampler(sampler: str) -> None:
+    example = shown_example(ids.SAMPLER_PARAMS, sampler=sampler)
+    make_config({"prompt": "a", "sampler": {"name": sampler, "params": example}})
+
+
+@pytest.mark.parametrize("model", PREFERENCE_MODELS.names())
+def test_the_model_example_is_accepted_by_that_model(model: str) -> None:
+    example = shown_example(ids.MODEL_PARAMS, model=model)
+    make_config({"prompt": "a", "preference_model": {"name": model, "params": example}})
+
+
+def test_a_new_dashboard_shows_examples_its_default_sampler_and_model_accept() -> None:
+    # They were {"exploration": 1.0} and {"prior_strength": 1.0}: neither is a parameter of
+    # the default Thompson sampler or ideal-point model.
+    sampler, model = shown_example(ids.SAMPLER_PARAMS), shown_example(ids.MODEL_PARAMS)
+    make_config(
+        {
+            "prompt": "a",
+            "sampler": {"name": DEFAULT_SAMPLER, "params": sampler},
+            "preference_model": {"name": DEFAULT_MODEL, "params": model},
+        }
+    )
+    assert "pool_radius" in sampler and "lapse" in model

@@ -26,7 +26,6 @@ from steering_core.exports.bundle import (
     export_bundle,
     import_bundle,
 )
-from steering_core.exports.trace import read_trace, trace_path
 from steering_core.sessions import (
     create_session,
     fork_session,
@@ -36,6 +35,7 @@ from steering_core.sessions import (
     submit_feedback,
 )
 from steering_core.storage.workspace import Workspace
+from steering_core.trace import read_trace, trace_path
 from tests.steering_core.exports.pages import watched_page
 from tests.steering_core.exports.report_sessions import judged_session as every_mode_session
 from tests.steering_core.helpers import blank_round, stored_state

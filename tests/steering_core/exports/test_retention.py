@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
 from steering_core.cli import cli
+from steering_core.derived import cached, open_cache
 from steering_core.exports.bundle import IMPORT_PREFIX
 from steering_core.exports.report import render_report
 from steering_core.exports.retention import (
@@ -94,6 +96,8 @@ class Roots:
         self.import_left = old_file(
             root / f"{IMPORT_PREFIX}{dead_pid()}-abcd1234" / "images" / "x.png", b"left over"
         )
+        with open_cache(root) as cache:  # what a rendered round leaves
+            cached(cache, "steering_space", {"prompt": "a red circle"}, lambda: np.eye(4))
 
 
 @pytest.fixture
@@ -133,6 +137,8 @@ def test_every_file_is_classified(roots: Roots) -> None:
     assert recent.kind == DISPOSABLE and not recent.delete
     assert not any(a.delete for a in plan.artifacts if a.session_id == roots.fork)
     assert not any(a.delete for a in plan.artifacts if a.kind == ESSENTIAL)
+    cache = [a for a in plan.artifacts if a.path.startswith("cache/")]
+    assert cache and all(a.kind == REPRODUCIBLE and not a.delete for a in cache)
 
 
 def test_dry_run_lists_what_it_would_delete_and_deletes_nothing(roots: Roots) -> None:

@@ -84,6 +84,7 @@ class CertainModel:
     """A posterior with no doubt: the incumbent (the origin) is the best point there is."""
 
     n_comparisons_ = 10
+    capabilities = frozenset({"posterior_samples"})
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return -np.linalg.norm(X, axis=1), np.zeros(len(X))

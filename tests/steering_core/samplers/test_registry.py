@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from steering_core.hyperparameters import check_params, declared, signature_mismatches
 from steering_core.models.bradley_terry import BradleyTerryModel
 from steering_core.models.winner_average import WinnerAverageModel
 from steering_core.samplers import SAMPLERS
@@ -86,3 +87,19 @@ def test_a_simulated_researcher_gets_closer_to_the_target(name: str) -> None:
         shown = np.vstack([shown, proposal.vectors])
         path.append(proposal.vectors[winner])
     assert np.linalg.norm(path[-1] - target) < 0.5 * np.linalg.norm(target)
+
+
+@pytest.mark.parametrize("name", SAMPLERS.names())
+def test_hyperparameters_are_declared_as_init_takes_them(name: str) -> None:
+    sampler_class = SAMPLERS.get(name)
+    assert signature_mismatches(sampler_class) == []
+    defaults = {spec.name: spec.default for spec in declared(sampler_class)}
+    check_params(sampler_class, defaults)  # every default is in its own range
+    sampler = sampler_class()
+    assert {key: getattr(sampler, key) for key in defaults} == defaults
+
+
+def test_a_bad_value_names_the_sampler_the_parameter_and_the_range() -> None:
+    with pytest.raises(ValueError) as error:
+        SAMPLERS.get("thompson")(pool_radius=0)
+    assert str(error.value) == "thompson: pool_radius must be a float in (0, inf) (got 0)"

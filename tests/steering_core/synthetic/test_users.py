@@ -13,7 +13,7 @@ from PIL import Image
 from steering_core.builtin import world
 from steering_core.config import GeneratorConfig, SessionConfig, make_config
 from steering_core.errors import InvalidInput
-from steering_core.feedback import FEEDBACK_MODE_NAMES, normalize, parse_feedback
+from steering_core.feedback import ELSEWHERE, FEEDBACK_MODE_NAMES, normalize, parse_feedback
 from steering_core.generators import make_generator
 from steering_core.generators.builtin_backend import BuiltinGenerator
 from steering_core.sessions import get_candidates, get_feedback_events, get_session
@@ -32,14 +32,25 @@ def round_of(vectors: list[list[float]]) -> list[Shown]:
 SHOWN = round_of([[0, 0, 0], [0.45, -0.2, 0.1], [0.2, 0, 0], [-0.3, 0.3, 0], [0.3, -0.1, 0.1]])
 
 
+def assert_judges_the_round(raw: dict[str, Any], mode: str, shown: list[Shown]) -> None:
+    """The answer is valid feedback in `mode` about the shown candidates only, and carries
+    evidence: at least one comparison, each between shown candidates (or "elsewhere")."""
+    ids = [s.candidate_id for s in shown]
+    feedback = parse_feedback(raw)
+    assert feedback.mode == mode
+    assert set(feedback.candidate_ids()) <= set(ids)
+    comparisons = normalize(feedback, ids).comparisons
+    assert comparisons
+    for comparison in comparisons:
+        assert comparison.winner in {*ids, ELSEWHERE} and comparison.loser in ids
+
+
 @pytest.mark.parametrize("mode", [m for m in FEEDBACK_MODE_NAMES if m != "critique"])
 def test_every_answer_is_valid_feedback(mode: str) -> None:
     user = AnchorUser(target=TARGET, noise=NoiseModel(temperature=0.1, reversal_probability=0.2))
     rng = np.random.default_rng(0)
     for round_index in range(20):
-        raw = user.judge(SHOWN, mode, round_index, rng)
-        feedback = parse_feedback(raw)
-        normalize(feedback, [s.candidate_id for s in SHOWN])  # names only shown candidates
+        assert_judges_the_round(user.judge(SHOWN, mode, round_index, rng), mode, SHOWN)
 
 
 def test_a_noiseless_user_answers_truthfully() -> None:
@@ -152,8 +163,7 @@ def test_every_answer_of_the_image_user_is_valid_feedback(mode: str) -> None:
     )
     rng = np.random.default_rng(0)
     for round_index in range(5):
-        raw = user.judge(IMAGES, mode, round_index, rng)
-        normalize(parse_feedback(raw), [s.candidate_id for s in IMAGES])
+        assert_judges_the_round(user.judge(IMAGES, mode, round_index, rng), mode, IMAGES)
 
 
 def test_the_image_user_refuses_a_candidate_without_an_image() -> None:
@@ -258,8 +268,7 @@ def test_every_answer_of_the_diversity_user_is_valid_feedback(mode: str) -> None
     )
     rng = np.random.default_rng(0)
     for round_index in range(10):
-        raw = user.judge(SHOWN, mode, round_index, rng)
-        normalize(parse_feedback(raw), [s.candidate_id for s in SHOWN])
+        assert_judges_the_round(user.judge(SHOWN, mode, round_index, rng), mode, SHOWN)
     assert len(user.picks) <= 10
 
 

@@ -14,7 +14,9 @@ import pytest
 
 from steering_core.config import SessionConfig
 from steering_core.errors import InvalidInput
-from steering_core.exports.trace import (
+from steering_core.sessions import create_session, submit_feedback, undo_last_feedback
+from steering_core.storage.workspace import Workspace
+from steering_core.trace import (
     TRACE_SCHEMA_VERSION,
     check_frontend_batch,
     read_trace,
@@ -22,8 +24,6 @@ from steering_core.exports.trace import (
     record_events,
     trace_path,
 )
-from steering_core.sessions import create_session, submit_feedback, undo_last_feedback
-from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker
 from tests.steering_core.helpers import blank_round
 

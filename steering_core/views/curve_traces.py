@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from steering_core.curve_values import (
+from steering_core.views.curve_values import (
     LINE,
     VALUE_FLOOR_PERCENT,
     VERDICT_COLOURS,

@@ -1,4 +1,5 @@
-"""Judgments in words for the HTML report: one line per judgment, and what each candidate got.
+"""Judgments in words, the same for every reader (the judging grid, the replay page, the HTML
+report, the CLI): one line per judgment, and what each candidate got.
 
 Candidates are named as the grid numbers them (slot + 1); a candidate outside the round by
 its id (`#42`). Pure functions of the stored feedback events: no database access.
@@ -6,7 +7,7 @@ its id (`#42`). Pure functions of the stored feedback events: no database access
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from steering_core.storage.records import FeedbackEventRecord
@@ -139,3 +140,21 @@ def received(event: FeedbackEventRecord, slots: dict[int, int]) -> dict[int, lis
         for phrases in words.values():
             phrases[:] = [phrase + suffix for phrase in phrases]
     return dict(words)
+
+
+def received_labels(
+    events: Sequence[FeedbackEventRecord], slots: dict[int, int]
+) -> dict[int, list[str]]:
+    """What each candidate of a round received from the judgments still in force (undone
+    ones and undo markers left out), candidate id -> phrases; the same phrase given many
+    times shows once with its count ("winner x3")."""
+    phrases: dict[int, list[str]] = defaultdict(list)
+    for event in events:
+        if event.mode == "undo" or event.undone_at is not None:
+            continue
+        for candidate_id, words in received(event, slots).items():
+            phrases[candidate_id] += words
+    return {
+        candidate_id: [f"{text} x{n}" if n > 1 else text for text, n in Counter(words).items()]
+        for candidate_id, words in phrases.items()
+    }

@@ -1,0 +1,110 @@
+"""SQL of judgments: feedback events and the comparisons they were normalized to (see
+session_store for how connections are passed)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from steering_core.storage.records import ComparisonRecord, FeedbackEventRecord
+
+
+def insert_feedback_event(connection: sqlite3.Connection, event: FeedbackEventRecord) -> int:
+    """Insert a judgment (or an undo); returns its id."""
+    cursor = connection.execute(
+        "INSERT INTO feedback_events (id, session_id, round_index, mode, raw_json, "
+        "comparisons_json, confidence, source, created_at, client_key, undone_at, "
+        "undoes_event_id) VALUES (:id, :session_id, :round_index, :mode, :raw_json, "
+        ":comparisons_json, :confidence, :source, :created_at, :client_key, :undone_at, "
+        ":undoes_event_id)",
+        event.to_row(),
+    )
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+
+def insert_comparisons(connection: sqlite3.Connection, comparisons: list[ComparisonRecord]) -> None:
+    connection.executemany(
+        "INSERT INTO comparisons (id, event_id, session_id, winner_candidate_id, "
+        "loser_candidate_id, weight, is_tie) VALUES (:id, :event_id, :session_id, "
+        ":winner_candidate_id, :loser_candidate_id, :weight, :is_tie)",
+        [comparison.to_row() for comparison in comparisons],
+    )
+
+
+def mark_undone(connection: sqlite3.Connection, event_id: int, undone_at: str) -> None:
+    connection.execute(
+        "UPDATE feedback_events SET undone_at = ? WHERE id = ?", (undone_at, event_id)
+    )
+
+
+def feedback_event(connection: sqlite3.Connection, event_id: int) -> FeedbackEventRecord | None:
+    row = connection.execute("SELECT * FROM feedback_events WHERE id = ?", (event_id,)).fetchone()
+    return None if row is None else FeedbackEventRecord.from_row(row)
+
+
+def feedback_event_by_client_key(
+    connection: sqlite3.Connection, session_id: str, client_key: str
+) -> FeedbackEventRecord | None:
+    """The session's judgment the sender named `client_key`, if it was stored."""
+    row = connection.execute(
+        "SELECT * FROM feedback_events WHERE session_id = ? AND client_key = ?",
+        (session_id, client_key),
+    ).fetchone()
+    return None if row is None else FeedbackEventRecord.from_row(row)
+
+
+def feedback_events(
+    connection: sqlite3.Connection,
+    session_id: str,
+    include_undone: bool = True,
+    round_index: int | None = None,
+) -> list[FeedbackEventRecord]:
+    """A session's feedback events in the order given (optionally of one round only;
+    without undone judgments and undos unless `include_undone`)."""
+    sql = "SELECT * FROM feedback_events WHERE session_id = ?"
+    parameters: tuple[str | int, ...] = (session_id,)
+    if not include_undone:
+        sql += " AND undone_at IS NULL AND mode != 'undo'"
+    if round_index is not None:
+        sql += " AND round_index = ?"
+        parameters += (round_index,)
+    rows = connection.execute(sql + " ORDER BY id", parameters).fetchall()
+    return [FeedbackEventRecord.from_row(row) for row in rows]
+
+
+def last_feedback_event_id(connection: sqlite3.Connection, session_id: str) -> int | None:
+    return connection.execute(
+        "SELECT MAX(id) FROM feedback_events WHERE session_id = ?", (session_id,)
+    ).fetchone()[0]
+
+
+def last_standing_judgment(
+    connection: sqlite3.Connection, session_id: str
+) -> FeedbackEventRecord | None:
+    """The session's most recent judgment that is not undone (undos are not judgments)."""
+    row = connection.execute(
+        "SELECT * FROM feedback_events WHERE session_id = ? AND undone_at IS NULL "
+        "AND mode != 'undo' ORDER BY id DESC LIMIT 1",
+        (session_id,),
+    ).fetchone()
+    return None if row is None else FeedbackEventRecord.from_row(row)
+
+
+def comparisons(connection: sqlite3.Connection, session_id: str) -> list[ComparisonRecord]:
+    """Every comparison of a session (of undone judgments too), in the order stored."""
+    rows = connection.execute(
+        "SELECT * FROM comparisons WHERE session_id = ? ORDER BY id", (session_id,)
+    ).fetchall()
+    return [ComparisonRecord.from_row(row) for row in rows]
+
+
+def session_version(connection: sqlite3.Connection, session_id: str) -> str:
+    """A short string that changes whenever rounds or judgments of the session change
+    (here or in another process): rounds, latest event id, undone judgments."""
+    row = connection.execute(
+        """SELECT (SELECT COUNT(*) FROM rounds WHERE session_id = :s),
+                  (SELECT COALESCE(MAX(id), 0) FROM feedback_events WHERE session_id = :s),
+                  (SELECT COUNT(*) FROM feedback_events
+                    WHERE session_id = :s AND undone_at IS NOT NULL)""",
+        {"s": session_id},
+    ).fetchone()
+    return f"{row[0]}.{row[1]}.{row[2]}"

@@ -1,0 +1,133 @@
+"""SQL of rounds and their candidates (see session_store for how connections are passed)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from steering_core.storage.records import CandidateRecord, RoundRecord
+
+
+def insert_round(connection: sqlite3.Connection, round_record: RoundRecord) -> int:
+    """Insert a round; returns its id (the record's, or the one the database gave)."""
+    cursor = connection.execute(
+        "INSERT INTO rounds (id, session_id, round_index, created_at, incumbent_candidate_id, "
+        "model_state_json, timings_json) VALUES (:id, :session_id, :round_index, :created_at, "
+        ":incumbent_candidate_id, :model_state_json, :timings_json)",
+        round_record.to_row(),
+    )
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+
+def set_incumbent(connection: sqlite3.Connection, round_id: int, candidate_id: int) -> None:
+    connection.execute(
+        "UPDATE rounds SET incumbent_candidate_id = ? WHERE id = ?", (candidate_id, round_id)
+    )
+
+
+def insert_candidate(
+    connection: sqlite3.Connection, candidate: CandidateRecord, round_id: int
+) -> int:
+    """Insert a candidate of round `round_id`; returns its id."""
+    cursor = connection.execute(
+        "INSERT INTO candidates (id, session_id, round_id, round_index, slot, "
+        "steering_vector_json, seed, role, parent_candidate_id, sampler_metadata_json, "
+        "image_path, created_at) VALUES (:id, :session_id, :round_id, :round_index, :slot, "
+        ":steering_vector_json, :seed, :role, :parent_candidate_id, :sampler_metadata_json, "
+        ":image_path, :created_at)",
+        candidate.to_row(round_id),
+    )
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+
+def rounds(
+    connection: sqlite3.Connection, session_id: str, last: int | None = None
+) -> list[RoundRecord]:
+    """A session's rounds in order (only the `last` few when given)."""
+    if last is None:
+        rows = connection.execute(
+            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index", (session_id,)
+        ).fetchall()
+    else:
+        rows = connection.execute(
+            "SELECT * FROM (SELECT * FROM rounds WHERE session_id = ? "
+            "ORDER BY round_index DESC LIMIT ?) ORDER BY round_index",
+            (session_id, last),
+        ).fetchall()
+    return [RoundRecord.from_row(row) for row in rows]
+
+
+def round_count(connection: sqlite3.Connection, session_id: str) -> int:
+    return int(
+        connection.execute(
+            "SELECT COUNT(*) FROM rounds WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
+    )
+
+
+def latest_round_index(connection: sqlite3.Connection, session_id: str) -> int | None:
+    """The index of a session's latest round (None before its first)."""
+    return connection.execute(
+        "SELECT MAX(round_index) FROM rounds WHERE session_id = ?", (session_id,)
+    ).fetchone()[0]
+
+
+def round_at(
+    connection: sqlite3.Connection, session_id: str, round_index: int | None = None
+) -> RoundRecord | None:
+    """A session's round by index (the latest when `round_index` is None)."""
+    if round_index is None:
+        row = connection.execute(
+            "SELECT * FROM rounds WHERE session_id = ? ORDER BY round_index DESC LIMIT 1",
+            (session_id,),
+        ).fetchone()
+    else:
+        row = connection.execute(
+            "SELECT * FROM rounds WHERE session_id = ? AND round_index = ?",
+            (session_id, round_index),
+        ).fetchone()
+    return None if row is None else RoundRecord.from_row(row)
+
+
+def candidates_of_round(connection: sqlite3.Connection, round_id: int) -> list[CandidateRecord]:
+    """A round's candidates in slot order."""
+    rows = connection.execute(
+        "SELECT * FROM candidates WHERE round_id = ? ORDER BY slot", (round_id,)
+    ).fetchall()
+    return [CandidateRecord.from_row(row) for row in rows]
+
+
+def candidate(connection: sqlite3.Connection, candidate_id: int) -> CandidateRecord | None:
+    row = connection.execute("SELECT * FROM candidates WHERE id = ?", (candidate_id,)).fetchone()
+    return None if row is None else CandidateRecord.from_row(row)
+
+
+def candidates_of_session(connection: sqlite3.Connection, session_id: str) -> list[CandidateRecord]:
+    """A session's candidates by round and slot."""
+    rows = connection.execute(
+        "SELECT * FROM candidates WHERE session_id = ? ORDER BY round_index, slot", (session_id,)
+    ).fetchall()
+    return [CandidateRecord.from_row(row) for row in rows]
+
+
+def incumbent_vectors(connection: sqlite3.Connection, session_id: str) -> list[list[float]]:
+    """The steering vector of every round's incumbent (its slot 0), in round order."""
+    rows = connection.execute(
+        "SELECT steering_vector_json FROM candidates WHERE session_id = ? AND slot = 0 "
+        "ORDER BY round_index",
+        (session_id,),
+    ).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def candidate_places(
+    connection: sqlite3.Connection, candidate_ids: list[int]
+) -> list[dict[str, int | str]]:
+    """Where each of the candidates is (id, session_id, round_index, slot), by id; ids the
+    database does not hold are left out."""
+    rows = connection.execute(
+        "SELECT id, session_id, round_index, slot FROM candidates "
+        "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (json.dumps(candidate_ids),),
+    ).fetchall()
+    return [dict(row) for row in rows]

@@ -1,0 +1,100 @@
+"""SQL of sessions, their setting changes and synthetic users' targets.
+
+Functions take the connection they run on: inside `Database.transaction()` pass the
+connection it yields; to read, `workspace.db.connection()` (the same one, per thread).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from steering_core.storage.records import SessionRecord, SettingChangeRecord, SyntheticTargetRecord
+
+
+def insert_session(connection: sqlite3.Connection, session: SessionRecord) -> None:
+    connection.execute(
+        "INSERT INTO sessions (id, created_at, prompt, config_json, forked_from_candidate_id, "
+        "source) VALUES (:id, :created_at, :prompt, :config_json, :forked_from_candidate_id, "
+        ":source)",
+        session.to_row(),
+    )
+
+
+def session(connection: sqlite3.Connection, session_id: str) -> SessionRecord | None:
+    row = connection.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    return None if row is None else SessionRecord.from_row(row)
+
+
+def latest_session(connection: sqlite3.Connection) -> SessionRecord | None:
+    """The most recently created session."""
+    row = connection.execute("SELECT * FROM sessions ORDER BY created_at DESC LIMIT 1").fetchone()
+    return None if row is None else SessionRecord.from_row(row)
+
+
+def session_exists(connection: sqlite3.Connection, session_id: str) -> bool:
+    return (
+        connection.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        is not None
+    )
+
+
+def session_summaries(connection: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every session with its round and judgment counts (undone ones and undos left out),
+    newest first."""
+    rows = connection.execute(
+        """SELECT s.id, s.created_at, s.prompt, s.source, s.forked_from_candidate_id,
+                  (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id) AS rounds,
+                  (SELECT COUNT(*) FROM feedback_events f
+                    WHERE f.session_id = s.id AND f.undone_at IS NULL AND f.mode != 'undo')
+                    AS judgments
+             FROM sessions s ORDER BY s.created_at DESC"""
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def update_config(connection: sqlite3.Connection, session_id: str, config: dict[str, Any]) -> None:
+    connection.execute(
+        "UPDATE sessions SET config_json = ? WHERE id = ?", (json.dumps(config), session_id)
+    )
+
+
+def insert_setting_change(connection: sqlite3.Connection, change: SettingChangeRecord) -> None:
+    connection.execute(
+        "INSERT INTO setting_changes (id, session_id, from_round, changes_json, created_at) "
+        "VALUES (:id, :session_id, :from_round, :changes_json, :created_at)",
+        change.to_row(),
+    )
+
+
+def setting_changes(connection: sqlite3.Connection, session_id: str) -> list[SettingChangeRecord]:
+    """A session's setting changes, oldest first."""
+    rows = connection.execute(
+        "SELECT * FROM setting_changes WHERE session_id = ? ORDER BY id", (session_id,)
+    ).fetchall()
+    return [SettingChangeRecord.from_row(row) for row in rows]
+
+
+def insert_synthetic_target(
+    connection: sqlite3.Connection, target: SyntheticTargetRecord, replace: bool = False
+) -> None:
+    """Store a synthetic session's target (`replace`: over one stored before)."""
+    if replace:
+        connection.execute(
+            "DELETE FROM synthetic_targets WHERE session_id = ?", (target.session_id,)
+        )
+    connection.execute(
+        "INSERT INTO synthetic_targets (session_id, target_json, user_json) "
+        "VALUES (:session_id, :target_json, :user_json)",
+        target.to_row(),
+    )
+
+
+def synthetic_target(
+    connection: sqlite3.Connection, session_id: str
+) -> SyntheticTargetRecord | None:
+    row = connection.execute(
+        "SELECT * FROM synthetic_targets WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    return None if row is None else SyntheticTargetRecord.from_row(row)
