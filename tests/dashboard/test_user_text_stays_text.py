@@ -159,7 +159,7 @@ def test_plugin_parameters_and_tags_outside_the_vocabulary_are_refused_as_text(
     assert "Invalid input" in refused
     params = json.dumps({MARKUP: MARKUP})
     message = _assert_text_only(apply_settings(state, session_id, None, params, None))
-    assert MARKUP in message
+    assert "<script>alert(1)</script>" in message  # quoted with repr(), as text
     _, started = start_session(
         state, {"prompt": "a red circle", "sampler_params": params, "sampler": MARKUP}
     )

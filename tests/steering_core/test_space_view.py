@@ -249,7 +249,7 @@ def test_round_series_of_a_human_session(workspace: Workspace, tiny_config: Sess
 def test_distance_to_target_falls_in_a_synthetic_anchor_session(
     workspace: Workspace, tiny_config: SessionConfig
 ) -> None:
-    assert workspace.db.schema_version() == SCHEMA_VERSION == 4
+    assert workspace.db.schema_version() == SCHEMA_VERSION
     config = tiny_config.model_copy(update={"k": 8})
     target = np.array([0.6, -0.4, 0.3, 0.0])
     result = simulate_session(workspace, config, AnchorUser(target=target), rounds=8, seed=0)
