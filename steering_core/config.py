@@ -6,6 +6,7 @@ backend) are named by their registered names and checked against the registries.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,8 @@ from steering_core.errors import InvalidInput
 from steering_core.feedback import FeedbackMode
 
 MAX_PROMPT_CHARS = 2000
+# A path of one machine: POSIX root, home, drive letter or UNC share.
+ABSOLUTE_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
 PRESETS: dict[str, int] = {"fast-explore": 4, "balanced": 8, "high-capacity": 16}
 
 
@@ -70,6 +73,15 @@ class GeneratorConfig(_Frozen):
     device: Device = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     batch_size: int | None = Field(default=None, ge=1, le=64)
+
+    @field_validator("model")
+    @classmethod
+    def _portable_model(cls, model: str | None, info: ValidationInfo) -> str | None:
+        # An imported session must not point at a folder of this machine that its author
+        # chose; bundles name a local checkpoint by its last part only.
+        if info.context and info.context.get("portable") and model and ABSOLUTE_PATH.match(model):
+            raise ValueError(f"an imported session must not name an absolute path (got {model!r})")
+        return model
 
 
 class PluginConfig(_Frozen):
@@ -221,15 +233,19 @@ def _raise_invalid(error: ValidationError, source: str) -> None:
     raise InvalidInput(prefix + "; ".join(messages)) from None
 
 
-def make_config(data: dict[str, Any], source: str = "", stored: bool = False) -> SessionConfig:
+def make_config(
+    data: dict[str, Any], source: str = "", stored: bool = False, portable: bool = False
+) -> SessionConfig:
     """Validate a mapping into a SessionConfig; raises InvalidInput naming every bad field.
 
     `stored`: the mapping is a session's saved config (validated fully when it was created).
+    `portable`: it comes from another machine (an imported bundle), so it may not name an
+    absolute path.
     """
     if not isinstance(data, dict):
         raise InvalidInput(f"{source or 'config'}: must be a mapping of fields")
     try:
-        return SessionConfig.model_validate(data, context={"stored": stored})
+        return SessionConfig.model_validate(data, context={"stored": stored, "portable": portable})
     except ValidationError as error:
         _raise_invalid(error, source)
         raise AssertionError("unreachable") from None

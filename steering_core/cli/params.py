@@ -229,5 +229,5 @@ class NameList(click.ParamType):
             return value
         names = [part.strip() for part in value.split(",") if part.strip()]
         if not names:
-            _fail(f"expected comma-separated names (got {value!r})", param, ctx)
+            _fail(f"name at least one, comma-separated (got {value!r})", param, ctx)
         return names
