@@ -8,13 +8,15 @@ from pathlib import Path
 import click
 
 from steering_core.cli.app import cli, print_json, workspace_of
-from steering_core.cli.params import NameList
+from steering_core.cli.params import ModelNames
 
 
 @cli.command("evaluate")
 @click.argument("session_ids", nargs=-1)
 @click.option(
-    "--models", type=NameList(), help="Comma-separated model names (default: every registered one)."
+    "--models",
+    type=ModelNames(),
+    help="Comma-separated model names (default: every registered one).",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -46,7 +48,9 @@ def evaluate_command(
 @cli.command("replay")
 @click.argument("source", metavar="SESSION_OR_FILE")
 @click.option(
-    "--models", type=NameList(), help="Comma-separated model names (default: every registered one)."
+    "--models",
+    type=ModelNames(),
+    help="Comma-separated model names (default: every registered one).",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -64,7 +68,7 @@ def replay_command(
         table_lines,
     )
 
-    names = None if models is None else check_model_names(models)
+    names = check_model_names(models) if models is not None else None
     workspace = None if is_replay_file(source) else workspace_of(ctx)
     result = counterfactual_replay(load_session_or_file(workspace, source), names)
     if as_json:

@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 from steering_core.cli.app import cli, hold_lease, print_json, workspace_of
-from steering_core.cli.params import ID_RANGE, Confidence, Pairwise, Slot, SlotList, SlotStars
+from steering_core.cli.params import (
+    ID_RANGE,
+    Confidence,
+    CritiqueTags,
+    Pairwise,
+    Slot,
+    SlotList,
+    SlotStars,
+)
 from steering_core.errors import InvalidInput
 
 # Turns slots into candidate ids, naming the flag when a slot is not in the round.
@@ -69,8 +77,8 @@ def _text(key: str) -> Callable[[dict, Any, Ids], None]:
     return fill
 
 
-def _tags(raw: dict[str, Any], value: str, ids: Ids) -> None:
-    raw["tags"] = [tag.strip() for tag in value.split(",") if tag.strip()]
+def _tags(raw: dict[str, Any], value: list[str], ids: Ids) -> None:
+    raw["tags"] = value
 
 
 FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
@@ -118,6 +126,7 @@ FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
     FeedbackFlag(
         "critique",
         "Comma-separated tags: composition, realism, lighting, colour, faithfulness, artifacts.",
+        CritiqueTags(),
         mode="critique",
         fill=_tags,
     ),

@@ -125,6 +125,22 @@ class RegisteredName(click.ParamType):
         return value
 
 
+def _max_slot() -> int:
+    """The highest slot a round can have: one less than the config's largest k."""
+    from annotated_types import Le
+
+    maximum = next(m.le for m in _config_field("k").metadata if isinstance(m, Le))
+    return int(maximum) - 1
+
+
+def _slot(text: str) -> int | None:
+    """A slot number from text, or None when it is not one (too large for any round too)."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 6 or int(text) > _max_slot():
+        return None
+    return int(text)
+
+
 class Slot(click.ParamType):
     """One slot of a round (0..k-1); whether the round has it is checked against the round."""
 
@@ -133,9 +149,10 @@ class Slot(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int):
             return value
-        if not value.strip().isdigit():
-            _fail(f"expected a slot number, 0 or more (got {value!r})", param, ctx)
-        return int(value)
+        slot = _slot(value)
+        if slot is None:
+            _fail(f"expected a slot number from 0 to {_max_slot()} (got {value!r})", param, ctx)
+        return slot
 
 
 class SlotList(click.ParamType):
@@ -146,12 +163,16 @@ class SlotList(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        parts = [part.strip() for part in value.split(",") if part.strip() != ""]
-        if not all(part.isdigit() for part in parts):
-            _fail(f"expected comma-separated slot numbers (got {value!r})", param, ctx)
-        if not parts:
+        slots = [_slot(part) for part in value.split(",") if part.strip() != ""]
+        if None in slots:
+            _fail(
+                f"expected comma-separated slot numbers, 0 to {_max_slot()} (got {value!r})",
+                param,
+                ctx,
+            )
+        if not slots:
             _fail("name at least one slot, e.g. 1,4", param, ctx)
-        return [int(part) for part in parts]
+        return slots
 
 
 class SlotStars(click.ParamType):
@@ -163,9 +184,10 @@ class SlotStars(click.ParamType):
         if isinstance(value, tuple):
             return value
         slot_text, sep, stars_text = value.partition("=")
-        if not (sep and slot_text.strip().isdigit() and stars_text.strip().isdigit()):
+        slot = _slot(slot_text)
+        if not (sep and slot is not None and stars_text.strip().isdigit()):
             _fail(f"expected SLOT=STARS (got {value!r})", param, ctx)
-        slot, stars = int(slot_text), int(stars_text)
+        stars = int(stars_text[:6])
         if not 1 <= stars <= 5:
             _fail(f"stars must be 1-5 (got {stars} for slot {slot})", param, ctx)
         return slot, stars
@@ -183,9 +205,10 @@ class Pairwise(click.ParamType):
         text = value.replace(" ", "")
         symbol = next((s for s in "><=" if s in text), None)
         first, _, second = text.partition(symbol or "><=")
-        if symbol is None or not first.isdigit() or not second.isdigit():
+        pair = (_slot(first), _slot(second))
+        if symbol is None or None in pair:
             _fail(f"expected A>B, A<B or A=B (got {text!r})", param, ctx)
-        return int(first), int(second), self._CHOICES[symbol]  # type: ignore[index]
+        return *pair, self._CHOICES[symbol]  # type: ignore[index]
 
 
 class Confidence(click.ParamType):
@@ -219,15 +242,39 @@ class WordPair(click.ParamType):
         return [first, second]
 
 
-class NameList(click.ParamType):
-    """Comma-separated names, e.g. of preference models."""
+class ModelNames(click.ParamType):
+    """Comma-separated names of registered preference models."""
 
-    name = "names"
+    name = "models"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.exports.counterfactual import check_model_names
+
         if isinstance(value, list):
             return value
         names = [part.strip() for part in value.split(",") if part.strip()]
-        if not names:
-            _fail(f"name at least one, comma-separated (got {value!r})", param, ctx)
-        return names
+        try:
+            return check_model_names(names)
+        except InvalidInput as error:
+            _fail(str(error).removeprefix("models: "), param, ctx)
+
+
+class CritiqueTags(click.ParamType):
+    """Comma-separated critique tags (`steering_core.feedback.CRITIQUE_TAGS`)."""
+
+    name = "tags"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.feedback import CRITIQUE_TAGS
+
+        if isinstance(value, list):
+            return value
+        tags = [tag.strip() for tag in value.split(",") if tag.strip()]
+        unknown = [tag for tag in tags if tag not in CRITIQUE_TAGS]
+        if not tags or unknown:
+            _fail(
+                f"expected comma-separated tags from {', '.join(CRITIQUE_TAGS)} (got {value!r})",
+                param,
+                ctx,
+            )
+        return tags
