@@ -99,7 +99,8 @@ def bench_command(
 ) -> None:
     """Run a steering benchmark: the grid of CONFIG (YAML, see experiments/), in parallel."""
     from steering_core.bench.config import load_bench_config
-    from steering_core.bench.report import write_report
+    from steering_core.bench.report import markdown_summary, write_report
+    from steering_core.bench.results import read_bench
     from steering_core.bench.runner import run_bench, tasks
 
     overrides = {
@@ -117,7 +118,8 @@ def bench_command(
     if as_json:
         print_json({"runs": len(grid), "outputs": report["paths"]})
         return
-    click.echo((out / "summary.md").read_text(encoding="utf-8"))
+    # Read back as every reader reads it (the dashboard's Experiments page too).
+    click.echo(markdown_summary(read_bench(out).summary, config))
     click.echo(f"{len(grid)} runs; outputs in {out}:")
     for path in report["paths"]:
         click.echo(f"  {path}")
