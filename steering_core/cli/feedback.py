@@ -70,15 +70,13 @@ def _into(key: str, flag: str, single: bool = False) -> Callable[[dict, Any, Ids
     return fill
 
 
-def _text(key: str) -> Callable[[dict, Any, Ids], None]:
+def _as_is(key: str) -> Callable[[dict, Any, Ids], None]:
+    """A flag whose value goes into the raw judgment unchanged (text, tags)."""
+
     def fill(raw: dict[str, Any], value: Any, ids: Ids) -> None:
         raw[key] = value
 
     return fill
-
-
-def _tags(raw: dict[str, Any], value: list[str], ids: Ids) -> None:
-    raw["tags"] = value
 
 
 FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
@@ -121,17 +119,17 @@ FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
         "reason",
         "Why everything was rejected (with --reject-all).",
         goes_with="reject_all",
-        fill=_text("reason"),
+        fill=_as_is("reason"),
     ),
     FeedbackFlag(
         "critique",
         "Comma-separated tags: composition, realism, lighting, colour, faithfulness, artifacts.",
         CritiqueTags(),
         mode="critique",
-        fill=_tags,
+        fill=_as_is("tags"),
     ),
     FeedbackFlag(
-        "text", "Free-text critique (with --critique).", goes_with="critique", fill=_text("text")
+        "text", "Free-text critique (with --critique).", goes_with="critique", fill=_as_is("text")
     ),
     FeedbackFlag(
         "candidate",
