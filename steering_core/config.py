@@ -6,12 +6,14 @@ backend) are named by their registered names and checked against the registries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,10 +33,12 @@ if TYPE_CHECKING:
     from steering_core.samplers.base import Sampler
 
 MAX_PROMPT_CHARS = 2000
+# A path of one machine: POSIX root, home, drive letter or UNC share.
+ABSOLUTE_PATH = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
 PRESETS: dict[str, int] = {"fast-explore": 4, "balanced": 8, "high-capacity": 16}
 
 
-def _check_text(value: str, field: str, allow_empty: bool) -> str:
+def _check_text(value: str, allow_empty: bool) -> str:
     if not allow_empty and not value.strip():
         raise ValueError("must not be empty")
     if len(value) > MAX_PROMPT_CHARS:
@@ -48,6 +52,22 @@ def _check_text(value: str, field: str, allow_empty: bool) -> str:
     return value
 
 
+def _check_device(value: str) -> str:
+    base = value.split(":", 1)[0]
+    if base not in ("auto", "cpu", "cuda", "mps"):
+        raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps (got {value!r})")
+    return value
+
+
+# The rules live in the field types, so the CLI checks one flag by its field alone
+# (steering_core.cli.params.ConfigValue) with the same words as a whole config.
+PromptText = Annotated[str, AfterValidator(lambda value: _check_text(value, allow_empty=False))]
+NegativePromptText = Annotated[
+    str, AfterValidator(lambda value: _check_text(value, allow_empty=True))
+]
+Device = Annotated[str, AfterValidator(_check_device)]
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -57,17 +77,18 @@ class GeneratorConfig(_Frozen):
 
     backend: str = "builtin"
     model: str | None = None
-    device: str = "auto"
+    device: Device = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     batch_size: int | None = Field(default=None, ge=1, le=64)
 
-    @field_validator("device")
+    @field_validator("model")
     @classmethod
-    def _device(cls, value: str) -> str:
-        base = value.split(":", 1)[0]
-        if base not in ("auto", "cpu", "cuda", "mps"):
-            raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps (got {value!r})")
-        return value
+    def _portable_model(cls, model: str | None, info: ValidationInfo) -> str | None:
+        # An imported session must not point at a folder of this machine that its author
+        # chose; bundles name a local checkpoint by its last part only.
+        if info.context and info.context.get("portable") and model and ABSOLUTE_PATH.match(model):
+            raise ValueError(f"an imported session must not name an absolute path (got {model!r})")
+        return model
 
 
 class PluginConfig(_Frozen):
@@ -98,8 +119,8 @@ class BasisConfig(_Frozen):
 class SessionConfig(_Frozen):
     """Everything that defines a steering session; saved with it."""
 
-    prompt: str
-    negative_prompt: str = ""
+    prompt: PromptText
+    negative_prompt: NegativePromptText = ""
     generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
     width: int | None = Field(default=None, ge=32, le=2048, multiple_of=8)
     height: int | None = Field(default=None, ge=32, le=2048, multiple_of=8)
@@ -119,16 +140,6 @@ class SessionConfig(_Frozen):
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     # Every N-th round re-shows a pair judged earlier (0 = never); see steering_core.probes.
     repeat_probe_every: int = Field(default=0, ge=0, le=100)
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt(cls, value: str) -> str:
-        return _check_text(value, "prompt", allow_empty=False)
-
-    @field_validator("negative_prompt")
-    @classmethod
-    def _negative_prompt(cls, value: str) -> str:
-        return _check_text(value, "negative_prompt", allow_empty=True)
 
     @model_validator(mode="after")
     def _pairs_fit_d(self) -> SessionConfig:
@@ -242,15 +253,19 @@ def _raise_invalid(error: ValidationError, source: str) -> None:
     raise InvalidInput(prefix + "; ".join(messages)) from None
 
 
-def make_config(data: dict[str, Any], source: str = "", stored: bool = False) -> SessionConfig:
+def make_config(
+    data: dict[str, Any], source: str = "", stored: bool = False, portable: bool = False
+) -> SessionConfig:
     """Validate a mapping into a SessionConfig; raises InvalidInput naming every bad field.
 
     `stored`: the mapping is a session's saved config (validated fully when it was created).
+    `portable`: it comes from another machine (an imported bundle), so it may not name an
+    absolute path.
     """
     if not isinstance(data, dict):
         raise InvalidInput(f"{source or 'config'}: must be a mapping of fields")
     try:
-        return SessionConfig.model_validate(data, context={"stored": stored})
+        return SessionConfig.model_validate(data, context={"stored": stored, "portable": portable})
     except ValidationError as error:
         _raise_invalid(error, source)
         raise AssertionError("unreachable") from None

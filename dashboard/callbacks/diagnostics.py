@@ -3,16 +3,13 @@ recent jobs, and warming up the default generator."""
 
 from __future__ import annotations
 
-import platform
 import statistics
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import Any
 
 from dash import Dash, Input, Output, State, no_update
 
-import steering_core
 from dashboard import ids
 from dashboard.callbacks.session import error_message
 from dashboard.layout.diagnostics import (
@@ -23,57 +20,13 @@ from dashboard.layout.diagnostics import (
 )
 from dashboard.state import DashboardState
 from steering_core.config import GeneratorConfig
+from steering_core.diagnostics import diagnostics_report
 from steering_core.errors import NotFound, SteeringError
 from steering_core.generators.base import make_generator
 from steering_core.sessions import get_session
 from steering_core.worker import JobEvent, JobSnapshot, list_jobs
 
 RECENT_JOBS = 15
-PACKAGES = ("diffusers", "transformers", "dash", "dash-bootstrap-components", "plotly", "numpy")
-
-
-def library_versions() -> dict[str, str]:
-    """Python, torch, the model and web libraries, and steering_core."""
-    import torch
-
-    versions = {
-        "python": platform.python_version(),
-        "steering_core": steering_core.__version__,
-        "torch": torch.__version__,
-    }
-    for package in PACKAGES:
-        try:
-            # From package metadata: importing diffusers or transformers takes seconds.
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
-def device_report() -> dict[str, Any]:
-    """What torch sees: CUDA (with each GPU's name and memory) and MPS."""
-    import torch
-
-    report: dict[str, Any] = {
-        "cuda_available": torch.cuda.is_available(),
-        "cuda_build": torch.version.cuda,
-        "mps_available": torch.backends.mps.is_available(),
-        "gpus": [],
-    }
-    if report["cuda_available"]:
-        for index in range(torch.cuda.device_count()):
-            properties = torch.cuda.get_device_properties(index)
-            report["gpus"].append(
-                {
-                    "index": index,
-                    "name": properties.name,
-                    "total_gib": properties.total_memory / 2**30,
-                    # What this process holds: the worker's models live here.
-                    "allocated_gib": torch.cuda.memory_allocated(index) / 2**30,
-                    "reserved_gib": torch.cuda.memory_reserved(index) / 2**30,
-                }
-            )
-    return report
 
 
 def generator_descriptions(state: DashboardState) -> list[dict[str, Any]]:
@@ -170,9 +123,10 @@ def diagnostics_page(state: DashboardState, query: dict[str, str]) -> Any:
         warm_up = current_warm_up(state)
         descriptions = generator_descriptions(state)
         timings = {name: timing_summary(t) for name, t in round_timings(state).items()}
+        report = diagnostics_report()  # the same report as `steer diagnostics`
         return diagnostics_view(
-            versions=library_versions(),
-            devices=device_report(),
+            versions=report["versions"],
+            devices=report["devices"],
             generators=generators_panel(descriptions, timings),
             jobs=jobs_table(recent_jobs(state)),
             warm_up=warm_up_status(warm_up, state.worker.alive),

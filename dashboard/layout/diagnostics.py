@@ -41,10 +41,13 @@ def versions_table(versions: dict[str, str]) -> dbc.Table:
 
 
 def devices_table(devices: dict[str, Any]) -> dbc.Table:
-    """CUDA and MPS as torch sees them, and each GPU's memory."""
+    """The platform, CUDA and MPS as torch sees them, and each GPU's memory
+    (`steering_core.diagnostics.device_report`)."""
     cuda = "yes" if devices["cuda_available"] else "no"
     build = devices["cuda_build"]
     pairs: list[tuple[str, Any]] = [
+        ("platform", devices["platform"]),
+        ("torch threads", devices["torch_threads"]),
         (
             "CUDA available",
             f"{cuda} (torch built with CUDA {build})"

@@ -19,18 +19,7 @@ from dashboard.figures.experiments import (
     rounds_to_target_figure,
     varying_fields,
 )
-
-
-@dataclass(frozen=True)
-class BenchSettings:
-    """What the CSV does not say. `k` is None when summary.md is missing (no bound then)."""
-
-    k: int | None
-    rounds: int
-    target_fraction: float
-    seeds: int | None = None
-    trust_radius: float | None = None
-    note: str = ""  # how the settings were found, when not from summary.md
+from steering_core.bench.results import BenchSettings
 
 
 @dataclass(frozen=True)
@@ -41,7 +30,7 @@ class Experiment:
     runs: list[dict[str, Any]]  # one per run: rounds to target, final distance
     summary: list[dict[str, Any]]  # one per (method, user, noise, feedback, d)
     settings: BenchSettings
-    introduction: str  # summary.md's paragraph on how to read the table
+    introduction: str  # how to read the table, as summary.md says it
     files: list[str]
 
 
@@ -203,7 +192,7 @@ def _settings_line(experiment: Experiment) -> Any:
     settings = experiment.settings
     if settings.note:
         return dbc.Alert(settings.note, color="warning", className="py-1 small")
-    # summary.md's own words on how to read the table (Markdown: it quotes `> R`).
+    # The benchmark's own words on how to read the table (Markdown: it quotes `> R`).
     # Brackets escaped: "[interquartile range]" is not a link.
     text = experiment.introduction.replace("[", "\\[")
     return dcc.Markdown(text, className="small text-muted")

@@ -1,5 +1,6 @@
-"""Benchmark outputs: the results CSV, per-run rounds-to-target, a Markdown summary with the
-information bound, and plots (regret vs round; rounds-to-target by method) as HTML and PNG.
+"""Benchmark outputs: the results CSV, the settings as JSON, per-run rounds-to-target, a
+Markdown summary with the information bound, and plots (regret vs round; rounds-to-target
+by method) as HTML and PNG.
 
 Rounds-to-target is the first round whose incumbent is within `target_fraction` of the
 initial distance; a run that never gets there counts as infinite, so medians and quartiles
@@ -9,17 +10,33 @@ are nearest-rank (no interpolation) and print as "> R" when they fall on such ru
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from steering_core.bench.config import BenchConfig
 from steering_core.bench.runner import ROW_FIELDS
 
 GROUP = ("method", "user", "noise", "feedback", "d")
+RESULTS = "results.csv"
+SETTINGS = "settings.json"
+SUMMARY = "summary.md"
+SUMMARY_FIELDS = (
+    "runs",
+    "median",
+    "q1",
+    "q3",
+    "reached",
+    "bound",
+    "ratio_to_bound",
+    "median_final_relative_distance",
+    "seconds_per_run",
+)
 
 
 def write_results(rows: list[dict[str, Any]], path: Path) -> None:
@@ -29,89 +46,90 @@ def write_results(rows: list[dict[str, Any]], path: Path) -> None:
         writer.writerows(rows)
 
 
-def read_results(path: Path) -> list[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        for name in ("d", "seed", "round"):
-            row[name] = int(row[name])
-        for name in ("distance", "relative_distance", "seconds"):
-            row[name] = float(row[name])
-    return rows
+def _frame(rows: pd.DataFrame | list[dict[str, Any]]) -> pd.DataFrame:
+    return rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
 
 
-def runs_to_target(rows: list[dict[str, Any]], fraction: float) -> list[dict[str, Any]]:
-    """One entry per run: its group, seed, rounds to target (inf if never) and final distance."""
-    by_run: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_run[(*(row[g] for g in GROUP), row["seed"])].append(row)
-    runs = []
-    for key, run_rows in by_run.items():
-        run_rows.sort(key=lambda r: r["round"])
-        reached = [r["round"] for r in run_rows if r["relative_distance"] <= fraction + 1e-12]
-        runs.append(
-            {
-                **dict(zip((*GROUP, "seed"), key, strict=True)),
-                "rounds_to_target": reached[0] if reached else math.inf,
-                "final_relative_distance": run_rows[-1]["relative_distance"],
-                "seconds": run_rows[0]["seconds"],
-            }
-        )
-    return runs
+def runs_to_target(rows: pd.DataFrame | list[dict[str, Any]], fraction: float) -> pd.DataFrame:
+    """One row per run (in the order the runs first appear): its group, seed, rounds to
+    target (inf if never), final relative distance and seconds.
+
+    `rows`: one per (run, round), as results.csv holds them.
+    """
+    frame = _frame(rows)
+    keys = [*GROUP, "seed"]
+    by_round = frame.sort_values("round", kind="stable")
+    runs = by_round.groupby(keys, sort=False).agg(
+        final_relative_distance=("relative_distance", "last"), seconds=("seconds", "first")
+    )
+    close = by_round[by_round["relative_distance"] <= fraction + 1e-12]
+    reached = close.groupby(keys, sort=False)["round"].min().astype(float)
+    runs["rounds_to_target"] = reached.reindex(runs.index).fillna(math.inf)
+    order = pd.MultiIndex.from_frame(frame[keys].drop_duplicates())
+    runs = runs.reindex(order).reset_index()
+    return runs[[*keys, "rounds_to_target", "final_relative_distance", "seconds"]]
 
 
-def _quantile(values: list[float], q: float) -> float:
-    return float(np.quantile(np.array(values, dtype=float), q, method="inverted_cdf"))
+def _quantile(values: Any, q: float) -> float:
+    return float(np.quantile(np.asarray(values, dtype=float), q, method="inverted_cdf"))
 
 
-def summarize(rows: list[dict[str, Any]], config: BenchConfig) -> list[dict[str, Any]]:
-    """Per group: median and IQR of rounds-to-target, share reached, ratio to the bound."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for run in runs_to_target(rows, config.target_fraction):
-        groups[tuple(run[g] for g in GROUP)].append(run)
-    summary = []
-    for key, runs in groups.items():
-        rounds = [r["rounds_to_target"] for r in runs]
-        entry = dict(zip(GROUP, key, strict=True))
+def summarize(rows: pd.DataFrame | list[dict[str, Any]], config: BenchConfig) -> pd.DataFrame:
+    """Per group: median and IQR of rounds-to-target, share reached, ratio to the bound;
+    ordered by setting, then method in the config's order."""
+    runs = runs_to_target(rows, config.target_fraction)
+    entries = []
+    for key, group in runs.groupby(list(GROUP), sort=False):
+        rounds = group["rounds_to_target"]
+        entry: dict[str, Any] = dict(zip(GROUP, key, strict=True))
         bound = config.information_bound(int(entry["d"]))
         median = _quantile(rounds, 0.5)
         entry.update(
-            runs=len(runs),
+            runs=len(group),
             median=median,
             q1=_quantile(rounds, 0.25),
             q3=_quantile(rounds, 0.75),
-            reached=sum(math.isfinite(r) for r in rounds) / len(rounds),
+            reached=float(np.isfinite(rounds).mean()),
             bound=bound,
             ratio_to_bound=median / bound,
-            median_final_relative_distance=_quantile(
-                [r["final_relative_distance"] for r in runs], 0.5
-            ),
-            seconds_per_run=float(np.mean([r["seconds"] for r in runs])),
+            median_final_relative_distance=_quantile(group["final_relative_distance"], 0.5),
+            seconds_per_run=float(group["seconds"].mean()),
         )
-        summary.append(entry)
+        entries.append(entry)
     order = {name: i for i, name in enumerate(config.method_names())}
-    summary.sort(key=lambda e: (e["user"], e["noise"], e["feedback"], e["d"], order[e["method"]]))
-    return summary
+    entries.sort(key=lambda e: (e["user"], e["noise"], e["feedback"], e["d"], order[e["method"]]))
+    return pd.DataFrame(entries, columns=[*GROUP, *SUMMARY_FIELDS])
 
 
 def _rounds(value: float, limit: int) -> str:
     return f"> {limit}" if not math.isfinite(value) else f"{value:g}"
 
 
-def markdown_summary(summary: list[dict[str, Any]], config: BenchConfig) -> str:
+def introduction(
+    k: int, seeds: int, rounds: int, trust_radius: float, target_fraction: float
+) -> str:
+    """How to read the summary table, in words (summary.md and the Experiments page)."""
+    return (
+        f"k = {k}, {seeds} seeds, at most {rounds} rounds, trust radius "
+        f"{trust_radius}; target: the incumbent within {target_fraction:.0%} of "
+        "the initial distance. Rounds are medians [interquartile range], nearest rank; "
+        "`> R`: not reached within R rounds. Bound: "
+        f"`d log2(1/{target_fraction:g}) / log2({k})` rounds of winner-only "
+        "feedback (the information limit); ratio = median / bound."
+    )
+
+
+def markdown_summary(summary: pd.DataFrame, config: BenchConfig) -> str:
     """The summary table in Markdown, one table per (user, noise, feedback)."""
     lines = [
         f"# Benchmark `{config.name}`",
         "",
-        f"k = {config.k}, {config.seeds} seeds, at most {config.rounds} rounds, trust radius "
-        f"{config.trust_radius}; target: the incumbent within {config.target_fraction:.0%} of "
-        "the initial distance. Rounds are medians [interquartile range], nearest rank; "
-        "`> R`: not reached within R rounds. Bound: "
-        f"`d log2(1/{config.target_fraction:g}) / log2({config.k})` rounds of winner-only "
-        "feedback (the information limit); ratio = median / bound.",
+        introduction(
+            config.k, config.seeds, config.rounds, config.trust_radius, config.target_fraction
+        ),
     ]
     sections: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for entry in summary:
+    for entry in summary.to_dict("records"):
         sections[(entry["user"], entry["noise"], entry["feedback"])].append(entry)
     for (user, noise, feedback), entries in sections.items():
         lines += [
@@ -192,7 +210,7 @@ def write_plots(rows: list[dict[str, Any]], config: BenchConfig, out: Path) -> l
         width=480 * columns + 80,
         legend={"orientation": "h", "y": -0.18},
     )
-    runs = runs_to_target(rows, config.target_fraction)
+    runs = runs_to_target(rows, config.target_fraction).to_dict("records")
     rounds_figure = go.Figure()
     for method in config.method_names():
         for d in config.dimensions:
@@ -265,13 +283,22 @@ def _png_plots(
     return [regret, rounds]
 
 
+def write_settings(config: BenchConfig, out: Path) -> Path:
+    """settings.json: the run's config, so that a reader of results.csv knows k, the round
+    limit and the target without parsing summary.md."""
+    path = out / SETTINGS
+    path.write_text(json.dumps(config.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def write_report(rows: list[dict[str, Any]], config: BenchConfig, out: Path) -> dict[str, Any]:
     """Every output of a benchmark run into `out`; returns the summary and the paths."""
-    write_results(rows, out / "results.csv")
+    write_results(rows, out / RESULTS)
+    settings = write_settings(config, out)
     summary = summarize(rows, config)
-    (out / "summary.md").write_text(markdown_summary(summary, config), encoding="utf-8")
+    (out / SUMMARY).write_text(markdown_summary(summary, config), encoding="utf-8")
     plots = write_plots(rows, config, out)
     return {
         "summary": summary,
-        "paths": [str(out / "results.csv"), str(out / "summary.md"), *map(str, plots)],
+        "paths": [str(out / RESULTS), str(settings), str(out / SUMMARY), *map(str, plots)],
     }

@@ -31,8 +31,10 @@ from typing import Any, BinaryIO
 import yaml
 
 from steering_core import __version__
+from steering_core.config import ABSOLUTE_PATH
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.exports.replay import build_replay, load_replay, restore_session, write_replay
+from steering_core.exports.replay_schema import check_replay_content
 from steering_core.exports.report import write_report
 from steering_core.sessions import get_session
 from steering_core.storage.files import write_atomically
@@ -66,7 +68,6 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
 IMPORT_PREFIX = ".import-"
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_ABSOLUTE = re.compile(r"^(/|~|[A-Za-z]:[\\/]|\\\\)")
 
 
 # --- export ----------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
     path of this machine, meaningless on another and not to be shared."""
     generator = config.get("generator") or {}
     model = generator.get("model")
-    if not isinstance(model, str) or not _ABSOLUTE.match(model):
+    if not isinstance(model, str) or not ABSOLUTE_PATH.match(model):
         return config
     name = re.split(r"[\\/]", model.rstrip("\\/"))[-1]
     return {**config, "generator": {**generator, "model": f"\u2026/{name}"}}
@@ -231,9 +232,24 @@ class ImportLimits:
     max_ratio: float = MAX_COMPRESSION_RATIO
 
 
-def import_bundle(workspace: Workspace, bundle: Path, limits: ImportLimits | None = None) -> str:
-    """Verify `bundle` and restore its session into the workspace; returns the session id
-    (the bundle's own, or a new one when that id is taken in this data root)."""
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: the session's id here, and the id it had in the bundle."""
+
+    session_id: str
+    bundle_session_id: str
+
+    @property
+    def renamed(self) -> bool:
+        """Whether the bundle's id was taken here, so the session got a new one."""
+        return self.session_id != self.bundle_session_id
+
+
+def import_bundle(
+    workspace: Workspace, bundle: Path, limits: ImportLimits | None = None
+) -> ImportResult:
+    """Verify `bundle` and restore its session into the workspace under its own id, or a
+    new one when that id is taken in this data root."""
     limits = limits or ImportLimits()
     bundle = Path(bundle)
     if not bundle.is_file():
@@ -254,7 +270,8 @@ def import_bundle(workspace: Workspace, bundle: Path, limits: ImportLimits | Non
             )
         with _import_folder(workspace) as folder:
             _extract(archive, entries, listed, folder, limits)
-            return _restore(workspace, manifest, folder)
+            session_id = _restore(workspace, manifest, folder)
+    return ImportResult(session_id=session_id, bundle_session_id=manifest["session_id"])
 
 
 def _check_name(name: str) -> PurePosixPath:
@@ -475,6 +492,8 @@ def _restore(workspace: Workspace, manifest: dict, folder: Path) -> str:
             f"bundle: {MANIFEST} names session {original} but {REPLAY} holds session "
             f"{replay['session']['id']}"
         )
+    # Before the lease and the trace: a replay the CLI would refuse leaves no trace here.
+    check_replay_content(replay)
     target = _free_id(workspace, original)
     with hold_lease(workspace, target):
         trace_target = trace_path(workspace, target)

@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 
 from steering_core.errors import InvalidInput, NotFound
-from steering_core.exports.replay_schema import SCHEMA_NAME, SESSION_ID_PATTERN, check_replay
+from steering_core.exports.replay_schema import (
+    SCHEMA_NAME,
+    SESSION_ID_PATTERN,
+    check_replay,
+    check_replay_content,
+)
 from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.database import defer_foreign_keys, highest_id, ids_in_use
 from steering_core.storage.files import write_atomically
@@ -213,6 +218,8 @@ class _Remap:
     comparisons: dict[int, int]
     setting_changes: dict[int, int]
     linked: frozenset[int]  # candidates outside the session that the target holds
+    # False for a scratch copy with ids as recorded (no images are copied there).
+    moves_images: bool = True
 
     @classmethod
     def unchanged(cls, replay: dict[str, Any]) -> _Remap:
@@ -228,6 +235,7 @@ class _Remap:
             comparisons=same(replay["comparisons"]),
             setting_changes=same(replay["setting_changes"]),
             linked=frozenset(row["id"] for row in replay["external_candidates"]),
+            moves_images=False,
         )
 
     def link(self, candidate_id: int | None) -> int | None:
@@ -243,12 +251,15 @@ class _Remap:
         return self.candidates.get(candidate_id, candidate_id)
 
     def image_path(self, path: str | None) -> str | None:
-        """Images in the session's own folder follow a new session id; a fork's first
-        incumbent may show an image of the session it came from, which keeps its path."""
+        """Every image lands in the session's own folder: its own follow a new session id;
+        a fork's first incumbent, which shows an image of the session it came from, gets a
+        copy under `from-<that session>/` (never written into another session's folder)."""
         prefix = f"images/{self.old_session_id}/"
-        if path is None or self.session_id == self.old_session_id or not path.startswith(prefix):
+        if path is None or not self.moves_images:
             return path
-        return f"images/{self.session_id}/" + path[len(prefix) :]
+        if path.startswith(prefix):
+            return f"images/{self.session_id}/" + path[len(prefix) :]
+        return f"images/{self.session_id}/from-" + path.removeprefix("images/")
 
 
 def _remap_raw(raw: dict[str, Any], remap: _Remap) -> dict[str, Any]:
@@ -536,6 +547,7 @@ def restore_session(
     one transaction: on any error the workspace is left as it was.
     """
     check_replay(replay, REPLAY_SCHEMA_VERSION)
+    check_replay_content(replay)
     if session_id is not None:
         if not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
             raise InvalidInput(f"session_id: 1-64 letters, digits, '-' or '_' (got {session_id!r})")

@@ -186,13 +186,7 @@ def check_replay(replay: Any, expected_version: int) -> None:
             ids.add(candidate["id"])
             slots.append(candidate["slot"])
             dimensions.add(len(candidate["steering_vector"]))
-            path = candidate["image_path"]
-            if path is not None and (
-                ".." in path.split("/") or not IMAGE_PATH_PATTERN.fullmatch(path)
-            ):
-                raise _fail(
-                    f"{at}.image_path", f"expected a relative images/....png path (got {path!r})"
-                )
+            _check_image_path(candidate["image_path"], session["id"], external, f"{at}.image_path")
         _unique(slots, f"{where}.candidates", "slot")
     _unique([row["index"] for row in replay["rounds"]], "replay.rounds", "round index")
     _unique([row["id"] for row in replay["rounds"]], "replay.rounds", "round id")
@@ -230,6 +224,41 @@ def check_replay(replay: Any, expected_version: int) -> None:
                     f"replay.synthetic_target.targets[{i}]",
                     "expected a steering vector (a list of numbers as long as the candidates')",
                 )
+
+
+def _check_image_path(
+    path: str | None, session_id: str, external: list[dict[str, Any]], where: str
+) -> None:
+    """The one rule for a candidate's image: a relative `images/....png` path in the
+    session's own folder, or (the first incumbent of a fork) in the folder of the session
+    it was forked from, which a restore copies into the session's own folder."""
+    if path is None:
+        return
+    if ".." in path.split("/") or not IMAGE_PATH_PATTERN.fullmatch(path):
+        raise _fail(where, f"expected a relative images/....png path (got {path!r})")
+    folders = {session_id} | {row["session_id"] for row in external}
+    if path.split("/")[1] not in folders:
+        raise _fail(
+            where,
+            f"expected a path inside images/{session_id}/, the session's own folder, or the "
+            f"folder of the session it was forked from (got {path!r})",
+        )
+
+
+def check_replay_content(replay: dict[str, Any]) -> None:
+    """What a checked replay says must pass the checks the CLI and the config apply: its
+    session's prompt and config (as an import: no absolute path of another machine)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from steering_core.config import PromptText, make_config
+
+    session = replay["session"]
+    try:
+        TypeAdapter(PromptText).validate_python(session["prompt"])
+    except ValidationError as error:
+        message = error.errors(include_url=False)[0]["ctx"]["error"]
+        raise _fail("replay.session.prompt", str(message)) from None
+    make_config(session["config"], source="replay.session.config", portable=True)
 
 
 def _check_feedback(

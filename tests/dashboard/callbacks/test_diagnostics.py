@@ -3,6 +3,7 @@ loaded, the warm-up button's job followed to its result, and cold vs warm round 
 
 from __future__ import annotations
 
+import json
 import platform
 import threading
 from collections.abc import Callable, Iterator
@@ -158,3 +159,36 @@ def test_a_gpu_is_listed_with_its_name_and_memory(
     devices = text(find(render_page(state, "/diagnostics", ""), "diagnostics-devices"))
     assert "GPU 0 NVIDIA H100 80GB HBM3: 80.0 GiB" in devices
     assert "1.50 GiB allocated, 2.00 GiB reserved" in devices
+
+
+def test_steer_diagnostics_and_the_page_show_the_same_report_of_every_gpu(
+    state: DashboardState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One core report (steering_core.diagnostics): the CLI prints it, the page shows it."""
+    import torch
+    from click.testing import CliRunner
+
+    from steering_core.cli import cli
+
+    names = ["NVIDIA H200", "NVIDIA A100-SXM4-40GB"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(
+        torch.cuda,
+        "get_device_properties",
+        lambda index: SimpleNamespace(name=names[index], total_memory=(index + 1) * 2**30),
+    )
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda index: 0)
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda index: 0)
+    result = CliRunner().invoke(cli, ["--data-root", str(tmp_path), "diagnostics", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [gpu["name"] for gpu in report["devices"]["gpus"]] == names
+    page = render_page(state, "/diagnostics", "")
+    devices = text(find(page, "diagnostics-devices"))
+    versions = text(find(page, "diagnostics-versions"))
+    for index, name in enumerate(names):
+        assert f"GPU {index} {name}" in devices
+    assert report["devices"]["platform"] in devices
+    for package, version in report["versions"].items():
+        assert f"{package} {version}" in versions

@@ -1,5 +1,6 @@
 """The experiments page without a browser: the folders found, the summary table from
-results.csv, sorting, and clear messages for a missing folder or a damaged CSV."""
+results.csv and settings.json, sorting, and clear messages for a missing folder or a damaged
+CSV."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dashboard.callbacks.experiments import (
 from dashboard.callbacks.navigation import render_page
 from dashboard.state import DashboardState
 from steering_core.bench.config import BenchConfig
-from steering_core.bench.report import markdown_summary, summarize, write_results
+from steering_core.bench.report import write_results, write_settings
 from tests.dashboard.helpers import find, links, text, walk
 
 METHODS = ("thompson+ideal_point", "es_1k")
@@ -58,13 +59,13 @@ def bench_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def write_experiment(root: Path, name: str = "tiny", summary: bool = True) -> Path:
-    """An experiment folder as `steer bench` writes it (results.csv and summary.md)."""
+def write_experiment(root: Path, name: str = "tiny", settings: bool = True) -> Path:
+    """An experiment folder as `steer bench` writes it (results.csv and settings.json)."""
     folder = root / name
     folder.mkdir(parents=True)
     rows = bench_rows()
     write_results(rows, folder / "results.csv")
-    if summary:
+    if settings:
         config = BenchConfig(
             name=name,
             methods=[METHODS[0]],
@@ -74,8 +75,7 @@ def write_experiment(root: Path, name: str = "tiny", summary: bool = True) -> Pa
             rounds=ROUNDS,
             k=4,
         )
-        text = markdown_summary(summarize(rows, config), config)
-        (folder / "summary.md").write_text(text, encoding="utf-8")
+        write_settings(config, folder)
     return folder
 
 
@@ -115,7 +115,7 @@ def test_the_table_has_one_row_per_method_and_setting(
     assert by_method_d[("thompson+ideal_point", "3")][3] == "4 [4, 4]"
     assert by_method_d[("es_1k", "2")][3] == f"> {ROUNDS} [> {ROUNDS}, > {ROUNDS}]"
     assert by_method_d[("es_1k", "2")][header.index("reached")] == "0%"
-    # The settings line of summary.md, and three plots.
+    # The settings from settings.json, in summary.md's words, and three plots.
     assert "k = 4, 2 seeds, at most 5 rounds" in text(page)
     assert sum(type(c).__name__ == "Graph" for c in walk(page)) == 3
 
@@ -194,10 +194,10 @@ def test_an_unknown_experiment_is_a_message(state: DashboardState, experiments_r
     assert "Invalid input" in text(page) and "no experiment 'zzz'" in text(page)
 
 
-def test_without_summary_md_the_target_is_assumed_and_said(
+def test_without_settings_json_the_target_is_assumed_and_said(
     state: DashboardState, experiments_root: Path
 ) -> None:
-    write_experiment(experiments_root, summary=False)
+    write_experiment(experiments_root, settings=False)
     experiment = load_experiment(experiments_root / "tiny")
     assert experiment.settings.k is None and experiment.settings.rounds == ROUNDS
     assert all(math.isnan(entry["bound"]) for entry in experiment.summary)

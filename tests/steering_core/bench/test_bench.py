@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from steering_core.bench.config import load_bench_config, make_bench_config
 from steering_core.bench.report import summarize
+from steering_core.bench.results import read_bench
 from steering_core.bench.runner import run_bench, tasks
 from steering_core.cli import cli
 from steering_core.errors import InvalidInput
@@ -43,7 +44,7 @@ def test_a_grid_runs_in_parallel_and_reproduces_from_its_config(tmp_path: Path) 
     assert all(r["round"] <= 3 for r in first)
     # The tool's own methods ran as stored synthetic sessions.
     assert all(r["session_id"] for r in first if "+" in r["method"])
-    summary = summarize(first, config)
+    summary = summarize(first, config).to_dict("records")
     assert {e["method"] for e in summary} == set(config.method_names())
     assert all(e["bound"] == pytest.approx(e["d"] * 3.3219 / 2, rel=1e-3) for e in summary)
 
@@ -54,8 +55,13 @@ def test_steer_bench_writes_csv_markdown_and_plots(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["bench", str(path), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    for name in ("results.csv", "summary.md", "regret.html", "regret.png", "rounds.png"):
+    names = ("results.csv", "settings.json", "summary.md", "regret.html", "regret.png")
+    for name in (*names, "rounds.png"):
         assert (out / name).stat().st_size > 0, name
+    # What the CLI prints is what the one reader reads back, and summary.md says the same.
+    results = read_bench(out)
+    assert results.settings.k == 4 and results.settings.rounds == 3
+    assert (out / "summary.md").read_text() in result.output
     with (out / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 * 2 * (3 + 1)  # methods x seeds x (rounds + the start)

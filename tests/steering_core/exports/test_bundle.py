@@ -182,7 +182,7 @@ def test_a_local_checkpoint_folder_is_named_by_its_last_part_only(
     config = yaml.safe_load(entries(bundle)["config.yaml"])
     assert config["generator"]["model"] == "\u2026/" + Path(model).name
     other = Workspace.open(tmp_path / "other-data", tmp_path / "other-labels")
-    restored = get_session(other, import_bundle(other, bundle))
+    restored = get_session(other, import_bundle(other, bundle).session_id)
     assert restored.config == config
 
 
@@ -191,7 +191,7 @@ def test_export_import_export_gives_the_same_files(workspace: Workspace, tmp_pat
     session_id = every_mode_session(workspace)  # every feedback mode and an undo
     first = export_bundle(workspace, session_id, tmp_path / "first.zip")
     other = Workspace.open(tmp_path / "other-data", tmp_path / "other-labels")
-    assert import_bundle(other, first) == session_id
+    assert import_bundle(other, first).session_id == session_id
     assert not list(other.data_root.glob(f"{IMPORT_PREFIX}*"))
     second = export_bundle(other, session_id, tmp_path / "second.zip")
     assert manifest_of(first)["files"] == manifest_of(second)["files"]
@@ -213,7 +213,7 @@ def test_a_fork_is_exported_with_the_parent_images_it_shows(
     assert any(not path.startswith(f"images/{fork.id}/") for path in images)
     assert images <= set(entries(bundle))
     other = Workspace.open(tmp_path / "other-data", tmp_path / "other-labels")
-    restored = import_bundle(other, bundle)
+    restored = import_bundle(other, bundle).session_id
     for candidate in get_candidates(other, restored):
         assert (other.data_root / candidate.image_path).is_file()
 
@@ -225,7 +225,7 @@ def test_importing_a_session_that_exists_gives_it_a_new_id(
     bundle = export_bundle(workspace, session_id, tmp_path / "session.zip")
     before = stored_state(workspace)
     trace_before = trace_path(workspace, session_id).read_bytes()
-    restored = import_bundle(workspace, bundle)
+    restored = import_bundle(workspace, bundle).session_id
     assert restored != session_id
     assert {s["id"] for s in list_sessions(workspace)} == {session_id, restored}
     after = stored_state(workspace)
@@ -252,7 +252,7 @@ def test_a_session_whose_images_gc_removed_exports_and_imports(
     assert manifest_of(first)["removed_images"] == [removed]
     assert removed not in entries(first)
     other = Workspace.open(tmp_path / "other-data", tmp_path / "other-labels")
-    assert import_bundle(other, first) == session_id
+    assert import_bundle(other, first).session_id == session_id
     assert not (other.data_root / removed).exists()
     second = export_bundle(other, session_id, tmp_path / "second.zip")
     assert manifest_of(second)["files"] == manifest_of(first)["files"]

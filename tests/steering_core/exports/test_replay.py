@@ -403,7 +403,8 @@ def test_a_fork_keeps_its_origin_only_where_the_origin_is(
     shown = replay["rounds"][0]["candidates"][0]
     assert shown["parent_candidate_id"] == origin.id and shown["image_path"] == origin.image_path
 
-    # Beside its origin: the link is kept, the origin's image is shared, not copied again.
+    # Beside its origin: the link is kept; the origin's image is copied into the restored
+    # session's own folder (a restore never writes into another session's folder).
     beside = restore_session(source, replay, images_from=source.data_root)
     assert get_session(source, beside).forked_from_candidate_id == origin.id
     assert [c.id for c in lineage(source, get_candidates(source, beside)[0].id)] == [
@@ -415,7 +416,9 @@ def test_a_fork_keeps_its_origin_only_where_the_origin_is(
     assert get_session(target, fork.id).forked_from_candidate_id is None
     restored_first = get_candidates(target, fork.id)[0]
     assert restored_first.parent_candidate_id is None
-    assert (target.data_root / origin.image_path).is_file()
+    assert restored_first.image_path == f"images/{fork.id}/from-" + origin.image_path[7:]
+    assert (target.data_root / restored_first.image_path).is_file()
+    assert not (target.data_root / origin.image_path).exists()
     blank_round(target, fork.id)
 
 

@@ -1,0 +1,280 @@
+"""Typed option values of `steer`: each converts and checks its text once, at parsing, so a
+malformed value is a one-line error naming the option, never a traceback.
+
+Ranges the session config owns are checked against its own field declarations
+(`ConfigValue`), so the CLI and a YAML config say the same thing about the same value.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from typing import Annotated, Any
+
+import click
+from pydantic import TypeAdapter, ValidationError
+
+from steering_core.errors import InvalidInput
+
+# Integers SQLite can hold; larger ones would fail deep inside with an OverflowError.
+ID_RANGE = click.IntRange(0, 2**62)
+
+
+class OptionError(click.BadParameter):
+    """A bad option value, shown as one line (`error: --k: ...`) like every core error."""
+
+    def format_message(self) -> str:
+        name = self.param.opts[0] if self.param is not None and self.param.opts else None
+        return f"{name}: {self.message}" if name else self.message
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True, file=file)
+
+
+def _fail(message: str, param: click.Parameter | None, ctx: click.Context | None) -> None:
+    raise OptionError(message, ctx=ctx, param=param)
+
+
+def _whole_number(text: str, noun: str = "") -> int:
+    try:
+        return int(text)
+    except ValueError:
+        suffix = f" of {noun}" if noun else ""
+        raise InvalidInput(f"expected a whole number{suffix} (got {text!r})") from None
+
+
+def _finite_number(text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidInput(f"expected a number (got {text!r})") from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"expected a finite number (got {text!r})")
+    return number
+
+
+def _config_field(path: str) -> Any:
+    """The declaration (annotation and constraints) of a SessionConfig field, e.g.
+    `k` or `generator.device`."""
+    from steering_core.config import SessionConfig
+
+    model: Any = SessionConfig
+    *parents, name = path.split(".")
+    for parent in parents:
+        model = model.model_fields[parent].annotation
+    return model.model_fields[name]
+
+
+def _plain_type(annotation: Any) -> Any:
+    """`int` for `int | None`, and so on."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else annotation
+    return annotation
+
+
+class ConfigValue(click.ParamType):
+    """A value of a session config field, checked by the field's own declaration."""
+
+    def __init__(self, path: str, noun: str = "") -> None:
+        self.path = path
+        self.noun = noun
+        self.name = path.rsplit(".", 1)[-1]
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.config import describe_validation_error
+
+        field = _config_field(self.path)
+        kind = _plain_type(field.annotation)
+        try:
+            if isinstance(value, str) and kind is int:
+                value = _whole_number(value, self.noun)
+            elif isinstance(value, str) and kind is float:
+                value = _finite_number(value)
+        except InvalidInput as error:
+            _fail(str(error), param, ctx)
+        declared = (
+            Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+        )
+        adapter: TypeAdapter[Any] = TypeAdapter(declared)
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as error:
+            first = error.errors(include_url=False)[0]
+            message = describe_validation_error({**first, "loc": (self.name,)})
+            _fail(message.removeprefix(f"{self.name}: "), param, ctx)
+
+
+class RegisteredName(click.ParamType):
+    """The registered name of a sampler or preference model."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.name = kind
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self.kind == "sampler":
+            from steering_core.samplers import SAMPLERS as registry
+        else:
+            from steering_core.models import PREFERENCE_MODELS as registry
+        try:
+            registry.get(value)
+        except InvalidInput as error:
+            _fail(str(error), param, ctx)
+        return value
+
+
+def _max_slot() -> int:
+    """The highest slot a round can have: one less than the config's largest k."""
+    from annotated_types import Le
+
+    maximum = next(m.le for m in _config_field("k").metadata if isinstance(m, Le))
+    return int(maximum) - 1
+
+
+def _slot(text: str) -> int | None:
+    """A slot number from text, or None when it is not one (too large for any round too)."""
+    text = text.strip()
+    if not text.isdigit() or len(text) > 6 or int(text) > _max_slot():
+        return None
+    return int(text)
+
+
+class Slot(click.ParamType):
+    """One slot of a round (0..k-1); whether the round has it is checked against the round."""
+
+    name = "slot"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        slot = _slot(value)
+        if slot is None:
+            _fail(f"expected a slot number from 0 to {_max_slot()} (got {value!r})", param, ctx)
+        return slot
+
+
+class SlotList(click.ParamType):
+    """Comma-separated slots, e.g. `1,4`; at least one."""
+
+    name = "slots"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        slots = [_slot(part) for part in value.split(",") if part.strip() != ""]
+        if None in slots:
+            _fail(
+                f"expected comma-separated slot numbers, 0 to {_max_slot()} (got {value!r})",
+                param,
+                ctx,
+            )
+        if not slots:
+            _fail("name at least one slot, e.g. 1,4", param, ctx)
+        return slots
+
+
+class SlotStars(click.ParamType):
+    """`SLOT=STARS`, a rating of 1-5 stars."""
+
+    name = "slot=stars"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        slot_text, sep, stars_text = value.partition("=")
+        slot = _slot(slot_text)
+        if not (sep and slot is not None and stars_text.strip().isdigit()):
+            _fail(f"expected SLOT=STARS (got {value!r})", param, ctx)
+        stars = int(stars_text[:6])
+        if not 1 <= stars <= 5:
+            _fail(f"stars must be 1-5 (got {stars} for slot {slot})", param, ctx)
+        return slot, stars
+
+
+class Pairwise(click.ParamType):
+    """`A>B`, `A<B` or `A=B` (a tie), by slot: (first, second, choice)."""
+
+    name = "a>b"
+    _CHOICES: typing.ClassVar[dict[str, str]] = {">": "first", "<": "second", "=": "tie"}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        text = value.replace(" ", "")
+        symbol = next((s for s in "><=" if s in text), None)
+        first, _, second = text.partition(symbol or "><=")
+        pair = (_slot(first), _slot(second))
+        if symbol is None or None in pair:
+            _fail(f"expected A>B, A<B or A=B (got {text!r})", param, ctx)
+        return *pair, self._CHOICES[symbol]  # type: ignore[index]
+
+
+class Confidence(click.ParamType):
+    """How sure a judgment is, a finite number from 0 to 1."""
+
+    name = "confidence"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        try:
+            number = _finite_number(value)
+        except InvalidInput as error:
+            _fail(str(error), param, ctx)
+        if not 0.0 <= number <= 1.0:
+            _fail(f"confidence must be from 0 to 1 (got {value})", param, ctx)
+        return number
+
+
+class WordPair(click.ParamType):
+    """`FROM:TO`, two words of an attribute axis."""
+
+    name = "from:to"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        first, sep, second = value.partition(":")
+        if not sep or not first or not second:
+            _fail(f"expected WORD:WORD (got {value!r})", param, ctx)
+        return [first, second]
+
+
+class ModelNames(click.ParamType):
+    """Comma-separated names of registered preference models."""
+
+    name = "models"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.exports.counterfactual import check_model_names
+
+        if isinstance(value, list):
+            return value
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            return check_model_names(names)
+        except InvalidInput as error:
+            _fail(str(error).removeprefix("models: "), param, ctx)
+
+
+class CritiqueTags(click.ParamType):
+    """Comma-separated critique tags (`steering_core.feedback.CRITIQUE_TAGS`)."""
+
+    name = "tags"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.feedback import CRITIQUE_TAGS
+
+        if isinstance(value, list):
+            return value
+        tags = [tag.strip() for tag in value.split(",") if tag.strip()]
+        unknown = [tag for tag in tags if tag not in CRITIQUE_TAGS]
+        if not tags or unknown:
+            _fail(
+                f"expected comma-separated tags from {', '.join(CRITIQUE_TAGS)} (got {value!r})",
+                param,
+                ctx,
+            )
+        return tags

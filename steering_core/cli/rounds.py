@@ -1,0 +1,200 @@
+"""`steer round` and `steer show`: generating a round and listing its candidates."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from steering_core.cli.app import cli, hold_lease, print_json, workspace_of
+from steering_core.cli.params import ID_RANGE, ConfigValue, SlotList
+from steering_core.errors import InvalidInput, JobCancelled, SteeringError
+
+
+def candidates_table(workspace: Any, session_id: str, round_index: int | None) -> list[dict]:
+    """One row per candidate of the round (default: the latest), as `show` prints them."""
+    from steering_core.sessions import get_round
+
+    record, candidates = get_round(workspace, session_id, round_index)
+    rows = []
+    for candidate in candidates:
+        rows.append(
+            {
+                "slot": candidate.slot,
+                "candidate_id": candidate.id,
+                "round_index": record.round_index,
+                "role": candidate.role,
+                "seed": candidate.seed,
+                "distance_from_prompt": float(sum(v * v for v in candidate.steering_vector) ** 0.5),
+                "parent_candidate_id": candidate.parent_candidate_id,
+                "image": str(workspace.data_root / candidate.image_path)
+                if candidate.image_path
+                else None,
+                "why": candidate.sampler_metadata.get("why", ""),
+            }
+        )
+    return rows
+
+
+def echo_candidates(rows: list[dict]) -> None:
+    # Slots count from 0 as stored; the dashboard numbers the same images from 1.
+    click.echo(f"round {rows[0]['round_index']} ([slot], 0..k-1; dashboard image = slot + 1):")
+    for row in rows:
+        click.echo(
+            f"  [{row['slot']}] #{row['candidate_id']:<5} {row['role']:<10} "
+            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  {row['image']}"
+        )
+
+
+def _round_request(
+    workspace: Any, session_id: str, around: list[int] | None, k: int | None, funnel: bool
+) -> tuple[list[int] | None, int | None, Any]:
+    """The `around` candidate ids and `k` the flags ask for, and the funnel step if any."""
+    from steering_core.funnel import next_funnel_round
+    from steering_core.sessions import get_round, get_rounds
+
+    if funnel:
+        if around is not None or k is not None:
+            raise InvalidInput("--funnel: the funnel chooses --around and --k; give neither")
+        try:
+            step = next_funnel_round(workspace, session_id)
+        except InvalidInput as error:
+            raise InvalidInput(f"--funnel: {error}") from None
+        return step.around, step.k, step
+    if around is None:
+        return None, k, None
+    if not get_rounds(workspace, session_id):
+        raise InvalidInput(f"--around: session {session_id} has no rounds yet")
+    record, candidates = get_round(workspace, session_id)
+    slot_to_id = {c.slot: c.id for c in candidates}
+    for index, slot in enumerate(around):
+        if slot not in slot_to_id:
+            raise InvalidInput(
+                f"--around: slot {slot} is not in round {record.round_index} "
+                f"(slots 0-{len(slot_to_id) - 1})"
+            )
+        if slot in around[:index]:
+            raise InvalidInput(f"--around: slot {slot} is named twice")
+    return [slot_to_id[slot] for slot in around], k, None
+
+
+@cli.command("round")
+@click.argument("session_id", required=False)
+@click.option(
+    "--around",
+    type=SlotList(),
+    help="Slots of the latest round to keep and vary, e.g. 1,4 ('more like this').",
+)
+@click.option(
+    "--k",
+    type=ConfigValue("k", noun="candidates"),
+    help="Candidates in this round only (2-32; default: the session's).",
+)
+@click.option(
+    "--funnel",
+    is_flag=True,
+    help="The draft funnel's next stage from the latest round's judgment "
+    "(start one with --k 20, then keep 8, 3, 1 with --approve).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def round_command(
+    ctx: click.Context,
+    session_id: str | None,
+    around: list[int] | None,
+    k: int | None,
+    funnel: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Generate the next round of candidates (default session: the latest)."""
+    from steering_core.sessions import get_session
+
+    workspace = workspace_of(ctx)
+    session_record = get_session(workspace, session_id)
+    hold_lease(ctx, session_record.id)
+    around_ids, size, step = _round_request(workspace, session_record.id, around, k, funnel)
+    job_id, snapshot = _run_round(workspace, session_record.id, around_ids, size, quiet or as_json)
+    rows = candidates_table(workspace, session_record.id, snapshot.result["round_index"])
+    if as_json:
+        payload = {
+            "session_id": session_record.id,
+            "job_id": job_id,
+            "candidates": rows,
+            "timings": snapshot.result.get("timings", {}),
+        }
+        if step is not None:
+            payload["funnel"] = {"kept": step.kept, "finished": step.finished}
+        print_json(payload)
+        return
+    if step is not None and step.finished:
+        click.echo(f"funnel finished: kept #{step.kept[0]}, the incumbent now; normal rounds go on")
+    elif step is not None and step.kept:
+        click.echo(f"funnel: kept {', '.join(f'#{c}' for c in step.kept)}")
+    echo_candidates(rows)
+
+
+def _run_round(
+    workspace: Any, session_id: str, around: list[int] | None, k: int | None, quiet: bool
+) -> tuple[str, Any]:
+    """Generate the round on a worker, with a progress bar unless `quiet`; Ctrl-C cancels."""
+    from tqdm import tqdm
+
+    from steering_core.worker import Worker
+
+    worker = Worker(workspace)
+    # Checked before the worker starts: a bad request changes nothing.
+    job_id = worker.submit_round(session_id, around=around, k=k)
+    worker.start()
+    # disable=None: no bar when stderr is not a terminal (pipes, logs, tests).
+    bar = None if quiet else tqdm(total=1, file=sys.stderr, leave=False, disable=None)
+    shown: tuple = ()
+    try:
+        while True:
+            snapshot = worker.wait(job_id, timeout=0.1)
+            progress = snapshot.progress
+            state = (snapshot.phase, progress.get("step"), progress.get("images_done"))
+            if bar is not None and state != shown:
+                shown = state
+                if progress:
+                    bar.total = progress["steps"]
+                    bar.n = progress["step"]
+                bar.set_description(snapshot.phase)
+                bar.refresh()
+            if snapshot.finished:
+                break
+    except KeyboardInterrupt:
+        worker.cancel(job_id)
+        snapshot = worker.wait(job_id)
+    finally:
+        if bar is not None:
+            bar.close()
+        worker.stop()
+    if snapshot.status == "cancelled":
+        raise JobCancelled(snapshot.error or "cancelled")
+    if snapshot.status == "failed":
+        error = InvalidInput if snapshot.error_kind == "invalid input" else SteeringError
+        raise error(snapshot.error)
+    return job_id, snapshot
+
+
+@cli.command("show")
+@click.argument("session_id", required=False)
+@click.option("--round", "round_index", type=ID_RANGE, help="Round index (default: the latest).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show_command(
+    ctx: click.Context, session_id: str | None, round_index: int | None, as_json: bool
+) -> None:
+    """List the candidates of a round."""
+    from steering_core.sessions import get_session
+
+    workspace = workspace_of(ctx)
+    record = get_session(workspace, session_id)
+    rows = candidates_table(workspace, record.id, round_index)
+    if as_json:
+        print_json(rows)
+    else:
+        echo_candidates(rows)

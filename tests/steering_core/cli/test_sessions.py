@@ -1,0 +1,179 @@
+"""`steer session new`, `sessions`, `fork` and the data root: sessions from flags and
+YAML, and bad flags that change nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from steering_core.cli import cli
+from steering_core.storage.workspace import Workspace
+from tests.steering_core.cli.helpers import error_line, ok, steer
+
+
+def test_sessions_show_fork_and_diagnostics(
+    tmp_path: Path, session_id: str, tiny_sd_path: Path
+) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    assert str(rows[0]["candidate_id"]) in ok(steer(tmp_path, "show", session_id)).output
+    fork = json.loads(ok(steer(tmp_path, "fork", str(rows[2]["candidate_id"]), "--json")).stdout)
+    listing = json.loads(ok(steer(tmp_path, "sessions", "--json")).stdout)
+    assert {s["id"] for s in listing} == {session_id, fork["session_id"]}
+    forked = json.loads(ok(steer(tmp_path, "round", fork["session_id"], "--json")).stdout)
+    assert forked["candidates"][0]["parent_candidate_id"] == rows[2]["candidate_id"]
+    report = json.loads(
+        ok(
+            steer(
+                tmp_path,
+                "diagnostics",
+                "--backend",
+                "diffusers",
+                "--model",
+                str(tiny_sd_path),
+                "--device",
+                "cpu",
+                "--json",
+            )
+        ).stdout
+    )
+    assert report["generator"]["warm"] is True
+    assert report["generator"]["active_device"] == "cpu"
+    assert report["versions"]["torch"] and report["versions"]["diffusers"]
+    assert "gpus" in report["devices"]
+
+
+def test_session_from_a_yaml_config(tmp_path: Path, tiny_sd_path: Path) -> None:
+    config = tmp_path / "my.yaml"
+    config.write_text(
+        f"prompt: a yellow star\ngenerator:\n  backend: diffusers\n  model: {tiny_sd_path}\n"
+        "  device: cpu\n"
+        "k: 3\npreset: fast-explore\nsteps: 2\nwidth: 32\nheight: 32\n",
+        encoding="utf-8",
+    )
+    created = json.loads(
+        ok(steer(tmp_path, "session", "new", "--config", str(config), "--k", "5", "--json")).stdout
+    )
+    assert created["config"]["k"] == 5 and created["config"]["d"] == 4
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--prompt", ""], "prompt: must not be empty"),
+        (["--prompt", "x" * 100_000], "prompt: must be at most 2000 characters"),
+        (["--prompt", "a", "--k", "1"], "k: must be greater than or equal to 2"),
+        (["--prompt", "a", "--k", "40"], "k: must be less than or equal to 32"),
+        (["--prompt", "a", "--d", "65"], "d: must be less than or equal to 64"),
+        (
+            ["--prompt", "a", "--sampler", "magic"],
+            "unknown sampler 'magic'; allowed: adaptive_trust_region, ",
+        ),
+        (["--prompt", "a", "--preference-model", "oracle"], "unknown preference model 'oracle'"),
+        (["--prompt", "a", "--model", "/no/such/model"], "generator.model"),
+        (["--k", "4"], "prompt: required"),
+    ],
+)
+def test_bad_session_flags(
+    tmp_path: Path, tiny_sd_path: Path, flags: list[str], expected: str
+) -> None:
+    if "--model" not in flags:
+        flags = [*flags, "--backend", "diffusers", "--model", str(tiny_sd_path)]
+    line = error_line(steer(tmp_path, "session", "new", *flags))
+    assert expected in line
+    workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
+    assert workspace.db.query_one("SELECT COUNT(*) FROM sessions")[0] == 0
+
+
+def test_malformed_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("prompt: a\nk: [4\n", encoding="utf-8")
+    assert "is not valid YAML at line" in error_line(
+        steer(tmp_path, "session", "new", "--config", str(config))
+    )
+
+
+def test_non_utf8_prompt_bytes(tmp_path: Path, tiny_sd_path: Path) -> None:
+    """Real argv bytes, as a shell would pass them, through the installed entry point."""
+    command = [
+        sys.executable,
+        "-m",
+        "steering_core",
+        "--data-root",
+        str(tmp_path / "data"),
+        "session",
+        "new",
+        "--backend",
+        "diffusers",
+        "--model",
+        str(tiny_sd_path),
+        "--prompt",
+    ]
+    completed = subprocess.run(
+        [*(c.encode() for c in command), b"a \xff\xfe circle"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    stderr = completed.stderr.decode()
+    assert "prompt: must be valid UTF-8" in stderr and "Traceback" not in stderr
+
+
+def test_data_root_from_the_environment(
+    tmp_path: Path, tiny_sd_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$STEER_DATA_ROOT moves the database, the images and (inside it) the label CSVs."""
+    monkeypatch.setenv("STEER_DATA_ROOT", str(tmp_path / "elsewhere"))
+    runner = CliRunner()
+    created = runner.invoke(
+        cli,
+        [
+            "session",
+            "new",
+            "--prompt",
+            "a cat",
+            "--backend",
+            "diffusers",
+            "--model",
+            str(tiny_sd_path),
+            "--k",
+            "2",
+            "--steps",
+            "1",
+            "--guidance",
+            "0",
+            "--width",
+            "32",
+            "--height",
+            "32",
+            "--json",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    session = json.loads(created.stdout)["session_id"]
+    # Guidance 0 and one step: how SD-Turbo-style models are sampled.
+    assert runner.invoke(cli, ["round", "--quiet"]).exit_code == 0
+    assert runner.invoke(cli, ["feedback", "--winner", "1"]).exit_code == 0
+    assert (tmp_path / "elsewhere" / "steering.sqlite3").exists()
+    assert (tmp_path / "elsewhere" / "labels" / f"{session}.csv").exists()
+    assert list((tmp_path / "elsewhere" / "images" / session).rglob("*.png"))
+
+
+def test_the_built_in_model_is_the_default(tmp_path: Path) -> None:
+    """What the README promises on a fresh clone: no --model, no network, real images."""
+    ok(steer(tmp_path, "session", "new", "--prompt", "a yellow star on a purple background"))
+    rows = json.loads(ok(steer(tmp_path, "round", "--json")).stdout)["candidates"]
+    assert len(rows) == 8
+    from PIL import Image
+
+    from steering_core.builtin.world import COLOURS
+    from steering_core.metrics import classify_shape, colour_scores
+
+    baseline = Image.open(rows[0]["image"])
+    assert baseline.size == (32, 32)
+    assert colour_scores(baseline, COLOURS["purple"], COLOURS["yellow"]).background_correct
+    assert classify_shape(baseline)[0] == "star"
