@@ -26,6 +26,7 @@ from steering_core.sessions import (
     get_rounds,
     get_session,
 )
+from steering_core.storage import judgment_store
 from steering_core.storage.records import CandidateRecord
 from steering_core.storage.workspace import Workspace
 
@@ -75,23 +76,14 @@ def shown_incumbent(workspace: Workspace, session_id: str) -> CandidateRecord | 
 def choose_incumbent(workspace: Workspace, session_id: str, model: Any) -> CandidateRecord | None:
     """The candidate the next round re-shows as its incumbent (None before round 0)."""
     current = shown_incumbent(workspace, session_id)
-    latest = workspace.db.query_one(
-        """SELECT MAX(f.round_index) FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-            WHERE c.session_id = ? AND f.undone_at IS NULL AND c.is_tie = 0""",
-        (session_id,),
-    )[0]
+    connection = workspace.db.connection()
+    latest = judgment_store.latest_decisive_round(connection, session_id)
     if current is None or latest is None:
         return current
     _, judged = get_round(workspace, session_id, latest)
-    rows = workspace.db.query(
-        """SELECT c.winner_candidate_id, c.loser_candidate_id
-             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-            WHERE c.session_id = ? AND f.round_index = ? AND f.undone_at IS NULL
-              AND c.is_tie = 0""",
-        (session_id, latest),
-    )
-    winners = {row[0] for row in rows} - {ELSEWHERE}
-    losers = {row[1] for row in rows}
+    pairs = judgment_store.decisive_pairs(connection, session_id, latest)
+    winners = {winner for winner, _ in pairs} - {ELSEWHERE}
+    losers = {loser for _, loser in pairs}
     lost = {
         judged_candidate.steering_vector.tobytes()
         for judged_candidate in judged
@@ -108,9 +100,4 @@ def choose_incumbent(workspace: Workspace, session_id: str, model: Any) -> Candi
 
 def latest_round_rejected_all(workspace: Workspace, session_id: str) -> bool:
     """Whether the most recently judged round got a reject-all that is not undone."""
-    row = workspace.db.query_one(
-        """SELECT mode FROM feedback_events WHERE session_id = ? AND undone_at IS NULL
-              AND mode NOT IN ('undo', 'critique') ORDER BY round_index DESC, id DESC LIMIT 1""",
-        (session_id,),
-    )
-    return row is not None and row["mode"] == "reject_all"
+    return judgment_store.latest_judged_mode(workspace.db.connection(), session_id) == "reject_all"

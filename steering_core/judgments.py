@@ -9,7 +9,6 @@ measure how consistent the rater is; `reversal_rate` turns them into a noise est
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from steering_core.feedback import ELSEWHERE
 from steering_core.sessions import get_candidates
+from steering_core.storage import judgment_store
 from steering_core.storage.workspace import Workspace
 
 RANKING_MODES = ("winner", "ranking")
@@ -123,13 +123,8 @@ def session_judgments(workspace: Workspace, session_id: str) -> Judgments:
         row_of_candidate[candidate.id] = row_of_vector[key]
         shown_in_round.setdefault(candidate.round_index, []).append(candidate.id)
 
-    rows = workspace.db.query(
-        """SELECT c.winner_candidate_id, c.loser_candidate_id, c.weight, c.is_tie,
-                  f.round_index, f.mode
-             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-            WHERE c.session_id = ? AND f.undone_at IS NULL ORDER BY c.id""",
-        (session_id,),
-    )
+    connection = workspace.db.connection()
+    rows = judgment_store.judged_comparisons(connection, session_id)
     pairs, weights, rounds, ranked = [], [], [], []
     ties, tie_weights, tie_rounds = [], [], []
     for row in rows:
@@ -147,16 +142,13 @@ def session_judgments(workspace: Workspace, session_id: str) -> Judgments:
             ranked.append(row["mode"] in RANKING_MODES)
 
     rankings = []
-    events = workspace.db.query(
-        f"""SELECT round_index, mode, raw_json, confidence FROM feedback_events
-             WHERE session_id = ? AND undone_at IS NULL
-               AND mode IN ({", ".join("?" * len(RANKING_MODES))}) ORDER BY id""",
-        (session_id, *RANKING_MODES),
+    events = judgment_store.feedback_events(
+        connection, session_id, include_undone=False, modes=RANKING_MODES
     )
     for event in events:
-        raw = json.loads(event["raw_json"])
-        order_ids = [raw["winner"]] if event["mode"] == "winner" else raw["order"]
-        rest_ids = [c for c in shown_in_round[event["round_index"]] if c not in set(order_ids)]
+        raw = event.raw
+        order_ids = [raw["winner"]] if event.mode == "winner" else raw["order"]
+        rest_ids = [c for c in shown_in_round[event.round_index] if c not in set(order_ids)]
         order = [row_of_candidate[c] for c in order_ids]
         # A re-shown vector is one point: it cannot lose to itself.
         rest = [row_of_candidate[c] for c in rest_ids if row_of_candidate[c] not in set(order)]
@@ -164,8 +156,8 @@ def session_judgments(workspace: Workspace, session_id: str) -> Judgments:
             Ranking(
                 order=np.array(order, dtype=np.int64),
                 rest=np.array(rest, dtype=np.int64),
-                weight=float(event["confidence"]),
-                round_index=int(event["round_index"]),
+                weight=float(event.confidence),
+                round_index=int(event.round_index),
             )
         )
 

@@ -7,16 +7,18 @@ data root with tens of thousands of candidates still answers in well under a sec
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.decomposition import PCA
 
 from steering_core.errors import InvalidInput
 from steering_core.sessions import get_session
+from steering_core.storage import judgment_store, round_store, session_store, tables
 from steering_core.storage.workspace import Workspace
 from steering_core.synthetic.simulate import stored_targets
 
@@ -62,10 +64,6 @@ class SpacePoints:
         return int(rows[0])
 
 
-def _in_clause(column: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
-    return f"{column} IN ({','.join('?' * len(values))})", tuple(values)
-
-
 def _vectors(texts: Sequence[str], d: int) -> np.ndarray:
     """Parse JSON steering vectors into an `n x d` array in one `json.loads`."""
     if not texts:
@@ -75,36 +73,10 @@ def _vectors(texts: Sequence[str], d: int) -> np.ndarray:
 
 def latest_ratings(workspace: Workspace, session_id: str | None = None) -> dict[int, float]:
     """Candidate id -> the stars of the latest rating judgment that rated it (not undone)."""
-    sql = "SELECT raw_json FROM feedback_events WHERE mode = 'rating' AND undone_at IS NULL"
-    parameters: tuple[Any, ...] = ()
-    if session_id is not None:
-        sql += " AND session_id = ?"
-        parameters = (session_id,)
     ratings: dict[int, float] = {}
-    for row in workspace.db.query(sql + " ORDER BY id", parameters):
-        for key, stars in json.loads(row[0]).get("ratings", {}).items():
-            ratings[int(key)] = float(stars)
+    for rated in judgment_store.rating_judgments(workspace.db.connection(), session_id):
+        ratings.update((int(key), float(stars)) for key, stars in rated.items())
     return ratings
-
-
-# Per candidate: comparisons won, lost to a shown candidate, tied, and lost to "elsewhere"
-# (reject-all), over the judgments that are not undone.
-_OUTCOMES_SQL = """
-SELECT candidate, SUM(won), SUM(lost), SUM(tied), SUM(rejected) FROM (
-    SELECT c.winner_candidate_id AS candidate, 1 - c.is_tie AS won, 0 AS lost,
-           c.is_tie AS tied, 0 AS rejected
-      FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-     WHERE f.undone_at IS NULL AND c.winner_candidate_id >= 0 {where}
-    UNION ALL
-    SELECT c.loser_candidate_id,
-           0,
-           CASE WHEN c.is_tie = 0 AND c.winner_candidate_id >= 0 THEN 1 ELSE 0 END,
-           c.is_tie,
-           CASE WHEN c.winner_candidate_id IS NULL OR c.winner_candidate_id < 0 THEN 1 ELSE 0 END
-      FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
-     WHERE f.undone_at IS NULL {where}
-) GROUP BY candidate
-"""
 
 
 def candidate_labels(workspace: Workspace, session_id: str | None = None) -> dict[int, str]:
@@ -113,20 +85,15 @@ def candidate_labels(workspace: Workspace, session_id: str | None = None) -> dic
     won: won a comparison and lost none; rejected: lost only to "better elsewhere"
     (reject-all, or rejected with nothing approved); lost: lost to a shown candidate (the
     middle of a ranking too); tied: only ties. Unjudged candidates are absent."""
-    where, parameters = ("", ()) if session_id is None else ("AND c.session_id = ?", (session_id,))
-    labels = {}
-    for candidate, won, lost, tied, rejected in workspace.db.query(
-        _OUTCOMES_SQL.format(where=where), parameters * 2
-    ):
-        if lost:
-            labels[int(candidate)] = "lost"
-        elif rejected:
-            labels[int(candidate)] = "lost" if won else "rejected"
-        elif won:
-            labels[int(candidate)] = "won"
-        elif tied:
-            labels[int(candidate)] = "tied"
-    return labels
+    outcomes = tables.candidate_outcomes(workspace.db.connection(), session_id)
+    won, lost, tied, rejected = (outcomes[n] > 0 for n in ("won", "lost", "tied", "rejected"))
+    # The first that holds decides: a candidate that won and was rejected (in two
+    # judgments) lost something.
+    label = np.select(
+        [lost | (rejected & won), rejected, won, tied], ["lost", "rejected", "won", "tied"], ""
+    )
+    judged = label != ""
+    return dict(zip(outcomes["candidate"][judged].tolist(), label[judged].tolist(), strict=True))
 
 
 def predict_in_chunks(model: Any, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -153,20 +120,11 @@ def space_points(
         raise InvalidInput(f"scope: must be one of {', '.join(SCOPES)} (got {scope!r})")
     session = get_session(workspace, session_id)
     d = int(session.config["d"])
-    select = (
-        "SELECT c.id, c.session_id, c.round_index, c.slot, c.role, c.image_path, "
-        "c.steering_vector_json, s.source FROM candidates c JOIN sessions s ON s.id = c.session_id "
-    )
+    connection = workspace.db.connection()
     if scope == "session":
-        rows = workspace.db.query(
-            select + "WHERE c.session_id = ? ORDER BY c.round_index, c.slot", (session.id,)
-        )
+        rows = round_store.candidate_points(connection, session.id)
     else:
-        rows = workspace.db.query(
-            select + "WHERE json_extract(s.config_json, '$.d') = ? "
-            "ORDER BY c.session_id = ?, s.created_at, c.session_id, c.round_index, c.slot",
-            (d, session.id),
-        )
+        rows = round_store.candidate_points_of_dimension(connection, d, session.id)
     scoped = None if scope == "all" else session.id
     ratings = latest_ratings(workspace, scoped)
     labels = candidate_labels(workspace, scoped)
@@ -285,15 +243,12 @@ class IncumbentPath:
 def incumbent_path(workspace: Workspace, session_id: str) -> IncumbentPath:
     """The slot-0 candidate of every round of a session, in round order."""
     session = get_session(workspace, session_id)
-    rows = workspace.db.query(
-        "SELECT round_index, id, steering_vector_json FROM candidates "
-        "WHERE session_id = ? AND slot = 0 ORDER BY round_index",
-        (session.id,),
-    )
+    rows = round_store.incumbents(workspace.db.connection(), session.id)
+    d = int(session.config["d"])
     return IncumbentPath(
         round_index=np.array([row[0] for row in rows], dtype=np.int64),
         candidate_id=np.array([row[1] for row in rows], dtype=np.int64),
-        steering_vectors=_vectors([row[2] for row in rows], int(session.config["d"])),
+        steering_vectors=np.array([row[2] for row in rows], dtype=np.float64).reshape(-1, d),
     )
 
 
@@ -320,16 +275,12 @@ def round_series(workspace: Workspace, session_id: str) -> dict[str, list]:
     say how long they took) and `distance_to_target` (the incumbent's distance to the nearest
     stored synthetic target; all None for sessions without one)."""
     session = get_session(workspace, session_id)
-    rows = workspace.db.query(
-        "SELECT round_index, model_state_json FROM rounds WHERE session_id = ? "
-        "ORDER BY round_index",
-        (session.id,),
-    )
+    connection = workspace.db.connection()
     keys = ("round_index", "model", *_STATE_KEYS, *(f"convergence_{k}" for k in _VERDICT))
     series: dict[str, list] = {key: [] for key in keys}
-    for round_index, state_json in rows:
-        state = json.loads(state_json)
-        series["round_index"].append(int(round_index))
+    for round_record in round_store.rounds(connection, session.id):
+        state = round_record.model_state
+        series["round_index"].append(round_record.round_index)
         series["model"].append(state.get("model"))
         for key in _STATE_KEYS:
             series[key].append(state.get(key))
@@ -347,14 +298,10 @@ def round_series(workspace: Workspace, session_id: str) -> dict[str, list]:
     ]
 
     seconds: dict[int, list[float]] = defaultdict(list)
-    for round_index, raw_json in workspace.db.query(
-        "SELECT round_index, raw_json FROM feedback_events WHERE session_id = ? "
-        "AND undone_at IS NULL AND mode != 'undo'",
-        (session.id,),
-    ):
-        value = json.loads(raw_json).get("decision_seconds")
+    for event in judgment_store.feedback_events(connection, session.id, include_undone=False):
+        value = event.raw.get("decision_seconds")
         if value is not None:
-            seconds[int(round_index)].append(float(value))
+            seconds[event.round_index].append(float(value))
     series["decision_seconds"] = [
         float(np.median(seconds[r])) if seconds.get(r) else None for r in series["round_index"]
     ]
@@ -369,30 +316,29 @@ def round_series(workspace: Workspace, session_id: str) -> dict[str, list]:
     return dict(series)
 
 
+def _tally(values: pd.Series) -> dict[str, int]:
+    """How often each value occurs, by value."""
+    return {str(value): int(n) for value, n in values.value_counts().sort_index().items()}
+
+
 def _counts(workspace: Workspace, session_id: str | None) -> dict[str, Any]:
-    where, parameters = ("", ()) if session_id is None else ("WHERE session_id = ?", (session_id,))
-    events = workspace.db.query(
-        f"SELECT mode, source, undone_at FROM feedback_events {where}", parameters
-    )
-    judged = [e for e in events if e[0] != "undo" and e[2] is None]
-    shown = workspace.db.query_one(f"SELECT COUNT(*) FROM candidates {where}", parameters)[0]
-    sessions = workspace.db.query_one(
-        "SELECT COUNT(*) FROM sessions" + ("" if session_id is None else " WHERE id = ?"),
-        parameters,
-    )[0]
+    connection = workspace.db.connection()
+    events = tables.feedback_event_table(connection, session_id)
+    judgments = events[events["mode"] != "undo"]
+    standing = judgments[~judgments["undone"]]
+    shown = round_store.candidate_count(connection, session_id)
     labels = candidate_labels(workspace, session_id)
     rated = latest_ratings(workspace, session_id)
-    by_label = Counter(labels.values())
-    judged_candidates = len(set(labels) | set(rated))
-    by_label["unjudged"] = int(shown) - len(labels)
+    by_label = pd.Series(list(labels.values()), dtype=object).value_counts()
+    by_label["unjudged"] = shown - len(labels)
     return {
-        "sessions": int(sessions),
-        "judgments": len(judged),
-        "undone": sum(1 for e in events if e[0] != "undo" and e[2] is not None),
-        "by_mode": dict(sorted(Counter(e[0] for e in judged).items())),
-        "by_source": dict(sorted(Counter(e[1] for e in judged).items())),
-        "candidates_shown": int(shown),
-        "candidates_judged": judged_candidates,
+        "sessions": 1 if session_id is not None else session_store.session_count(connection),
+        "judgments": len(standing),
+        "undone": int(judgments["undone"].sum()),
+        "by_mode": _tally(standing["mode"]),
+        "by_source": _tally(standing["source"]),
+        "candidates_shown": shown,
+        "candidates_judged": len(labels.keys() | rated.keys()),
         "by_label": {label: int(by_label.get(label, 0)) for label in LABELS},
     }
 

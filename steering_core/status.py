@@ -14,6 +14,7 @@ from steering_core.sessions import (
     get_session,
     load_session_config,
 )
+from steering_core.storage import round_store
 from steering_core.storage.workspace import Workspace
 
 
@@ -24,9 +25,7 @@ def session_status(workspace: Workspace, session_id: str | None = None) -> dict[
     events = get_feedback_events(workspace, session.id)
     judgments = [e for e in events if e.mode != "undo" and e.undone_at is None]
     comparisons = sum(len(e.comparisons) for e in judgments)
-    shown = workspace.db.query_one(
-        "SELECT COUNT(*) AS n FROM candidates WHERE session_id = ?", (session.id,)
-    )["n"]
+    shown = round_store.candidate_count(workspace.db.connection(), session.id)
     status: dict[str, Any] = {
         "session_id": session.id,
         "prompt": session.prompt,

@@ -6,6 +6,7 @@ from typing import Any
 
 from steering_core.errors import SteeringError
 from steering_core.sessions import get_candidates, get_feedback_events, get_session
+from steering_core.storage import session_store
 from steering_core.storage.workspace import Workspace
 
 
@@ -16,7 +17,7 @@ def verify_workspace(workspace: Workspace, session_id: str | None = None) -> dic
     if integrity != "ok":
         problems.append(f"database integrity_check: {integrity}")
     if session_id is None:
-        session_ids = [row["id"] for row in workspace.db.query("SELECT id FROM sessions")]
+        session_ids = session_store.session_ids(workspace.db.connection())
     else:
         session_ids = [get_session(workspace, session_id).id]
     images_checked = label_rows = images_removed = 0

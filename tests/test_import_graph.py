@@ -1,5 +1,6 @@
 """The package graph: steering_core has no import cycle, never imports the dashboard, and
-the dashboard runs no SQL (storage owns it).
+neither the dashboard nor steering_core outside `steering_core/storage/` runs SQL (storage
+owns it).
 
 Imports are read with `ast`, so imports inside functions count as much as those at the top.
 A node of the graph is a subpackage of steering_core (`steering_core.exports`) or one of its
@@ -18,9 +19,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "steering_core"
+STORAGE = CORE / "storage"
 DASHBOARD = ROOT / "dashboard"
 # Upper case only: "Select a session" on a page is not SQL.
-SQL_STATEMENT = re.compile(r"\b(SELECT\b.*\bFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b")
+SQL_STATEMENT = re.compile(
+    r"\b(SELECT\b.*\bFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b", re.DOTALL
+)
 SQL_CALLS = ("execute", "executemany", "executescript", "query", "query_one")
 
 
@@ -93,25 +97,49 @@ def test_steering_core_never_imports_the_dashboard() -> None:
     assert not offenders, "\n".join(offenders)
 
 
+def sql_found(path: Path) -> list[str]:
+    """Where a file holds an SQL statement or calls `.execute(`, `.query(` and the like."""
+    name = path.relative_to(ROOT)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if SQL_STATEMENT.search(node.value):
+                found.append(f"{name}:{node.lineno} holds SQL {node.value[:40]!r}")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            found.append(f"{name}:{node.lineno} calls .{node.func.attr}(")
+    return found
+
+
 def test_dashboard_runs_no_sql() -> None:
     offenders = []
     for path in DASHBOARD.rglob("*.py"):
-        name = path.relative_to(ROOT)
         offenders += [
-            f"{name} imports {module}"
+            f"{path.relative_to(ROOT)} imports {module}"
             for module in imported_modules(path)
             if module.split(".")[0] == "sqlite3"
         ]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if SQL_STATEMENT.search(node.value):
-                    offenders.append(f"{name}:{node.lineno} holds SQL {node.value[:40]!r}")
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in SQL_CALLS
-            ):
-                offenders.append(f"{name}:{node.lineno} calls .{node.func.attr}(")
+        offenders += sql_found(path)
     assert not offenders, "the dashboard runs SQL (move it into steering_core):\n" + "\n".join(
         offenders
+    )
+
+
+# Being changed on another branch when storage took over the rest; moved after the merge.
+NOT_YET_MOVED = {CORE / "exports" / "bundle.py"}
+
+
+def test_only_storage_runs_sql_in_steering_core() -> None:
+    offenders = [
+        finding
+        for path in sorted(CORE.rglob("*.py"))
+        if STORAGE not in path.parents and path not in NOT_YET_MOVED
+        for finding in sql_found(path)
+    ]
+    assert not offenders, (
+        "steering_core runs SQL outside storage/ (add a function to a store there):\n"
+        + "\n".join(offenders)
     )

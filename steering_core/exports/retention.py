@@ -17,6 +17,7 @@ from typing import Any
 
 from steering_core.derived import CACHE_FOLDER
 from steering_core.exports.bundle import IMPORT_PREFIX, import_folder_abandoned
+from steering_core.storage import round_store
 from steering_core.storage.leases import LEASE_SUFFIX, is_live, live_sessions, read_lease
 from steering_core.storage.workspace import DATABASE_FILE, Workspace
 
@@ -166,10 +167,8 @@ def _files(folder: Path) -> list[Path]:
 def _referenced_images(workspace: Workspace) -> dict[str, set[str]]:
     """Image path -> the sessions whose candidates show it (forks show their parents')."""
     referenced: dict[str, set[str]] = defaultdict(set)
-    for row in workspace.db.query(
-        "SELECT DISTINCT image_path, session_id FROM candidates WHERE image_path IS NOT NULL"
-    ):
-        referenced[row[0]].add(row[1])
+    for image_path, session_id in round_store.image_references(workspace.db.connection()):
+        referenced[image_path].add(session_id)
     return referenced
 
 

@@ -3,7 +3,9 @@ session_store for how connections are passed)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from typing import Any
 
 from steering_core.storage.records import ComparisonRecord, FeedbackEventRecord
 
@@ -57,9 +59,10 @@ def feedback_events(
     session_id: str,
     include_undone: bool = True,
     round_index: int | None = None,
+    modes: tuple[str, ...] | None = None,
 ) -> list[FeedbackEventRecord]:
-    """A session's feedback events in the order given (optionally of one round only;
-    without undone judgments and undos unless `include_undone`)."""
+    """A session's feedback events in the order given (optionally of one round only, or of
+    the given modes only; without undone judgments and undos unless `include_undone`)."""
     sql = "SELECT * FROM feedback_events WHERE session_id = ?"
     parameters: tuple[str | int, ...] = (session_id,)
     if not include_undone:
@@ -67,6 +70,9 @@ def feedback_events(
     if round_index is not None:
         sql += " AND round_index = ?"
         parameters += (round_index,)
+    if modes is not None:
+        sql += f" AND mode IN ({', '.join('?' * len(modes))})"
+        parameters += modes
     rows = connection.execute(sql + " ORDER BY id", parameters).fetchall()
     return [FeedbackEventRecord.from_row(row) for row in rows]
 
@@ -87,6 +93,67 @@ def last_standing_judgment(
         (session_id,),
     ).fetchone()
     return None if row is None else FeedbackEventRecord.from_row(row)
+
+
+def latest_judged_mode(connection: sqlite3.Connection, session_id: str) -> str | None:
+    """The mode of the last standing judgment of the most recently judged round, critiques
+    left out (they decide nothing); None when there is none."""
+    row = connection.execute(
+        """SELECT mode FROM feedback_events WHERE session_id = ? AND undone_at IS NULL
+              AND mode NOT IN ('undo', 'critique') ORDER BY round_index DESC, id DESC LIMIT 1""",
+        (session_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def rating_judgments(connection: sqlite3.Connection, session_id: str | None = None) -> list[dict]:
+    """The ratings (candidate id as text -> stars) of every rating judgment that is not
+    undone, oldest first: of one session, or (None) of the data root."""
+    sql = "SELECT raw_json FROM feedback_events WHERE mode = 'rating' AND undone_at IS NULL"
+    parameters: tuple[str, ...] = ()
+    if session_id is not None:
+        sql += " AND session_id = ?"
+        parameters = (session_id,)
+    rows = connection.execute(sql + " ORDER BY id", parameters).fetchall()
+    return [json.loads(row[0]).get("ratings", {}) for row in rows]
+
+
+def judged_comparisons(connection: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
+    """The comparisons of a session's judgments that are not undone, in the order stored,
+    each with its judgment's round and mode: `winner_candidate_id`, `loser_candidate_id`,
+    `weight`, `is_tie`, `round_index`, `mode`."""
+    rows = connection.execute(
+        """SELECT c.winner_candidate_id, c.loser_candidate_id, c.weight, c.is_tie,
+                  f.round_index, f.mode
+             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.undone_at IS NULL ORDER BY c.id""",
+        (session_id,),
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def latest_decisive_round(connection: sqlite3.Connection, session_id: str) -> int | None:
+    """The latest round with a comparison that is not a tie, of a judgment not undone."""
+    return connection.execute(
+        """SELECT MAX(f.round_index) FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.undone_at IS NULL AND c.is_tie = 0""",
+        (session_id,),
+    ).fetchone()[0]
+
+
+def decisive_pairs(
+    connection: sqlite3.Connection, session_id: str, round_index: int
+) -> list[tuple[int, int]]:
+    """(winner, loser) of every comparison of a round that is not a tie, of judgments not
+    undone (the winner is ELSEWHERE for a reject-all)."""
+    rows = connection.execute(
+        """SELECT c.winner_candidate_id, c.loser_candidate_id
+             FROM comparisons c JOIN feedback_events f ON f.id = c.event_id
+            WHERE c.session_id = ? AND f.round_index = ? AND f.undone_at IS NULL
+              AND c.is_tie = 0""",
+        (session_id, round_index),
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
 
 
 def comparisons(connection: sqlite3.Connection, session_id: str) -> list[ComparisonRecord]:

@@ -110,14 +110,69 @@ def candidates_of_session(connection: sqlite3.Connection, session_id: str) -> li
     return [CandidateRecord.from_row(row) for row in rows]
 
 
-def incumbent_vectors(connection: sqlite3.Connection, session_id: str) -> list[list[float]]:
-    """The steering vector of every round's incumbent (its slot 0), in round order."""
+def incumbents(
+    connection: sqlite3.Connection, session_id: str
+) -> list[tuple[int, int, list[float]]]:
+    """(round index, candidate id, steering vector) of every round's incumbent (its slot 0),
+    in round order."""
     rows = connection.execute(
-        "SELECT steering_vector_json FROM candidates WHERE session_id = ? AND slot = 0 "
-        "ORDER BY round_index",
+        "SELECT round_index, id, steering_vector_json FROM candidates "
+        "WHERE session_id = ? AND slot = 0 ORDER BY round_index",
         (session_id,),
     ).fetchall()
-    return [json.loads(row[0]) for row in rows]
+    return [(row[0], row[1], json.loads(row[2])) for row in rows]
+
+
+def incumbent_vectors(connection: sqlite3.Connection, session_id: str) -> list[list[float]]:
+    """The steering vector of every round's incumbent (its slot 0), in round order."""
+    return [vector for _, _, vector in incumbents(connection, session_id)]
+
+
+def candidate_count(connection: sqlite3.Connection, session_id: str | None = None) -> int:
+    """How many candidates were shown, in one session or (None) in the data root."""
+    if session_id is None:
+        return int(connection.execute("SELECT COUNT(*) FROM candidates").fetchone()[0])
+    return int(
+        connection.execute(
+            "SELECT COUNT(*) FROM candidates WHERE session_id = ?", (session_id,)
+        ).fetchone()[0]
+    )
+
+
+# The columns of a point of the steering-space plot, its vector as JSON text: parsing
+# 60,000 of them is left to the caller, who does it in one `json.loads`.
+_POINTS = (
+    "SELECT c.id, c.session_id, c.round_index, c.slot, c.role, c.image_path, "
+    "c.steering_vector_json, s.source FROM candidates c JOIN sessions s ON s.id = c.session_id "
+)
+
+
+def candidate_points(connection: sqlite3.Connection, session_id: str) -> list[sqlite3.Row]:
+    """A session's candidates by round and slot, as rows of (id, session_id, round_index,
+    slot, role, image_path, steering_vector_json, source of the session)."""
+    return connection.execute(
+        _POINTS + "WHERE c.session_id = ? ORDER BY c.round_index, c.slot", (session_id,)
+    ).fetchall()
+
+
+def candidate_points_of_dimension(
+    connection: sqlite3.Connection, d: int, last_session_id: str
+) -> list[sqlite3.Row]:
+    """The candidates of every session whose steering space has `d` dimensions, as rows
+    like `candidate_points`: by session (oldest first, `last_session_id` last), round, slot."""
+    return connection.execute(
+        _POINTS + "WHERE json_extract(s.config_json, '$.d') = ? "
+        "ORDER BY c.session_id = ?, s.created_at, c.session_id, c.round_index, c.slot",
+        (d, last_session_id),
+    ).fetchall()
+
+
+def image_references(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every (image path, session id) where a candidate of the session shows the image."""
+    rows = connection.execute(
+        "SELECT DISTINCT image_path, session_id FROM candidates WHERE image_path IS NOT NULL"
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
 
 
 def candidate_places(

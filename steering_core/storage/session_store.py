@@ -98,3 +98,12 @@ def synthetic_target(
         "SELECT * FROM synthetic_targets WHERE session_id = ?", (session_id,)
     ).fetchone()
     return None if row is None else SyntheticTargetRecord.from_row(row)
+
+
+def session_ids(connection: sqlite3.Connection) -> list[str]:
+    """The id of every session, in id order."""
+    return [row[0] for row in connection.execute("SELECT id FROM sessions ORDER BY id")]
+
+
+def session_count(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])

@@ -3,6 +3,8 @@ follow judgments and undo, projections and heat maps, per-round series, label co
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -299,3 +301,21 @@ def test_label_statistics_count_judgments_and_candidates(
     assert root["sessions"] == 2 and root["judgments"] == 4
     assert root["candidates_shown"] == 20 and root["candidates_judged"] == 13
     assert label_statistics(workspace)["session"] is None
+
+
+def test_label_statistics_before_any_judgment_and_with_ties_are_plain_counts(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    blank_round(workspace, session.id)
+    before = label_statistics(workspace, session.id)["session"]
+    assert before["judgments"] == before["undone"] == before["candidates_judged"] == 0
+    assert before["by_mode"] == {} and before["by_source"] == {}
+    assert before["by_label"] == {"won": 0, "lost": 0, "tied": 0, "rejected": 0, "unjudged": 4}
+
+    submit_feedback(workspace, session.id, {"mode": "cannot_decide"})
+    statistics = label_statistics(workspace, session.id)
+    assert statistics["session"]["by_label"]["tied"] == 4
+    assert statistics["session"]["by_mode"] == {"cannot_decide": 1}
+    # The dashboard sends them to the browser as JSON: plain ints and strings, no numpy.
+    assert json.loads(json.dumps(statistics)) == statistics
