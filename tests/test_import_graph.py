@@ -128,15 +128,11 @@ def test_dashboard_runs_no_sql() -> None:
     )
 
 
-# Being changed on another branch when storage took over the rest; moved after the merge.
-NOT_YET_MOVED = {CORE / "exports" / "bundle.py"}
-
-
 def test_only_storage_runs_sql_in_steering_core() -> None:
     offenders = [
         finding
         for path in sorted(CORE.rglob("*.py"))
-        if STORAGE not in path.parents and path not in NOT_YET_MOVED
+        if STORAGE not in path.parents
         for finding in sql_found(path)
     ]
     assert not offenders, (

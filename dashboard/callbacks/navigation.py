@@ -12,8 +12,8 @@ from dash import Dash, Input, Output, html
 
 from dashboard import ids
 from dashboard.callbacks.diagnostics import diagnostics_page
-from dashboard.callbacks.experiments import experiments_page
-from dashboard.callbacks.replay import replay_page
+from dashboard.pages.experiments import experiments_page
+from dashboard.pages.replay import replay_page
 from dashboard.pages.steering import steering_page
 from dashboard.state import DashboardState
 

@@ -7,7 +7,16 @@ module per command group; importing them adds their commands to `cli`.
 
 from __future__ import annotations
 
-from steering_core.cli import bench, builtin, exports, feedback, maintenance, rounds, sessions
+from steering_core.cli import (
+    bench,
+    builtin,
+    exports,
+    feedback,
+    maintenance,
+    plugins,
+    rounds,
+    sessions,
+)
 from steering_core.cli.app import EXIT_CANCELLED, EXIT_INVALID, EXIT_RUNTIME, cli
 
 __all__ = [
@@ -22,6 +31,7 @@ __all__ = [
     "feedback",
     "main",
     "maintenance",
+    "plugins",
     "rounds",
     "sessions",
 ]

@@ -4,7 +4,6 @@ one-line messages."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from filelock import Timeout
 
 from steering_core import __version__
 from steering_core.errors import InvalidInput, NotFound, SteeringError
+from steering_core.storage.database import DatabaseBusy
 
 EXIT_INVALID = 2
 EXIT_RUNTIME = 1
@@ -33,7 +33,7 @@ class SteerGroup(click.Group):
         except SteeringError as error:
             click.echo(f"error ({error.kind}): {error}", err=True)
             ctx.exit(EXIT_CANCELLED if error.kind == "cancelled" else EXIT_RUNTIME)
-        except (Timeout, sqlite3.OperationalError) as error:
+        except (Timeout, DatabaseBusy) as error:
             # Another process held the data root's lock for too long: transient, retry.
             click.echo(f"error (transient): the data root is busy ({error}); try again", err=True)
             ctx.exit(EXIT_RUNTIME)

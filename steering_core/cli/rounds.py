@@ -12,39 +12,18 @@ from steering_core.cli.params import ID_RANGE, ConfigValue, SlotList
 from steering_core.errors import InvalidInput, JobCancelled, SteeringError
 
 
-def candidates_table(workspace: Any, session_id: str, round_index: int | None) -> list[dict]:
-    """One row per candidate of the round (default: the latest), as `show` prints them."""
-    from steering_core.sessions import get_round
-
-    record, candidates = get_round(workspace, session_id, round_index)
-    rows = []
-    for candidate in candidates:
-        rows.append(
-            {
-                "slot": candidate.slot,
-                "candidate_id": candidate.id,
-                "round_index": record.round_index,
-                "role": candidate.role,
-                "seed": candidate.seed,
-                "distance_from_prompt": float(sum(v * v for v in candidate.steering_vector) ** 0.5),
-                "parent_candidate_id": candidate.parent_candidate_id,
-                "image": str(workspace.data_root / candidate.image_path)
-                if candidate.image_path
-                else None,
-                "why": candidate.sampler_metadata.get("why", ""),
-            }
-        )
-    return rows
-
-
 def echo_candidates(rows: list[dict]) -> None:
+    """The rows of `views.show.round_rows`, one line per candidate, with what it received."""
     # Slots count from 0 as stored; the dashboard numbers the same images from 1.
     click.echo(f"round {rows[0]['round_index']} ([slot], 0..k-1; dashboard image = slot + 1):")
     for row in rows:
+        choice = "  <- final choice" if row["final_choice"] else ""
         click.echo(
             f"  [{row['slot']}] #{row['candidate_id']:<5} {row['role']:<10} "
-            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  {row['image']}"
+            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  {row['image']}{choice}"
         )
+        if row["received"]:
+            click.echo(f"      received: {'; '.join(row['received'])}")
 
 
 def _round_request(
@@ -111,13 +90,14 @@ def round_command(
 ) -> None:
     """Generate the next round of candidates (default session: the latest)."""
     from steering_core.sessions import get_session
+    from steering_core.views.show import round_rows
 
     workspace = workspace_of(ctx)
     session_record = get_session(workspace, session_id)
     hold_lease(ctx, session_record.id)
     around_ids, size, step = _round_request(workspace, session_record.id, around, k, funnel)
     job_id, snapshot = _run_round(workspace, session_record.id, around_ids, size, quiet or as_json)
-    rows = candidates_table(workspace, session_record.id, snapshot.result["round_index"])
+    rows = round_rows(workspace, session_record.id, snapshot.result["round_index"])
     if as_json:
         payload = {
             "session_id": session_record.id,
@@ -188,12 +168,13 @@ def _run_round(
 def show_command(
     ctx: click.Context, session_id: str | None, round_index: int | None, as_json: bool
 ) -> None:
-    """List the candidates of a round."""
+    """List the candidates of a round, what each received, and the final choice."""
     from steering_core.sessions import get_session
+    from steering_core.views.show import round_rows
 
     workspace = workspace_of(ctx)
     record = get_session(workspace, session_id)
-    rows = candidates_table(workspace, record.id, round_index)
+    rows = round_rows(workspace, record.id, round_index)
     if as_json:
         print_json(rows)
     else:

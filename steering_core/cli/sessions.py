@@ -104,11 +104,15 @@ def config_options(function: Any) -> Any:
             type=ConfigValue("trust_radius"),
             help="Sampler radius, relative (0-2].",
         ),
-        click.option("--sampler", type=RegisteredName("sampler"), help="Registered sampler name."),
+        click.option(
+            "--sampler",
+            type=RegisteredName("sampler"),
+            help="Registered sampler name (`steer plugins` lists them and their parameters).",
+        ),
         click.option(
             "--preference-model",
             type=RegisteredName("preference model"),
-            help="Registered preference model name.",
+            help="Registered preference model name (`steer plugins` lists them, with parameters).",
         ),
         click.option(
             "--feedback-mode",

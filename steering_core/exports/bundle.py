@@ -37,6 +37,7 @@ from steering_core.exports.replay import build_replay, load_replay, restore_sess
 from steering_core.exports.replay_schema import check_replay_content
 from steering_core.exports.report import write_report
 from steering_core.sessions import get_session
+from steering_core.storage import round_store
 from steering_core.storage.files import write_atomically
 from steering_core.storage.leases import SESSION_ID_PATTERN, hold_lease, pid_alive
 from steering_core.storage.records import now
@@ -174,12 +175,8 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _image_paths(workspace: Workspace, session_id: str) -> set[str]:
-    rows = workspace.db.query(
-        "SELECT DISTINCT image_path FROM candidates WHERE session_id = ? "
-        "AND image_path IS NOT NULL",
-        (session_id,),
-    )
-    return {row[0] for row in rows}
+    references = round_store.image_references(workspace.db.connection(), session_id)
+    return {image_path for image_path, _ in references}
 
 
 def _machine_paths(workspace: Workspace, scratch: Path) -> list[str]:

@@ -26,6 +26,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
+# What SQLite raises when another process held the database's lock past the busy timeout.
+DatabaseBusy = sqlite3.OperationalError
+
 # Each entry migrates the schema from version i to i + 1; never edit a released entry.
 MIGRATIONS: list[list[str]] = [
     [

@@ -167,10 +167,15 @@ def candidate_points_of_dimension(
     ).fetchall()
 
 
-def image_references(connection: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every (image path, session id) where a candidate of the session shows the image."""
+def image_references(
+    connection: sqlite3.Connection, session_id: str | None = None
+) -> list[tuple[str, str]]:
+    """Every (image path, session id) where a candidate of the session shows the image; of
+    one session's candidates when `session_id` is given."""
     rows = connection.execute(
-        "SELECT DISTINCT image_path, session_id FROM candidates WHERE image_path IS NOT NULL"
+        "SELECT DISTINCT image_path, session_id FROM candidates WHERE image_path IS NOT NULL "
+        "AND (:session IS NULL OR session_id = :session)",
+        {"session": session_id},
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
 

@@ -11,9 +11,6 @@ import pytest
 import dashboard
 
 DASHBOARD = Path(dashboard.__file__).resolve().parent
-# Pages without callbacks that still sit in callbacks/: other branches of issue 13 change
-# them, so they move to dashboard/pages/ once those have merged (and leave this set).
-NOT_YET_MOVED = {"replay.py", "experiments.py"}
 
 
 def _modules(package: str) -> list[Path]:
@@ -38,7 +35,7 @@ def _register(tree: ast.Module) -> ast.FunctionDef | None:
 
 @pytest.mark.parametrize(
     "module",
-    [path for path in _modules("callbacks") if path.name not in NOT_YET_MOVED],
+    _modules("callbacks"),
     ids=lambda path: path.name,
 )
 def test_every_callbacks_module_registers_callbacks(module: Path) -> None:

@@ -81,3 +81,18 @@ def test_corrupt_incumbent_png_stops_the_round_with_its_name(
     assert stored_state(workspace) == before
     verify = steer(tmp_path, "verify", session_id)
     assert verify.exit_code == 1 and "not a readable PNG" in verify.output
+
+
+def test_show_says_what_each_candidate_received_in_the_replay_pages_words(
+    tmp_path: Path, session_id: str
+) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    shown = json.loads(ok(steer(tmp_path, "show", session_id, "--json")).stdout)
+    assert [row["candidate_id"] for row in shown] == [row["candidate_id"] for row in rows]
+    assert shown[2]["received"] == ["winner"]
+    assert shown[0]["received"] == ["lost to 3"]  # the dashboard's image number
+    assert sum(row["final_choice"] for row in shown) == 1
+    text = ok(steer(tmp_path, "show", session_id)).output
+    assert "received: winner" in text and "received: lost to 3" in text
+    assert text.count("<- final choice") == 1

@@ -177,3 +177,20 @@ def test_the_built_in_model_is_the_default(tmp_path: Path) -> None:
     assert baseline.size == (32, 32)
     assert colour_scores(baseline, COLOURS["purple"], COLOURS["yellow"]).background_correct
     assert classify_shape(baseline)[0] == "star"
+
+
+def test_plugins_lists_every_plug_in_with_the_parameters_the_config_checks(
+    tmp_path: Path,
+) -> None:
+    from steering_core.hyperparameters import describe_parameters
+    from steering_core.samplers.base import SAMPLERS
+
+    listing = json.loads(ok(steer(tmp_path, "plugins", "--json")).stdout)
+    assert {e["name"] for e in listing["samplers"]} == set(SAMPLERS.names())
+    assert {e["name"] for e in listing["generators"]} == {"builtin", "diffusers"}
+    thompson = next(e for e in listing["samplers"] if e["name"] == "thompson")
+    declared = describe_parameters(SAMPLERS, "thompson")
+    assert [p["name"] for p in thompson["parameters"]] == [spec.name for spec in declared]
+    text = ok(steer(tmp_path, "plugins", "models")).output
+    assert "prior_strength (default 1.0)" in text and "samplers:" not in text
+    assert "steer plugins" in ok(steer(tmp_path, "session", "new", "--help")).output

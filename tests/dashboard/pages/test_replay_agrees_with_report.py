@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dashboard import ids
-from dashboard.callbacks.replay import replay_page
+from dashboard.pages.replay import replay_page
 from dashboard.state import DashboardState
 from steering_core.exports.report import render_report
 from steering_core.sessions import get_candidates

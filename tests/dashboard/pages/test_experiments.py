@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from dashboard import ids
-from dashboard.callbacks.experiments import (
+from dashboard.callbacks.navigation import render_page
+from dashboard.pages.experiments import (
     EXPERIMENTS_DIR_ENV,
     experiment_names,
     experiments_page,
     load_experiment,
 )
-from dashboard.callbacks.navigation import render_page
 from dashboard.state import DashboardState
 from steering_core.bench.config import BenchConfig
 from steering_core.bench.report import write_results, write_settings

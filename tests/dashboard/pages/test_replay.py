@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import ids
 from dashboard.callbacks.navigation import render_page
-from dashboard.callbacks.replay import replay_page
+from dashboard.pages.replay import replay_page
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
 from steering_core.sessions import (
