@@ -243,7 +243,7 @@ def plan_round(
         if pair is not None:
             proposal = _insert_probe(workspace, pair, judgments, proposal, seeds, parents, reused)
 
-    state = model.state() if hasattr(model, "state") else {}
+    state = model.state()
     state.update(_round_state(model, judgments, incumbent, incumbent_path, proposal, config))
     if around is not None or k is not None:
         # Tells the dashboard (and the funnel) that the researcher shaped this round.

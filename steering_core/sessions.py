@@ -38,12 +38,7 @@ def load_session_config(session: SessionRecord) -> SessionConfig:
 
 def check_generator_config(config: SessionConfig) -> None:
     """Ask the named backend whether its model can be loaded here (no loading)."""
-    import steering_core.generators.builtin_backend  # noqa: F401  (registers the backends)
-
-    backend = GENERATORS.get(config.generator.backend)
-    check = getattr(backend, "check_config", None)
-    if check is not None:
-        check(config.generator)
+    GENERATORS.get(config.generator.backend).check_config(config.generator)
 
 
 def create_session(

@@ -86,6 +86,11 @@ CancelCheck = Callable[[], bool]
 class Generator(Protocol):
     """What every generator backend provides."""
 
+    @classmethod
+    def check_config(cls, config: GeneratorConfig) -> None:
+        """Whether the configured model can be loaded here, without loading it: raises
+        InvalidInput naming the field (`generator.model`, `generator.device`) if not."""
+
     def load(self) -> None:
         """Load weights onto the device (idempotent); after it the generator is warm."""
 

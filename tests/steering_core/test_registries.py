@@ -122,3 +122,13 @@ def test_a_duplicate_name_is_refused() -> None:
 def test_an_unknown_name_lists_every_plugin_including_unimported_ones() -> None:
     with pytest.raises(Exception, match="allowed: builtin, diffusers"):
         GENERATORS.get("nope")
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+def test_every_generator_backend_implements_the_whole_protocol(name: str) -> None:
+    from steering_core.generators.base import Generator
+
+    backend = GENERATORS.get(name)
+    promised = [n for n in vars(Generator) if not n.startswith("_")]
+    assert "check_config" in promised
+    assert all(callable(getattr(backend, method, None)) for method in promised), promised
