@@ -7,7 +7,6 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ from steering_core.worker import JobSnapshot, Worker, list_jobs
 
 # Sessions shown recently keep their lease: another tab may still show one of them.
 OPEN_SESSION_LEASES = 8
-# Steering spaces kept for a colour change: (session, scope, version) drawn last.
-REMEMBERED_SPACES = 4
 
 
 @dataclass
@@ -39,10 +36,6 @@ class DashboardState:
     # Leases (session id -> lease file) on the sessions the steering page showed last, so
     # that `steer gc` leaves a session alone while the dashboard has it open.
     leases: OrderedDict[str, Path] = field(default_factory=OrderedDict)
-    # The points and fitted model of the steering spaces drawn last, by (session, scope,
-    # version): a colour change re-uses them instead of re-reading and re-predicting tens
-    # of thousands of candidates.
-    spaces: OrderedDict[tuple[str, str, str], Any] = field(default_factory=OrderedDict)
 
     def open_session(self, session_id: str) -> None:
         """Hold a lease on a session the page shows (the latest OPEN_SESSION_LEASES)."""
@@ -53,19 +46,6 @@ class DashboardState:
             self.leases[session_id] = acquire(self.workspace, session_id)
             while len(self.leases) > OPEN_SESSION_LEASES:
                 release(self.leases.popitem(last=False)[1])
-
-    def space(self, key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
-        """The steering space remembered under `key`, computed (outside the lock: it takes
-        up to a second) the first time."""
-        with self.lock:
-            if key in self.spaces:
-                return self.spaces[key]
-        value = compute()
-        with self.lock:
-            self.spaces[key] = value
-            while len(self.spaces) > REMEMBERED_SPACES:
-                self.spaces.popitem(last=False)
-        return value
 
     def start_round(
         self, session_id: str, around: list[int] | None = None, k: int | None = None

@@ -22,7 +22,7 @@ import numpy as np
 from steering_core import trace
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
-from steering_core.derived import cached, open_cache
+from steering_core.derived import cached
 from steering_core.errors import InvalidInput, JobCancelled, NotFound
 from steering_core.generators.base import (
     Conditioning,
@@ -607,8 +607,7 @@ def generate_round(
                 continue
             workspace.images.load(path)  # a damaged image stops the round with its name
     started = time.perf_counter()
-    with open_cache(workspace.data_root) as cache:
-        images = render_plan(plan, generator, reporter, cache)
+    images = render_plan(plan, generator, reporter, workspace.derived)
     plan.timings["generate_seconds"] = time.perf_counter() - started
     if reporter.should_cancel():
         raise JobCancelled("round cancelled before it was saved")

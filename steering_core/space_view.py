@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from steering_core.derived import cached
 from steering_core.errors import InvalidInput
-from steering_core.sessions import get_session
+from steering_core.incumbent import fit_preference_model
+from steering_core.models.base import PreferenceModel
+from steering_core.sessions import get_session, load_session_config
 from steering_core.storage import judgment_store, round_store, session_store, tables
 from steering_core.storage.workspace import Workspace
 from steering_core.synthetic.simulate import stored_targets
@@ -149,6 +152,37 @@ def space_points(
         utility_mean=mean,
         utility_std=std,
     )
+
+
+def fitted_space_points(
+    workspace: Workspace, session_id: str, scope: str = "session"
+) -> tuple[SpacePoints, PreferenceModel]:
+    """`space_points` with the session's preference model fitted on all its judgments, and
+    that model (for the heat map).
+
+    Kept in the data root's derived cache, shared by the dashboard, its restarts and other
+    processes: for tens of thousands of candidates the read and the predictions take most
+    of a second. The key is what they depend on: the session's rounds and judgments, its
+    model settings (they can change between rounds) and, for scope "all", every session's
+    candidates and judgments."""
+    session = get_session(workspace, session_id)
+    config = load_session_config(session)
+    connection = workspace.db.connection()
+    depends_on = {
+        "session": session.id,
+        "scope": scope,
+        "session_version": judgment_store.session_version(connection, session.id),
+        "model": config.preference_model.model_dump(mode="json"),
+        "data_root_version": (
+            judgment_store.data_root_version(connection) if scope == "all" else None
+        ),
+    }
+
+    def compute() -> tuple[SpacePoints, PreferenceModel]:
+        model, _, _ = fit_preference_model(workspace, session.id, config)
+        return space_points(workspace, session.id, scope=scope, model=model), model
+
+    return cached(workspace.derived, "space_points", depends_on, compute)
 
 
 @dataclass(frozen=True, eq=False)

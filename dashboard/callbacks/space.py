@@ -16,7 +16,6 @@ from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
-from steering_core.incumbent import fit_preference_model
 from steering_core.sessions import (
     fork_session,
     get_candidate,
@@ -24,43 +23,26 @@ from steering_core.sessions import (
     get_round,
     get_session,
     lineage,
-    load_session_config,
     submit_feedback,
 )
 from steering_core.space_view import (
-    SpacePoints,
+    fitted_space_points,
     heat_map,
     incumbent_path,
     label_statistics,
     plot_extent,
     project,
     round_series,
-    space_points,
 )
 from steering_core.views.judgment_words import received_labels
 
 
-def _points(
-    state: DashboardState, session_id: str, scope: str, version: str
-) -> tuple[SpacePoints, Any]:
-    """The candidates to draw and the session's fitted model (for utilities and heat)."""
-
-    def compute() -> tuple[SpacePoints, Any]:
-        config = load_session_config(get_session(state.workspace, session_id))
-        model, _, _ = fit_preference_model(state.workspace, session_id, config)
-        return space_points(state.workspace, session_id, scope=scope, model=model), model
-
-    return state.space((session_id, scope, version or ""), compute)
-
-
-def space_figure(
-    state: DashboardState, session_id: str | None, scope: str, colour_by: str, version: str
-) -> Any:
+def space_figure(state: DashboardState, session_id: str | None, scope: str, colour_by: str) -> Any:
     """The whole steering-space figure of a session (or of all sessions of its `d`)."""
     if not session_id:
         return empty_space_figure("No session yet")
     try:
-        points, model = _points(state, session_id, scope, version)
+        points, model = fitted_space_points(state.workspace, session_id, scope)
         if len(points) == 0:
             return empty_space_figure("No candidates yet")
         path = incumbent_path(state.workspace, session_id)
@@ -75,13 +57,12 @@ def space_figure(
     )
 
 
-def recolour(
-    state: DashboardState, session_id: str | None, scope: str, colour_by: str, version: str
-) -> Any:
+def recolour(state: DashboardState, session_id: str | None, scope: str, colour_by: str) -> Any:
     """Only the marker colours, for a change of colour mode (a `dash.Patch`)."""
     if not session_id:
         return no_update
-    return colour_patch(_points(state, session_id, scope, version)[0], colour_by)
+    points, _ = fitted_space_points(state.workspace, session_id, scope)
+    return colour_patch(points, colour_by)
 
 
 def inspect(state: DashboardState, candidate_id: int | None) -> Any:
@@ -193,8 +174,8 @@ def register(app: Dash, state: DashboardState) -> None:
     def space(version: str | None, scope: str, colour_by: str, session: dict | None) -> Any:
         session_id = (session or {}).get("session_id")
         if ctx.triggered_id == ids.SPACE_COLOUR:
-            return recolour(state, session_id, scope, colour_by, version or "")
-        return space_figure(state, session_id, scope, colour_by, version or "")
+            return recolour(state, session_id, scope, colour_by)
+        return space_figure(state, session_id, scope, colour_by)
 
     # A click on a point (or "inspect" on a card) opens the inspector in the browser
     # (assets/inspector.js): the image at once, and the candidate named in INSPECTED, from

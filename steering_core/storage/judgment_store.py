@@ -175,3 +175,15 @@ def session_version(connection: sqlite3.Connection, session_id: str) -> str:
         {"s": session_id},
     ).fetchone()
     return f"{row[0]}.{row[1]}.{row[2]}"
+
+
+def data_root_version(connection: sqlite3.Connection) -> str:
+    """A short string that changes whenever any session gains candidates or judgments, or
+    a judgment is undone, in any process."""
+    row = connection.execute(
+        """SELECT (SELECT COUNT(*) FROM sessions),
+                  (SELECT COALESCE(MAX(id), 0) FROM candidates),
+                  (SELECT COALESCE(MAX(id), 0) FROM feedback_events),
+                  (SELECT COUNT(*) FROM feedback_events WHERE undone_at IS NOT NULL)"""
+    ).fetchone()
+    return ".".join(str(value) for value in row)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+import diskcache
+
+from steering_core.derived import open_cache
 from steering_core.errors import InvalidInput
 from steering_core.storage.database import Database
 from steering_core.storage.images import ImageStore
@@ -30,6 +34,12 @@ class Workspace:
     # Whether events go to `traces/<session>.jsonl` (steering_core.trace); synthetic
     # benchmarks switch it off, since they create thousands of throwaway sessions.
     tracing: bool = True
+
+    @cached_property
+    def derived(self) -> diskcache.Cache:
+        """The data root's cache of derived artifacts (steering_core.derived), opened on
+        first use; safe to share between threads."""
+        return open_cache(self.data_root)
 
     @classmethod
     def open(

@@ -4,7 +4,7 @@ leaves them alone."""
 from __future__ import annotations
 
 from dashboard.callbacks.navigation import render_page
-from dashboard.state import OPEN_SESSION_LEASES, REMEMBERED_SPACES, DashboardState
+from dashboard.state import OPEN_SESSION_LEASES, DashboardState
 from steering_core.config import make_config
 from steering_core.sessions import create_session
 from steering_core.storage.leases import list_leases, live_sessions
@@ -33,23 +33,3 @@ def test_only_the_most_recently_shown_sessions_stay_leased(state: DashboardState
     render_page(state, "/", f"?session={latest}")
     assert live_sessions(state.workspace) == {sessions[2], *sessions[4:], latest}
     assert len(list_leases(state.workspace)) == OPEN_SESSION_LEASES
-
-
-def test_a_steering_space_is_computed_once_and_the_oldest_forgotten(
-    state: DashboardState,
-) -> None:
-    computed: list[str] = []
-
-    def compute(version: str) -> str:
-        computed.append(version)
-        return f"points of {version}"
-
-    keys = [("session", "this", str(v)) for v in range(REMEMBERED_SPACES + 1)]
-    for key in keys:
-        assert state.space(key, lambda v=key[2]: compute(v)) == f"points of {key[2]}"
-    # A colour change asks again for what it drew last: nothing is recomputed.
-    assert state.space(keys[-1], lambda: compute("again")) == f"points of {keys[-1][2]}"
-    assert computed == [key[2] for key in keys]
-    # Beyond REMEMBERED_SPACES, the oldest is computed anew.
-    state.space(keys[0], lambda: compute("0 again"))
-    assert computed[-1] == "0 again"

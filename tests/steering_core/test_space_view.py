@@ -19,6 +19,8 @@ from steering_core.sessions import (
     undo_last_feedback,
 )
 from steering_core.space_view import (
+    SpacePoints,
+    fitted_space_points,
     heat_map,
     incumbent_path,
     label_statistics,
@@ -319,3 +321,42 @@ def test_label_statistics_before_any_judgment_and_with_ties_are_plain_counts(
     assert statistics["session"]["by_mode"] == {"cannot_decide": 1}
     # The dashboard sends them to the browser as JSON: plain ints and strings, no numpy.
     assert json.loads(json.dumps(statistics)) == statistics
+
+
+def test_fitted_points_are_computed_once_per_data_and_shared_between_processes(
+    workspace: Workspace, tiny_config: SessionConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from steering_core import space_view
+    from steering_core.sessions import change_settings
+
+    reads: list[str] = []
+    read = space_view.space_points
+
+    def counted(*args: object, **kwargs: object) -> SpacePoints:
+        reads.append(str(kwargs["scope"]))
+        return read(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(space_view, "space_points", counted)
+    session_id, shown = _session_with_rounds(workspace, tiny_config, rounds=2)
+    other_id, _ = _session_with_rounds(workspace, tiny_config, rounds=1)
+    points, _ = fitted_space_points(workspace, session_id)
+    # Another process on the same data root (a restarted dashboard) reads the same points.
+    elsewhere = Workspace.open(workspace.data_root, workspace.labels_dir)
+    again, again_model = fitted_space_points(elsewhere, session_id)
+    assert reads == ["session"]
+    np.testing.assert_array_equal(again.utility_mean, points.utility_mean)
+    np.testing.assert_array_equal(
+        again_model.predict(again.steering_vectors)[0], points.utility_mean
+    )
+    # A judgment of the session, or new model settings, give new points.
+    submit_feedback(workspace, session_id, {"mode": "winner", "winner": shown[1][1].id})
+    fitted_space_points(workspace, session_id)
+    change_settings(workspace, session_id, {"preference_model": {"name": "winner_average"}})
+    fitted_space_points(workspace, session_id)
+    assert reads == ["session"] * 3
+    # Scope "all" also follows the other sessions: the session alone does not.
+    fitted_space_points(workspace, session_id, scope="all")
+    blank_round(workspace, other_id)
+    fitted_space_points(workspace, session_id)
+    fitted_space_points(workspace, session_id, scope="all")
+    assert reads == ["session"] * 3 + ["all", "all"]

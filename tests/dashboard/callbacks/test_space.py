@@ -29,10 +29,10 @@ def test_the_space_shows_every_candidate_and_a_colour_change_is_a_patch(
     state: DashboardState, tiny_config: SessionConfig
 ) -> None:
     session_id, candidates = judged_session(state, tiny_config)
-    figure = space_figure(state, session_id, "session", "round", "v1")
+    figure = space_figure(state, session_id, "session", "round")
     scatter = next(t for t in figure.data if t.type == "scattergl" and t.customdata is not None)
     assert sorted(int(c) for c in scatter.customdata) == sorted(c.id for c in candidates)
-    patch = recolour(state, session_id, "session", "label", "v1")
+    patch = recolour(state, session_id, "session", "label")
     assert isinstance(patch, Patch)
 
 
