@@ -110,6 +110,16 @@ CARD = "card"
 CARD_MARK = "card-mark"
 
 
+def replay_round(round_index: int) -> str:
+    """The replay page's section of a round; `#round-3` in a URL scrolls to it."""
+    return f"round-{round_index}"
+
+
+def replay_candidate(candidate_id: int) -> str:
+    """The replay page's entry of a candidate (a link target from its lineage)."""
+    return f"candidate-{candidate_id}"
+
+
 def card(slot: Any) -> dict[str, Any]:
     """The card of the candidate in `slot` of the grid (`dash.ALL`: every card)."""
     return {"type": CARD, "slot": slot}

@@ -37,11 +37,6 @@ def counted(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def round_anchor(round_index: int) -> str:
-    """The id of a round's section; `#round-3` in a URL scrolls to it."""
-    return f"round-{round_index}"
-
-
 def view_start(round_index: int) -> int:
     """The first round of the view that shows `round_index` (views are aligned)."""
     return round_index // ROUNDS_PER_VIEW * ROUNDS_PER_VIEW
@@ -50,7 +45,7 @@ def view_start(round_index: int) -> int:
 def round_href(round_index: int, session_id: str) -> str:
     """A URL that opens the view holding a round of a session and scrolls to it."""
     start = view_start(round_index)
-    return f"/replay?session={session_id}&from={start}#{round_anchor(round_index)}"
+    return f"/replay?session={session_id}&from={start}#{ids.replay_round(round_index)}"
 
 
 def round_link(
@@ -63,7 +58,7 @@ def round_link(
     """A link to a round: a plain anchor when it is on this view (the browser scrolls), a
     Dash link that opens its view otherwise (assets/replay.js scrolls once it is drawn)."""
     if session_id == view.session_id and round_index in view.rounds:
-        return html.A(children, href=f"#{round_anchor(round_index)}", **props)
+        return html.A(children, href=f"#{ids.replay_round(round_index)}", **props)
     return dcc.Link(children, href=round_href(round_index, session_id), **props)
 
 
@@ -231,7 +226,7 @@ def replay_card(entry: CandidateView, view: View) -> html.Div:
             _image(candidate),
             html.Div(notes, className="replay-notes"),
         ],
-        id=f"candidate-{candidate.id}",
+        id=ids.replay_candidate(candidate.id),
         className=classes,
     )
 
@@ -261,7 +256,7 @@ def round_section(replay_round: RoundView, view: View) -> html.Section:
                 className="replay-grid",
             ),
         ],
-        id=round_anchor(record.round_index),
+        id=ids.replay_round(record.round_index),
         className="replay-round",
     )
 
