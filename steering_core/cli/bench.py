@@ -10,14 +10,17 @@ import click
 from steering_core.cli.app import cli, print_json, workspace_of
 from steering_core.cli.params import ModelNames
 
-
-@cli.command("evaluate")
-@click.argument("session_ids", nargs=-1)
-@click.option(
+# Which preference models `evaluate` and `replay` compare.
+MODELS_OPTION = click.option(
     "--models",
     type=ModelNames(),
     help="Comma-separated model names (default: every registered one).",
 )
+
+
+@cli.command("evaluate")
+@click.argument("session_ids", nargs=-1)
+@MODELS_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def evaluate_command(
@@ -47,11 +50,7 @@ def evaluate_command(
 
 @cli.command("replay")
 @click.argument("source", metavar="SESSION_OR_FILE")
-@click.option(
-    "--models",
-    type=ModelNames(),
-    help="Comma-separated model names (default: every registered one).",
-)
+@MODELS_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def replay_command(
