@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from steering_core.models.base import PreferenceModel
+
 Status = Literal["continue", "plateau", "degrading", "optimal"]
 
 
@@ -87,7 +89,7 @@ def detect(
     return Verdict("plateau", "utility is flat while the search keeps moving", evidence)
 
 
-def session_verdict(model: Any, incumbent_path: np.ndarray, window: int = 4) -> Verdict:
+def session_verdict(model: PreferenceModel, incumbent_path: np.ndarray, window: int = 4) -> Verdict:
     """The verdict on a session from its incumbent of every round (`r x d`, oldest first),
     all scored by the current model so that the series shares one scale."""
     path = np.atleast_2d(np.asarray(incumbent_path, dtype=float))
@@ -100,7 +102,7 @@ def session_verdict(model: Any, incumbent_path: np.ndarray, window: int = 4) -> 
 
 
 def value_of_another_round(
-    model: Any,
+    model: PreferenceModel,
     incumbent: np.ndarray,
     candidates: np.ndarray,
     rng: np.random.Generator,

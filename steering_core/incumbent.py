@@ -11,7 +11,6 @@ candidates it predicts well even right after the researcher rejected them.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -73,7 +72,9 @@ def shown_incumbent(workspace: Workspace, session_id: str) -> CandidateRecord | 
     return None
 
 
-def choose_incumbent(workspace: Workspace, session_id: str, model: Any) -> CandidateRecord | None:
+def choose_incumbent(
+    workspace: Workspace, session_id: str, model: PreferenceModel
+) -> CandidateRecord | None:
     """The candidate the next round re-shows as its incumbent (None before round 0)."""
     current = shown_incumbent(workspace, session_id)
     connection = workspace.db.connection()

@@ -99,7 +99,7 @@ def candidate_labels(workspace: Workspace, session_id: str | None = None) -> dic
     return dict(zip(outcomes["candidate"][judged].tolist(), label[judged].tolist(), strict=True))
 
 
-def predict_in_chunks(model: Any, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def predict_in_chunks(model: PreferenceModel, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`model.predict` over an `n x d` array in chunks; returns (mean, std), each `n`."""
     if not len(vectors):
         return np.zeros(0), np.zeros(0)
@@ -112,7 +112,10 @@ def predict_in_chunks(model: Any, vectors: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def space_points(
-    workspace: Workspace, session_id: str, scope: str = "session", model: Any = None
+    workspace: Workspace,
+    session_id: str,
+    scope: str = "session",
+    model: PreferenceModel | None = None,
 ) -> SpacePoints:
     """Every candidate of a session (scope "session") or of every session in the data root
     whose steering space has the same `d` (scope "all"), with ratings, labels and, when
@@ -244,7 +247,7 @@ def plot_extent(coordinates: np.ndarray, margin: float = 0.08) -> tuple[float, f
 
 
 def heat_map(
-    model: Any,
+    model: PreferenceModel,
     projection: Projection,
     extent: tuple[float, float, float, float],
     resolution: int = 60,

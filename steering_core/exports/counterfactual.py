@@ -24,7 +24,7 @@ from steering_core.errors import InvalidInput
 from steering_core.exports.replay import build_replay, insert_unchanged, load_replay
 from steering_core.incumbent import choose_incumbent, fit_on_judgments
 from steering_core.judgments import session_judgments
-from steering_core.models import PREFERENCE_MODELS
+from steering_core.models import PREFERENCE_MODELS, PreferenceModel
 from steering_core.storage.database import delete_all_sessions, make_scratch
 from steering_core.storage.workspace import Workspace
 
@@ -206,7 +206,11 @@ class _Point:
 
 
 def _choice(
-    scratch: Workspace, session_id: str, model: Any, at: _Point, targets: np.ndarray | None
+    scratch: Workspace,
+    session_id: str,
+    model: PreferenceModel,
+    at: _Point,
+    targets: np.ndarray | None,
 ) -> RoundChoice:
     chosen = choose_incumbent(scratch, session_id, model)
     vector = None if chosen is None else chosen.steering_vector
