@@ -19,6 +19,7 @@ import flask
 from dashboard.state import DashboardState
 from steering_core import trace
 from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind
+from steering_core.feedback import ADVANCING_MODES
 from steering_core.sessions import (
     get_candidate,
     get_session,
@@ -35,16 +36,6 @@ MAX_TRACE_BYTES = 64 * 1024
 # A page waits at most this long for a data root another process is writing; then it says
 # so and keeps the judgment for a retry, instead of hanging.
 LOCK_TIMEOUT_SECONDS = 3.0
-# Judgments after which the next round starts by itself (when the page asks for it).
-ADVANCING_MODES = (
-    "winner",
-    "rating",
-    "pairwise",
-    "ranking",
-    "approve_reject",
-    "reject_all",
-    "cannot_decide",
-)
 
 
 def error_reply(error: BaseException) -> dict[str, Any]:
@@ -95,6 +86,7 @@ def store_judgments(state: DashboardState, items: list[dict[str, Any]]) -> dict[
                 return reply
             acked.append(str(item.get("key")))
             events.append(event.id)
+            # Judgments that settle the round start the next by itself (when asked).
             if item.get("advance") and event.mode in ADVANCING_MODES:
                 job_id = advance(state, event.session_id, event.round_index) or job_id
     return {"ok": True, "acked": acked, "events": events, "job_id": job_id}

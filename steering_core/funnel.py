@@ -7,8 +7,9 @@ funnel can start from any round):
 
 - What was kept is what the round's latest judgment (undone ones and critiques aside) kept:
   the approved candidates of an approve/reject judgment, the ranked ones of a ranking (in its
-  order), or a winner. Any other mode is refused (`mode`); keeping nothing (only rejections,
-  a reject-all, "cannot decide") is refused (`approved`).
+  order), or a winner (each mode says what it keeps: `kept` in `steering_core/feedback/`).
+  Any other mode is refused (`mode`); keeping nothing (only rejections, a reject-all,
+  "cannot decide") is refused (`approved`).
 - How many may be kept: the largest stage below the round's breadth, where the breadth is
   the number of candidates the round was built around, or its size when it was not built
   around any (20 -> 8, 8 -> 3, 3 -> 1; a normal round of 8 -> 3). Keeping more is refused,
@@ -24,10 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steering_core.errors import InvalidInput
+from steering_core.feedback import MODES_BY_NAME
 from steering_core.sessions import get_feedback_events, get_round, get_rounds, get_session
 from steering_core.storage.workspace import Workspace
 
 FUNNEL_STAGES = (20, 8, 3, 1)
+# The mode a funnel is judged in: approving says what to keep (the others keep too).
+FUNNEL_MODE = "approve_reject"
 
 
 @dataclass(frozen=True)
@@ -73,19 +77,13 @@ def next_funnel_round(workspace: Workspace, session_id: str | None) -> FunnelSte
             f"(at most {limit})"
         )
     judgment = events[-1]
-    if judgment.mode == "approve_reject":
-        field, kept = "approved", list(judgment.raw["approved"])
-    elif judgment.mode == "ranking":
-        field, kept = "order", list(judgment.raw["order"])
-    elif judgment.mode == "winner":
-        field, kept = "winner", [judgment.raw["winner"]]
-    elif judgment.mode in ("reject_all", "cannot_decide"):
-        field, kept = "approved", []
-    else:
+    keeps = MODES_BY_NAME[judgment.mode].kept(judgment.raw)
+    if keeps is None:
         raise InvalidInput(
             f"mode: the funnel keeps what an approve/reject judgment approved, a ranking "
             f"ranked or a winner won; the latest judgment of {where} is {judgment.mode!r}"
         )
+    field, kept = keeps
     if not kept:
         raise InvalidInput(
             f"{field}: nothing was kept in {where} ({judgment.mode}); approve at least one "

@@ -22,7 +22,7 @@ from dashboard.callbacks.session import error_message
 from dashboard.layout.grid import candidate_grid, mode_banner
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
-from steering_core.funnel import FUNNEL_STAGES, next_funnel_round
+from steering_core.funnel import FUNNEL_MODE, FUNNEL_STAGES, next_funnel_round
 from steering_core.sessions import (
     change_settings,
     get_feedback_events,
@@ -107,12 +107,12 @@ def start_funnel(state: DashboardState, session_id: str | None) -> tuple[Any, An
     if not session_id:
         return no_update, "Open a session first.", no_update, no_update
     try:
-        change_settings(state.workspace, session_id, {"feedback_mode": "approve_reject"})
+        change_settings(state.workspace, session_id, {"feedback_mode": FUNNEL_MODE})
         job = {"job_id": state.start_round(session_id, k=FUNNEL_STAGES[0])}
     except SteeringError as error:
         return no_update, error_message(error), no_update, no_update
     message = f"Funnel: approve at most {FUNNEL_STAGES[1]} to keep, then press Next stage."
-    return job, message, "approve_reject", False
+    return job, message, FUNNEL_MODE, False
 
 
 def funnel_stage(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:

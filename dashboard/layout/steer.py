@@ -16,14 +16,13 @@ from dashboard.layout.grid import shortcuts_list
 from dashboard.layout.replay import counted
 from dashboard.layout.space import curves_panel, inspector, space_panel
 from steering_core.config import PRESETS
-from steering_core.feedback import CRITIQUE_TAGS, FEEDBACK_MODE_NAMES
+from steering_core.feedback import CRITIQUE_TAGS, SESSION_MODES
 from steering_core.hyperparameters import describe_parameters, example_settings, parameter_help
 from steering_core.models import PREFERENCE_MODELS
 from steering_core.registry import Registry
 from steering_core.samplers import SAMPLERS
 
 PAIR_BUTTON = "btn btn-outline-primary pair"
-JUDGING_MODES = [m for m in FEEDBACK_MODE_NAMES if m not in ("reject_all", "cannot_decide")]
 
 
 def _field(label: str, control: Any, hint: str = "") -> html.Div:
@@ -128,7 +127,7 @@ def setup_panel(
             "Feedback mode",
             dbc.Select(
                 id=ids.FEEDBACK_MODE,
-                options=_options(JUDGING_MODES),
+                options=_options(SESSION_MODES),
                 value=defaults.default("feedback_mode"),
             ),
         ),
@@ -318,7 +317,7 @@ def round_toolbar(mode: str | None) -> html.Div:
             ),
             dbc.Select(
                 id=ids.MODE_SWITCH,
-                options=_options(JUDGING_MODES),
+                options=_options(SESSION_MODES),
                 value=mode,
                 size="sm",
                 style={"width": "11rem"},

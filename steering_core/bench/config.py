@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from steering_core.config import describe_validation_error
 from steering_core.errors import InvalidInput
+from steering_core.feedback import BENCHMARK_MODES
 
 BASELINES = ("es_1k", "cma_es", "botorch_eubo")
 
@@ -83,7 +84,7 @@ class BenchConfig(_Frozen):
     @field_validator("feedback")
     @classmethod
     def _feedback(cls, values: list[str]) -> list[str]:
-        allowed = ("winner", "rating", "pairwise", "ranking", "approve_reject")
+        allowed = BENCHMARK_MODES
         bad = [m for m in values if m not in allowed]
         if bad:
             raise ValueError(f"must be among {', '.join(allowed)} (got {bad})")

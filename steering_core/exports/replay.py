@@ -28,6 +28,7 @@ from steering_core.exports.replay_schema import (
     check_replay,
     check_replay_content,
 )
+from steering_core.feedback import mode_of
 from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.database import defer_foreign_keys, highest_id, ids_in_use
 from steering_core.storage.files import write_atomically
@@ -44,10 +45,6 @@ from steering_core.storage.workspace import Workspace
 from steering_core.trace import trace_path
 
 REPLAY_SCHEMA_VERSION = 1
-
-# Candidate ids inside raw judgments, by field (see steering_core.feedback).
-RAW_CANDIDATE_FIELDS = ("first", "second", "winner", "candidate")
-RAW_CANDIDATE_LISTS = ("order", "approved", "rejected", "between")
 
 
 def app_version() -> str:
@@ -267,15 +264,8 @@ def _remap_raw(raw: dict[str, Any], remap: _Remap) -> dict[str, Any]:
     if raw.get("mode") == "undo":
         raw["undoes_event_id"] = remap.events[raw["undoes_event_id"]]
         return raw
-    for key in RAW_CANDIDATE_FIELDS:
-        if raw.get(key) is not None:
-            raw[key] = remap.named(raw[key])
-    for key in RAW_CANDIDATE_LISTS:
-        if key in raw:
-            raw[key] = [remap.named(c) for c in raw[key]]
-    if "ratings" in raw:  # JSON object keys are text
-        raw["ratings"] = {str(remap.named(int(c))): stars for c, stars in raw["ratings"].items()}
-    return raw
+    # Each mode knows which of its fields name candidates (steering_core.feedback).
+    return mode_of(raw["mode"]).remap_raw(raw, remap.named)
 
 
 def _remap_model_state(state: dict[str, Any], remap: _Remap) -> dict[str, Any]:

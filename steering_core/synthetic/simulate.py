@@ -31,7 +31,7 @@ class SimulationResult:
     """One synthetic session: its id and, per round, the incumbent and its true utility.
 
     `distances_to_target`: per round, the incumbent's distance to what the user wants, for
-    users with `distance_to_target` (anchor, diversity); empty for the others (image users).
+    users with a target in the steering space (anchor, diversity); empty for the others.
     """
 
     session_id: str
@@ -60,9 +60,7 @@ def simulate_session(
     store_target(workspace, session.id, user)
     rng = np.random.default_rng(seed)
     result = SimulationResult(session_id=session.id)
-    if hasattr(user, "reset"):
-        user.reset()  # a user with memory (diversity) starts the session without any
-    distance_to_target = getattr(user, "distance_to_target", None)
+    user.reset()  # a user with memory (diversity) starts the session without any
     # A lease while the session is played, so that `steer gc` leaves it alone (bench runs).
     with hold_lease(workspace, session.id):
         for round_index in range(rounds):
@@ -78,25 +76,15 @@ def simulate_session(
             ]
             result.incumbent_vectors.append(candidates[0].steering_vector)
             result.incumbent_utilities.append(float(user.utility(shown[:1])[0]))
-            if distance_to_target is not None:
-                result.distances_to_target.append(distance_to_target(candidates[0].steering_vector))
+            distance = user.distance_to_target(candidates[0].steering_vector)
+            if distance is not None:
+                result.distances_to_target.append(distance)
             if stop is not None and stop(result):
                 break
             raw = user.judge(shown, mode or config.feedback_mode, round_index, rng)
             result.modes.append(raw["mode"])
             submit_feedback(workspace, session.id, raw, source="synthetic")
     return result
-
-
-def user_targets(user: SyntheticUser) -> np.ndarray | None:
-    """What `user` wants as an `m x d` array: an anchor's `target` (m = 1), a diversity
-    user's `centres`; None for a user without one in the steering space (image users)."""
-    for name in ("target", "centres"):
-        value = getattr(user, name, None)
-        if value is not None:
-            array = np.asarray(value, dtype=np.float64)
-            return array.reshape(1, -1) if array.ndim == 1 else array
-    return None
 
 
 def _describe_user(user: SyntheticUser) -> dict[str, Any]:
@@ -118,7 +106,7 @@ def _jsonable(value: Any) -> Any:
 
 def store_target(workspace: Workspace, session_id: str, user: SyntheticUser) -> None:
     """Keep the hidden target of a synthetic session (nothing for a user without one)."""
-    targets = user_targets(user)
+    targets = user.targets()
     if targets is None:
         return
     # Through JSON once, so that what a dataclass field holds (arrays...) is stored as text.

@@ -13,8 +13,10 @@ Users (`SYNTHETIC_USERS`): `anchor` (one hidden steering vector), `image_anchor`
 background / foreground colours, judged on the images) and `diversity` (several hidden
 centres, with a bonus for straying from what it already picked). Every utility is 0 at
 best and negative elsewhere, in units comparable to a distance in the steering space, so one
-`scale` (stars) and one noise model fit them all. Users that can say how far a steering
-vector is from what they want offer `distance_to_target(vector) -> float`.
+`scale` (stars) and one noise model fit them all. Users with a target in the steering space
+(anchor, diversity) say what it is (`targets`) and how far a vector is from it
+(`distance_to_target`); the others answer None. How a user answers in each mode, from what
+it perceived, lives with the mode (`synthetic_answer` in `steering_core/feedback/`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from steering_core.errors import InvalidInput
+from steering_core.feedback import MODES_BY_NAME, Perception, mode_of
 from steering_core.registry import Registry
 
 # Every synthetic user, by registered name (a new one adds its line here; the registry test
@@ -97,8 +100,16 @@ class SyntheticUser(Protocol):
     ) -> dict[str, Any]:
         """A raw judgment in `mode`, as the feedback module takes it."""
 
-    # Optional: `distance_to_target(vector: np.ndarray) -> float`, how far a `d`-vector is
-    # from what the user wants (not part of the protocol: an image user has no such notion).
+    def reset(self) -> None:
+        """Forget what earlier rounds taught it: a new session starts (simulate_session)."""
+
+    def targets(self) -> np.ndarray | None:
+        """What it wants, as an `m x d` array of steering vectors; None for a user without a
+        target in the steering space (an image user)."""
+
+    def distance_to_target(self, vector: np.ndarray) -> float | None:
+        """How far a `d`-vector is from what it wants; None for a user without a target in
+        the steering space (an image user)."""
 
 
 @dataclass
@@ -117,6 +128,16 @@ class UtilityUser:
     def utility(self, shown: Sequence[Shown]) -> np.ndarray:
         raise NotImplementedError
 
+    # --- what a user without memory or steering-space target says ---------------------
+    def reset(self) -> None:
+        """Nothing to forget: this user has no memory of earlier rounds."""
+
+    def targets(self) -> np.ndarray | None:
+        return None
+
+    def distance_to_target(self, vector: np.ndarray) -> float | None:
+        return None
+
     # --- the noisy perception every mode starts from ---------------------------------
     def _perceived(self, utility: np.ndarray, round_index: int, rng: np.random.Generator):  # noqa: ANN202
         temperature = self.noise.temperature_at(round_index)
@@ -124,12 +145,6 @@ class UtilityUser:
             return utility.astype(float)
         # Gumbel noise on u / T: the argmax then follows the Luce (softmax) choice rule.
         return utility / temperature + rng.gumbel(size=utility.shape)
-
-    def _maybe_reverse(self, choice: int, n: int, rng: np.random.Generator) -> int:
-        if n > 1 and rng.random() < self.noise.reversal_probability:
-            others = [i for i in range(n) if i != choice]
-            return int(rng.choice(others))
-        return choice
 
     def _near_tie(self, utility: np.ndarray) -> bool:
         if len(utility) < 2 or self.noise.tie_threshold == 0:
@@ -141,6 +156,9 @@ class UtilityUser:
     def judge(
         self, shown: Sequence[Shown], mode: str, round_index: int, rng: np.random.Generator
     ) -> dict[str, Any]:
+        answering = MODES_BY_NAME.get(mode)
+        if answering is None or not answering.synthetic:
+            raise InvalidInput(f"mode: a synthetic user cannot answer in mode {mode!r}")
         utility = self.utility(shown)
         ids = [s.candidate_id for s in shown]
         if (
@@ -149,7 +167,11 @@ class UtilityUser:
             and utility.max() < self.noise.reject_below
         ):
             return {"mode": "reject_all", "reason": "nothing is close"}
-        if self.noise.uses_cannot_decide and mode != "rating" and self._near_tie(utility):
+        if (
+            self.noise.uses_cannot_decide
+            and answering.ties_as_cannot_decide
+            and self._near_tie(utility)
+        ):
             # "I cannot decide between these two": the near-tied top two, one of them
             # swapped for another candidate on a slip, like a forced pick's reversal.
             top_two = [int(i) for i in np.argsort(utility)[-2:]]
@@ -168,61 +190,18 @@ class UtilityUser:
             top_two = np.argsort(utility)[-2:]
             perceived = perceived.copy()
             perceived[top_two] = perceived.max() + rng.random(2)
-        if mode == "winner":
-            best = self._maybe_reverse(int(np.argmax(perceived)), len(ids), rng)
-            return {"mode": "winner", "winner": ids[best]}
-        if mode == "rating":
-            noise = rng.normal(scale=self.noise.temperature_at(round_index), size=utility.shape)
-            if self.relative_ratings:
-                # Stars relative to the round: its best 5, its worst 1 (people anchor on
-                # what they are shown), so ratings stay informative near the target.
-                low, high = utility.min(), utility.max()
-                span = high - low if high > low else 1.0
-                stars = np.clip(np.rint(1 + 4 * (utility + noise - low) / span), 1, 5)
-            else:
-                # Absolute: 5 at the target, one star less per quarter of `scale` away.
-                stars = np.clip(np.rint(5 + 4 * (utility + noise) / self.scale), 1, 5)
-            # A slip in rating: a star count given at random (the reversal probability).
-            slips = rng.random(len(stars)) < self.noise.reversal_probability
-            stars = np.where(slips, rng.integers(1, 6, len(stars)), stars)
-            return {
-                "mode": "rating",
-                "ratings": {str(i): int(s) for i, s in zip(ids, stars, strict=True)},
-            }
-        if mode == "pairwise":
-            # The incumbent (slot 0) against the candidate the user likes most otherwise.
-            challenger = 1 + int(np.argmax(perceived[1:]))
-            gap = utility[challenger] - utility[0]
-            if self.noise.tie_threshold and abs(gap) < self.noise.tie_threshold:
-                choice = "tie"
-            else:
-                choice = "second" if perceived[challenger] > perceived[0] else "first"
-                if rng.random() < self.noise.reversal_probability:
-                    choice = "first" if choice == "second" else "second"
-            return {
-                "mode": "pairwise",
-                "first": ids[0],
-                "second": ids[challenger],
-                "choice": choice,
-            }
-        if mode == "ranking":
-            order = [int(i) for i in np.argsort(-perceived)[: min(3, len(ids))]]
-            if len(order) > 1 and rng.random() < self.noise.reversal_probability:
-                order[0], order[1] = order[1], order[0]
-            return {"mode": "ranking", "order": [ids[i] for i in order]}
-        if mode == "approve_reject":
-            ranked = list(np.argsort(-perceived))
-            quarter = max(1, len(ids) // 4)
-            return {
-                "mode": "approve_reject",
-                "approved": [ids[i] for i in ranked[:quarter]],
-                "rejected": [ids[i] for i in ranked[-quarter:]],
-            }
-        if mode == "reject_all":
-            return {"mode": "reject_all"}
-        if mode == "cannot_decide":
-            return {"mode": "cannot_decide"}
-        raise InvalidInput(f"mode: a synthetic user cannot answer in mode {mode!r}")
+        seen = Perception(
+            ids=ids,
+            utility=utility,
+            perceived=perceived,
+            temperature=self.noise.temperature_at(round_index),
+            reversal_probability=self.noise.reversal_probability,
+            tie_threshold=self.noise.tie_threshold,
+            scale=self.scale,
+            relative_ratings=self.relative_ratings,
+            rng=rng,
+        )
+        return answering.synthetic_answer(seen)
 
 
 @SYNTHETIC_USERS.register("anchor")
@@ -235,6 +214,9 @@ class AnchorUser(UtilityUser):
     def utility(self, shown: Sequence[Shown]) -> np.ndarray:
         vectors = np.array([s.steering_vector for s in shown], dtype=float)
         return -np.linalg.norm(vectors - self.target, axis=1)
+
+    def targets(self) -> np.ndarray | None:
+        return np.asarray(self.target, dtype=np.float64).reshape(1, -1)
 
     def distance_to_target(self, vector: np.ndarray) -> float:
         """Euclidean distance of a `d`-vector to the hidden target."""
@@ -320,24 +302,6 @@ def _nearest_distances(points: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.linalg.norm(points[:, None, :] - others[None, :, :], axis=2).min(axis=1)
 
 
-def _picked_candidate(raw: dict[str, Any]) -> int | None:
-    """The candidate id a raw judgment names as best, or None (reject-all, cannot decide,
-    a tie). Equal star ratings go to the earliest slot, the incumbent first."""
-    mode = raw["mode"]
-    if mode == "winner":
-        return int(raw["winner"])
-    if mode == "ranking":
-        return int(raw["order"][0])
-    if mode == "pairwise":
-        return {"first": raw["first"], "second": raw["second"]}.get(raw["choice"])
-    if mode == "approve_reject":
-        return int(raw["approved"][0]) if raw["approved"] else None
-    if mode == "rating":
-        best = max(raw["ratings"].values())
-        return int(next(key for key, stars in raw["ratings"].items() if stars == best))
-    return None
-
-
 @SYNTHETIC_USERS.register("diversity")
 @dataclass
 class DiversityUser(UtilityUser):
@@ -412,11 +376,14 @@ class DiversityUser(UtilityUser):
         if round_index == 0:
             self.reset()
         raw = super().judge(shown, mode, round_index, rng)
-        picked = _picked_candidate(raw)
+        picked = mode_of(raw["mode"]).best(raw)
         if picked is not None:
             vector = next(s.steering_vector for s in shown if s.candidate_id == picked)
             self.picks.append(np.array(vector, dtype=float))  # a copy: callers may reuse theirs
         return raw
+
+    def targets(self) -> np.ndarray | None:
+        return np.asarray(self.centres, dtype=np.float64)
 
     def distance_to_target(self, vector: np.ndarray) -> float:
         """Distance of a `d`-vector to the nearest centre."""

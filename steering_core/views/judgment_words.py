@@ -10,64 +10,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from steering_core.feedback import MODES_BY_NAME
 from steering_core.storage.records import FeedbackEventRecord
 
 
-def slot_name(slots: dict[int, int], candidate_id: int) -> str:
-    """A candidate as the grid numbers it (slot + 1), or `#id` when not in the round."""
-    slot = slots.get(int(candidate_id))
-    return str(slot + 1) if slot is not None else f"#{candidate_id}"
-
-
-def _names(slots: dict[int, int], candidates: Sequence[int]) -> str:
-    return ", ".join(slot_name(slots, c) for c in candidates)
-
-
-def _quoted(text: str) -> str:
-    return f"“{text.strip()}”"
-
-
 def judgment_line(event: FeedbackEventRecord, slots: dict[int, int]) -> str:
-    """One judgment of a round in a line: what was decided, then confidence, decision time
-    and source when they say something (not full confidence, not a human)."""
-    raw = event.raw
-    mode = event.mode
-    if mode == "winner":
-        text = f"winner: {slot_name(slots, raw['winner'])}"
-    elif mode == "rating":
-        stars = sorted(raw["ratings"].items(), key=lambda item: (-int(item[1]), int(item[0])))
-        text = "ratings: " + ", ".join(f"{slot_name(slots, int(c))} → {s}/5" for c, s in stars)
-    elif mode == "ranking":
-        text = "ranking: " + " > ".join(slot_name(slots, c) for c in raw["order"])
-    elif mode == "pairwise":
-        first, second = slot_name(slots, raw["first"]), slot_name(slots, raw["second"])
-        if raw["choice"] == "tie":
-            text = f"pair {first} vs {second}: tie"
-        else:
-            better = first if raw["choice"] == "first" else second
-            text = f"pair {first} vs {second}: {better} is better"
-    elif mode == "approve_reject":
-        parts = []
-        if raw.get("approved"):
-            parts.append(f"approved {_names(slots, raw['approved'])}")
-        if raw.get("rejected"):
-            parts.append(f"rejected {_names(slots, raw['rejected'])}")
-        text = "; ".join(parts)
-    elif mode == "reject_all":
-        text = "rejected the whole round" + (
-            f": {_quoted(raw['reason'])}" if raw.get("reason") else ""
-        )
-    elif mode == "critique":
-        about = "the round" if raw.get("candidate") is None else slot_name(slots, raw["candidate"])
-        tags = ", ".join(raw.get("tags") or [])
-        text = f"critique of {about}" + (f" [{tags}]" if tags else "")
-        if (raw.get("text") or "").strip():
-            text += f": {_quoted(raw['text'])}"
-    elif mode == "cannot_decide":
-        between = raw.get("between") or []
-        text = "cannot decide" + (f" between {_names(slots, between)}" if between else "")
-    else:
-        text = mode.replace("_", " ")
+    """One judgment of a round in a line: what was decided (in its mode's words), then
+    confidence, decision time and source when they say something (not full confidence, not
+    a human)."""
+    mode = MODES_BY_NAME.get(event.mode)
+    text = mode.line(event.raw, slots) if mode else event.mode.replace("_", " ")
     return text + _qualifiers(event)
 
 
@@ -86,60 +38,12 @@ def _qualifiers(event: FeedbackEventRecord) -> str:
 def received(event: FeedbackEventRecord, slots: dict[int, int]) -> dict[int, list[str]]:
     """What one judgment said about each candidate of the round, in words
     (candidate id -> phrases): "rated 4/5", "won vs 3", "ranked 2 of 3", "approved"..."""
-    raw = event.raw
-    mode = event.mode
-    words: dict[int, list[str]] = defaultdict(list)
-    shown = list(slots)
-    if mode == "winner":
-        winner = int(raw["winner"])
-        words[winner].append("winner")
-        for candidate in shown:
-            if candidate != winner:
-                words[candidate].append(f"lost to {slot_name(slots, winner)}")
-    elif mode == "rating":
-        for candidate, stars in raw["ratings"].items():
-            words[int(candidate)].append(f"rated {int(stars)}/5")
-    elif mode == "ranking":
-        order = [int(c) for c in raw["order"]]
-        for place, candidate in enumerate(order, start=1):
-            words[candidate].append(f"ranked {place} of {len(order)}")
-        for candidate in shown:
-            if candidate not in order:
-                words[candidate].append(f"not in the top {len(order)}")
-    elif mode == "pairwise":
-        first, second = int(raw["first"]), int(raw["second"])
-        if raw["choice"] == "tie":
-            words[first].append(f"tied with {slot_name(slots, second)}")
-            words[second].append(f"tied with {slot_name(slots, first)}")
-        else:
-            better, worse = (first, second) if raw["choice"] == "first" else (second, first)
-            words[better].append(f"won vs {slot_name(slots, worse)}")
-            words[worse].append(f"lost vs {slot_name(slots, better)}")
-    elif mode == "approve_reject":
-        for candidate in raw.get("approved", []):
-            words[int(candidate)].append("approved")
-        for candidate in raw.get("rejected", []):
-            words[int(candidate)].append("rejected")
-    elif mode == "reject_all":
-        reason = f": {_quoted(raw['reason'])}" if raw.get("reason") else ""
-        for candidate in shown:
-            words[candidate].append(f"rejected with the whole round{reason}")
-    elif mode == "critique" and raw.get("candidate") is not None:
-        tags = ", ".join(raw.get("tags") or [])
-        text = "critique" + (f" [{tags}]" if tags else "")
-        if (raw.get("text") or "").strip():
-            text += f": {_quoted(raw['text'])}"
-        words[int(raw["candidate"])].append(text)
-    elif mode == "cannot_decide":
-        between = [int(c) for c in raw.get("between") or []]
-        for candidate in between:
-            others = [c for c in between if c != candidate]
-            words[candidate].append(f"cannot decide vs {_names(slots, others)}")
+    mode = MODES_BY_NAME.get(event.mode)
+    words = mode.received(event.raw, slots) if mode else {}
     if event.confidence < 1:
         suffix = f" (confidence {event.confidence:.0%})"
-        for phrases in words.values():
-            phrases[:] = [phrase + suffix for phrase in phrases]
-    return dict(words)
+        words = {c: [phrase + suffix for phrase in phrases] for c, phrases in words.items()}
+    return words
 
 
 def received_labels(

@@ -11,6 +11,7 @@ import pytest
 
 from dashboard import ids
 from dashboard.app import ASSETS
+from steering_core.feedback import FEEDBACK_MODE_NAMES
 
 # A round of four candidates (ids 100-103 in slots 0-3), as the grid's data attributes say.
 ROUND = {"session": "s1", "round": 3, "latest": True, "candidates": [100, 101, 102, 103]}
@@ -103,6 +104,12 @@ RAW_JUDGMENTS: list[tuple[str, str, dict[str, Any], str | None, dict[str, Any] |
     ("pairwise, one image", "pairwise", {"pair": [0], "choice": "first"}, None, None),
     ("approve_reject, none marked", "approve_reject", {}, None, None),
 ]
+
+
+def test_every_feedback_mode_has_a_case_here() -> None:
+    # A new mode (steering_core/feedback/) is judged in judging.js: give it a case above.
+    judged = {expected["mode"] for *_, expected in RAW_JUDGMENTS if expected is not None}
+    assert judged == set(FEEDBACK_MODE_NAMES)
 
 
 @pytest.fixture

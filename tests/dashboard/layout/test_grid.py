@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dashboard.layout.grid import candidate_card
+from dashboard.layout.grid import MODE_TITLES, candidate_card, mode_banner
+from steering_core.feedback import FEEDBACK_MODE_NAMES
 from steering_core.storage.records import CandidateRecord
 from tests.dashboard.helpers import text
 
@@ -34,3 +35,10 @@ def test_a_probe_is_badged_as_exploration_so_the_rater_cannot_tell() -> None:
 
 def test_other_roles_show_as_they_are() -> None:
     assert "challenger" in text(candidate_card(_candidate("challenger"), "winner"))
+
+
+def test_every_feedback_mode_has_its_banner_instructions() -> None:
+    # A new mode (steering_core/feedback/) says here how it is given on the grid.
+    assert set(MODE_TITLES) == set(FEEDBACK_MODE_NAMES)
+    for mode in FEEDBACK_MODE_NAMES:
+        assert MODE_TITLES[mode] in text(mode_banner(mode))

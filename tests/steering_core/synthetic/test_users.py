@@ -13,7 +13,7 @@ from PIL import Image
 from steering_core.builtin import world
 from steering_core.config import GeneratorConfig, SessionConfig, make_config
 from steering_core.errors import InvalidInput
-from steering_core.feedback import ELSEWHERE, FEEDBACK_MODE_NAMES, normalize, parse_feedback
+from steering_core.feedback import ELSEWHERE, FEEDBACK_MODES, normalize, parse_feedback
 from steering_core.generators import make_generator
 from steering_core.generators.builtin_backend import BuiltinGenerator
 from steering_core.sessions import get_candidates, get_feedback_events, get_session
@@ -45,7 +45,7 @@ def assert_judges_the_round(raw: dict[str, Any], mode: str, shown: list[Shown]) 
         assert comparison.winner in {*ids, ELSEWHERE} and comparison.loser in ids
 
 
-@pytest.mark.parametrize("mode", [m for m in FEEDBACK_MODE_NAMES if m != "critique"])
+@pytest.mark.parametrize("mode", [m.mode_name() for m in FEEDBACK_MODES if m.synthetic])
 def test_every_answer_is_valid_feedback(mode: str) -> None:
     user = AnchorUser(target=TARGET, noise=NoiseModel(temperature=0.1, reversal_probability=0.2))
     rng = np.random.default_rng(0)
@@ -154,7 +154,7 @@ def test_the_image_user_scores_a_missing_shape_as_far_as_black_from_white() -> N
     assert ImageAnchorUser(background=WHITE).utility([plain])[0] == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("mode", [m for m in FEEDBACK_MODE_NAMES if m != "critique"])
+@pytest.mark.parametrize("mode", [m.mode_name() for m in FEEDBACK_MODES if m.synthetic])
 def test_every_answer_of_the_image_user_is_valid_feedback(mode: str) -> None:
     user = ImageAnchorUser(
         background=WHITE,
@@ -260,7 +260,7 @@ def test_the_diversity_user_measures_coverage_and_distance() -> None:
         user.coverage(np.zeros((1, 3)), radius=0.1)
 
 
-@pytest.mark.parametrize("mode", [m for m in FEEDBACK_MODE_NAMES if m != "critique"])
+@pytest.mark.parametrize("mode", [m.mode_name() for m in FEEDBACK_MODES if m.synthetic])
 def test_every_answer_of_the_diversity_user_is_valid_feedback(mode: str) -> None:
     user = DiversityUser(
         centres=np.array([TARGET, -TARGET]),
