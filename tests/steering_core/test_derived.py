@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from steering_core.derived import cache_key, cached, open_cache
+from steering_core.derived import cache_key, cached, finish_stores, open_cache
 
 
 def _compute_in_another_process(data_root: str, queue: multiprocessing.Queue) -> None:
@@ -31,6 +31,7 @@ def test_a_value_computed_by_one_process_is_read_by_another(tmp_path: Path) -> N
     again = cached(open_cache(tmp_path), "basis", {"prompt": "a red circle"}, compute)
     assert calls == [1]
     np.testing.assert_array_equal(first, again)
+    finish_stores()  # the write happens beside the caller; another process needs it done
 
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -55,7 +56,28 @@ def test_the_key_names_everything_the_value_depends_on(tmp_path: Path) -> None:
 def test_a_damaged_cache_still_gives_the_value(tmp_path: Path) -> None:
     cache = open_cache(tmp_path)
     cached(cache, "basis", {"prompt": "a"}, lambda: 1)
+    finish_stores()
     cache.close()
     for path in (tmp_path / "cache").glob("cache.db*"):
         path.write_bytes(b"not a database")
     assert cached(cache, "basis", {"prompt": "a"}, lambda: 2) == 2
+
+
+def test_the_caller_does_not_wait_for_the_write(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import threading
+
+    cache = open_cache(tmp_path)
+    release = threading.Event()
+    stored = cache.set
+
+    def slow_set(*args: object, **kwargs: object) -> bool:
+        release.wait(timeout=30)
+        return stored(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", slow_set)
+    assert cached(cache, "space", {"session": "a"}, lambda: [1, 2, 3]) == [1, 2, 3]
+    # Still being written: asked again meanwhile, this process gets the value, not a rerun.
+    assert cached(cache, "space", {"session": "a"}, lambda: ["again"]) == [1, 2, 3]
+    release.set()
+    finish_stores()
+    assert cached(open_cache(tmp_path), "space", {"session": "a"}, lambda: ["again"]) == [1, 2, 3]

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from steering_core.cli import cli
-from steering_core.derived import cached, open_cache
+from steering_core.derived import cached, finish_stores, open_cache
 from steering_core.exports.bundle import IMPORT_PREFIX
 from steering_core.exports.report import render_report
 from steering_core.exports.retention import (
@@ -98,6 +98,7 @@ class Roots:
         )
         with open_cache(root) as cache:  # what a rendered round leaves
             cached(cache, "steering_space", {"prompt": "a red circle"}, lambda: np.eye(4))
+            finish_stores()
 
 
 @pytest.fixture
