@@ -119,7 +119,11 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.GUIDANCE, "value"),
         prevent_initial_call=True,
     )
-    def start(_: int, *values: Any) -> tuple[Any, Any]:
+    def start(clicks: int | None, *values: Any) -> tuple[Any, Any]:
+        # The steering page is built by the router after load, and Dash runs callbacks of
+        # components inserted that way despite prevent_initial_call: only a click starts.
+        if not clicks:
+            return no_update, no_update
         names = [
             "prompt",
             "negative_prompt",
@@ -154,5 +158,7 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.MODEL_PARAMS, "value"),
         prevent_initial_call=True,
     )
-    def settings(_: int, session: dict, radius: Any, sampler: Any, model: Any) -> Any:
+    def settings(clicks: int | None, session: dict, radius: Any, sampler: Any, model: Any) -> Any:
+        if not clicks:  # built with the page, not clicked (see `start`)
+            return no_update
         return apply_settings(state, (session or {}).get("session_id"), radius, sampler, model)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dashboard import ids
 from tests.dashboard.browser.conftest import ROOT, SCREENSHOTS, DashboardServer
 from tests.dashboard.browser.helpers import start_session, stored_judgments
 
@@ -47,3 +48,16 @@ def test_every_page_opens_without_errors(page: Any, server: DashboardServer, pat
     assert "No such page" not in page.inner_text("body")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"page{path.replace('/', '-')}.png", full_page=True)
+
+
+def test_a_fresh_steering_page_lists_every_generator_and_shows_no_error(
+    page: Any, server: DashboardServer
+) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.get_by_text("New session").first.click()
+    page.wait_for_timeout(500)
+    generators = page.locator(f"#{ids.GENERATOR} option").all_inner_texts()
+    assert {"builtin", "diffusers"} <= set(generators)  # the registry, never imported yet
+    # Nothing was submitted: the start button's callback must not run when the page builds.
+    assert page.locator(f"#{ids.SETUP_MESSAGE}").inner_text().strip() == ""
