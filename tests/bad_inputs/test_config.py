@@ -24,11 +24,11 @@ from steering_core.storage.workspace import Workspace
 from tests.steering_core.helpers import blank_round
 
 MAX_MESSAGE = 300
-# 345 bytes that expand to 9**9 strings: the "billion laughs" of YAML.
+# 342 bytes that expand to 9**9 strings: the "billion laughs" of YAML.
 ALIAS_BOMB = (
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     + "".join(
-        f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]\n"
+        f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]\n"
         for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
     )
 ).encode()
@@ -73,7 +73,6 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     submit_feedback(workspace, session.id, {"mode": "winner", "winner": candidates[1].id})
     blank_round(workspace, session.id)
     bundle = export_bundle(workspace, session.id, folder / "session.zip")
-    workspace.close() if hasattr(workspace, "close") else None
     return folder / "data", folder / "labels", bundle
 
 
