@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,9 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from steering_core.errors import InvalidInput
+from steering_core.errors import InvalidInput, shown
 from steering_core.feedback import FeedbackMode
 from steering_core.hyperparameters import params_problems
+from steering_core.input_limits import load_yaml, read_config_text
 
 if TYPE_CHECKING:
     from steering_core.models.base import PreferenceModel
@@ -55,7 +55,7 @@ def _check_text(value: str, allow_empty: bool) -> str:
 def _check_device(value: str) -> str:
     base = value.split(":", 1)[0]
     if base not in ("auto", "cpu", "cuda", "mps"):
-        raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps (got {value!r})")
+        raise ValueError(f"must be auto, cpu, cuda, cuda:N or mps (got {shown(value)})")
     return value
 
 
@@ -87,7 +87,9 @@ class GeneratorConfig(_Frozen):
         # An imported session must not point at a folder of this machine that its author
         # chose; bundles name a local checkpoint by its last part only.
         if info.context and info.context.get("portable") and model and ABSOLUTE_PATH.match(model):
-            raise ValueError(f"an imported session must not name an absolute path (got {model!r})")
+            raise ValueError(
+                f"an imported session must not name an absolute path (got {shown(model)})"
+            )
         return model
 
 
@@ -187,7 +189,7 @@ def _check_plugin(
     every round), it is built and used once on a tiny problem."""
     if plugin.name not in registry:
         raise ValueError(
-            f"unknown {registry.kind} {plugin.name!r}; allowed: {', '.join(registry.names())}"
+            f"unknown {registry.kind} {shown(plugin.name)}; allowed: {', '.join(registry.names())}"
         )
     plugin_class = registry.get(plugin.name)
     problems = params_problems(plugin_class, plugin.params)
@@ -228,23 +230,25 @@ def _try_sampler(sampler: Sampler) -> None:
 
 
 def describe_validation_error(error: dict[str, Any]) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "config"
+    """One pydantic error as `field: problem (got value)`, the value cut by `shown`."""
+    # A key is the researcher's text too: an unknown field may be 100 kB long.
+    field = ".".join(str(part)[:40] for part in error["loc"]) or "config"
     kind = error["type"]
     ctx = error.get("ctx", {})
-    got = error.get("input")
+    got = shown(error.get("input"))
     if kind == "extra_forbidden":
         return f"{field}: unknown field"
     if kind == "missing":
         return f"{field}: required"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{field}: {error['msg'].replace('Input should be', 'must be')} (got {got!r})"
+        return f"{field}: {error['msg'].replace('Input should be', 'must be')} (got {got})"
     if kind == "literal_error":
-        return f"{field}: must be one of {ctx.get('expected')} (got {got!r})"
+        return f"{field}: must be one of {ctx.get('expected')} (got {got})"
     if kind == "value_error":
         message = str(ctx.get("error", error["msg"]))
         # Validators that already name a sub-field say so themselves.
         return message if error["loc"] == () else f"{field}: {message}"
-    return f"{field}: {error['msg']} (got {got!r})"
+    return f"{field}: {error['msg']} (got {got})"
 
 
 def _raise_invalid(error: ValidationError, source: str) -> None:
@@ -274,19 +278,9 @@ def make_config(
 def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> SessionConfig:
     """Load a session config from YAML, apply `overrides` (e.g. CLI flags), and validate."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInput(f"config file {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise InvalidInput(f"config file {path} is not UTF-8 text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f" at line {where.line + 1}" if where is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise InvalidInput(f"config file {path} is not valid YAML{line}: {problem}") from None
+    # Read capped and checked for depth and alias expansion before any value is built:
+    # a 345-byte alias bomb would otherwise expand to gigabytes.
+    data = load_yaml(read_config_text(path, "config file"), f"config file {path}")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from steering_core.errors import shown
+
 if TYPE_CHECKING:
     from steering_core.registry import Registry
 
@@ -98,11 +100,13 @@ def params_problems(plugin_class: type, params: Mapping[str, Any]) -> list[str]:
     specs = {spec.name: spec for spec in declared(plugin_class)}
     allowed = ", ".join(specs) or "none"
     problems = [
-        f"unknown parameter {key!r} (parameters: {allowed})" for key in params if key not in specs
+        f"unknown parameter {shown(key)} (parameters: {allowed})"
+        for key in params
+        if key not in specs
     ]
     for key, value in params.items():
         if key in specs and specs[key].problem(value) is not None:
-            problems.append(f"{key} must be {specs[key].allowed()} (got {value!r})")
+            problems.append(f"{key} must be {specs[key].allowed()} (got {shown(value)})")
     return problems
 
 

@@ -8,12 +8,12 @@ from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from steering_core.config import describe_validation_error
-from steering_core.errors import InvalidInput
+from steering_core.errors import InvalidInput, shown
 from steering_core.feedback import BENCHMARK_MODES
+from steering_core.input_limits import load_yaml, read_config_text
 
 BASELINES = ("es_1k", "cma_es", "botorch_eubo")
 
@@ -78,7 +78,7 @@ class BenchConfig(_Frozen):
     def _dimensions(cls, values: list[int]) -> list[int]:
         bad = [d for d in values if not 1 <= d <= 64]
         if bad:
-            raise ValueError(f"every dimension must be in 1-64 (got {bad})")
+            raise ValueError(f"every dimension must be in 1-64 (got {shown(bad)})")
         return values
 
     @field_validator("feedback")
@@ -87,7 +87,7 @@ class BenchConfig(_Frozen):
         allowed = BENCHMARK_MODES
         bad = [m for m in values if m not in allowed]
         if bad:
-            raise ValueError(f"must be among {', '.join(allowed)} (got {bad})")
+            raise ValueError(f"must be among {', '.join(allowed)} (got {shown(bad)})")
         return values
 
     @field_validator("methods")
@@ -95,7 +95,7 @@ class BenchConfig(_Frozen):
     def _methods(cls, values: list[str]) -> list[str]:
         bad = [m for m in values if m.count("+") != 1]
         if bad:
-            raise ValueError(f"each method must be SAMPLER+MODEL (got {bad})")
+            raise ValueError(f"each method must be SAMPLER+MODEL (got {shown(bad)})")
         return values
 
     @field_validator("baselines")
@@ -103,7 +103,7 @@ class BenchConfig(_Frozen):
     def _baselines(cls, values: list[str]) -> list[str]:
         bad = [b for b in values if b not in BASELINES]
         if bad:
-            raise ValueError(f"unknown baselines {bad}; allowed: {', '.join(BASELINES)}")
+            raise ValueError(f"unknown baselines {shown(bad)}; allowed: {', '.join(BASELINES)}")
         return values
 
     def our_methods(self) -> list[tuple[str, str]]:
@@ -130,10 +130,12 @@ def _check_methods(config: BenchConfig) -> None:
     for sampler, model in config.our_methods():
         model = model.split("@", 1)[0]
         if sampler not in SAMPLERS:
-            problems.append(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS.names())}")
+            problems.append(
+                f"unknown sampler {shown(sampler)}; allowed: {', '.join(SAMPLERS.names())}"
+            )
         if model not in PREFERENCE_MODELS:
             problems.append(
-                f"unknown preference model {model!r}; "
+                f"unknown preference model {shown(model)}; "
                 f"allowed: {', '.join(PREFERENCE_MODELS.names())}"
             )
     if not config.method_names():
@@ -158,12 +160,8 @@ def make_bench_config(data: Any, source: str = "bench config") -> BenchConfig:
 def load_bench_config(path: Path, overrides: dict[str, Any] | None = None) -> BenchConfig:
     """Read a benchmark YAML, apply `overrides` (CLI flags) and validate."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidInput(f"bench config {path} does not exist") from None
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        raise InvalidInput(f"bench config {path} is not valid UTF-8 YAML: {error}") from None
+    # Read capped and checked for depth and alias expansion before any value is built.
+    data = load_yaml(read_config_text(path, "bench config"), f"bench config {path}")
     if isinstance(data, dict):
         data = {"name": path.stem, **data, **(overrides or {})}
     return make_bench_config(data, source=str(path))

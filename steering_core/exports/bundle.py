@@ -32,10 +32,11 @@ import yaml
 
 from steering_core import __version__
 from steering_core.config import ABSOLUTE_PATH
-from steering_core.errors import InvalidInput, NotFound
+from steering_core.errors import InvalidInput, NotFound, shown
 from steering_core.exports.replay import build_replay, load_replay, restore_session, write_replay
 from steering_core.exports.replay_schema import check_replay_content
 from steering_core.exports.report import write_report
+from steering_core.input_limits import load_json
 from steering_core.sessions import get_session
 from steering_core.storage import round_store
 from steering_core.storage.files import write_atomically
@@ -285,7 +286,7 @@ def _check_name(name: str) -> PurePosixPath:
         if any(part in ("", ".", "..") for part in parts):
             rule = "a '..', '.' or empty path component (it could escape the target folder)"
     if rule is not None:
-        raise InvalidInput(f"bundle entry {name!r}: refused, it has {rule}")
+        raise InvalidInput(f"bundle entry {shown(name)}: refused, it has {rule}")
     return PurePosixPath(name)
 
 
@@ -303,27 +304,27 @@ def _check_entries(archive: zipfile.ZipFile, limits: ImportLimits) -> dict[str, 
         name = info.filename
         _check_name(name)
         if name in seen:
-            raise InvalidInput(f"bundle entry {name!r}: refused, the name appears twice")
+            raise InvalidInput(f"bundle entry {shown(name)}: refused, the name appears twice")
         seen.add(name)
         kind = stat.S_IFMT(info.external_attr >> 16)
         if kind == stat.S_IFLNK:
-            raise InvalidInput(f"bundle entry {name!r}: refused, it is a symbolic link")
+            raise InvalidInput(f"bundle entry {shown(name)}: refused, it is a symbolic link")
         if info.is_dir():
             continue  # folders are made as files need them; a re-zipped bundle may list them
         if kind not in (0, stat.S_IFREG):
-            raise InvalidInput(f"bundle entry {name!r}: refused, it is not a regular file")
+            raise InvalidInput(f"bundle entry {shown(name)}: refused, it is not a regular file")
         if info.flag_bits & 0x1:
-            raise InvalidInput(f"bundle entry {name!r}: refused, it is encrypted")
+            raise InvalidInput(f"bundle entry {shown(name)}: refused, it is encrypted")
         total += info.file_size
         if total > limits.max_bytes:
             raise InvalidInput(
                 f"bundle: unpacks to more than the cap of {limits.max_bytes} bytes "
-                f"(at entry {name!r}); refused as a possible zip bomb"
+                f"(at entry {shown(name)}); refused as a possible zip bomb"
             )
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FLOOR_BYTES and ratio > limits.max_ratio:
             raise InvalidInput(
-                f"bundle entry {name!r}: compressed {ratio:.0f}:1, more than the cap of "
+                f"bundle entry {shown(name)}: compressed {ratio:.0f}:1, more than the cap of "
                 f"{limits.max_ratio:.0f}:1; refused as a possible zip bomb"
             )
         entries[name] = info
@@ -338,27 +339,25 @@ def _read_manifest(archive: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo]
         data = handle.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise InvalidInput(f"bundle: {MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes")
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"bundle: {MANIFEST} is not valid JSON ({error})") from None
+    manifest = load_json(data, f"bundle: {MANIFEST}")
     if not isinstance(manifest, dict):
         raise InvalidInput(f"bundle: {MANIFEST} must be a JSON object")
     if manifest.get("schema") != BUNDLE_SCHEMA:
         raise InvalidInput(
-            f"bundle: {MANIFEST} schema must be {BUNDLE_SCHEMA!r} (got {manifest.get('schema')!r})"
+            f"bundle: {MANIFEST} schema must be {BUNDLE_SCHEMA!r} "
+            f"(got {shown(manifest.get('schema'))})"
         )
     version = manifest.get("schema_version")
     if version != BUNDLE_SCHEMA_VERSION:
         raise InvalidInput(
-            f"bundle: {MANIFEST} schema_version {version!r} is not supported "
+            f"bundle: {MANIFEST} schema_version {shown(version)} is not supported "
             f"(this version of steer reads {BUNDLE_SCHEMA_VERSION})"
         )
     session_id = manifest.get("session_id")
     if not isinstance(session_id, str) or not SESSION_ID_PATTERN.fullmatch(session_id):
         raise InvalidInput(
             f"bundle: {MANIFEST} session_id must be 1-64 letters, digits, '_' or '-' "
-            f"(got {session_id!r})"
+            f"(got {shown(session_id)})"
         )
     files = manifest.get("files")
     if not isinstance(files, list):
@@ -389,9 +388,9 @@ def _check_listing(entries: dict[str, zipfile.ZipInfo], listed: dict[str, dict])
     """The zip holds exactly the files the manifest lists (and the manifest)."""
     present = set(entries) - {MANIFEST}
     for name in sorted(present - set(listed)):
-        raise InvalidInput(f"bundle entry {name!r}: refused, it is not listed in {MANIFEST}")
+        raise InvalidInput(f"bundle entry {shown(name)}: refused, it is not listed in {MANIFEST}")
     for name in sorted(set(listed) - present):
-        raise InvalidInput(f"bundle: {MANIFEST} lists {name!r} but the zip does not hold it")
+        raise InvalidInput(f"bundle: {MANIFEST} lists {shown(name)} but the zip does not hold it")
     for name in (REPLAY,):
         if name not in listed:
             raise InvalidInput(f"bundle: no {name}; it is needed to restore the session")
@@ -437,21 +436,25 @@ def _extract(
         expected = listed[name]
         target = (root / name).resolve()
         if not target.is_relative_to(root):
-            raise InvalidInput(f"bundle entry {name!r}: refused, it resolves outside the folder")
+            raise InvalidInput(
+                f"bundle entry {shown(name)}: refused, it resolves outside the folder"
+            )
         try:
             size, digest = _extract_one(archive, entries[name], target, budget)
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-            raise InvalidInput(f"bundle entry {name!r}: damaged ({error})") from None
+            raise InvalidInput(f"bundle entry {shown(name)}: damaged ({error})") from None
         except OSError as error:  # e.g. a file and a folder of the same name
-            raise InvalidInput(f"bundle entry {name!r}: cannot be unpacked ({error})") from None
+            raise InvalidInput(
+                f"bundle entry {shown(name)}: cannot be unpacked ({error})"
+            ) from None
         budget -= size
         if size != expected["bytes"]:
             raise InvalidInput(
-                f"bundle entry {name!r}: {size} bytes, but {MANIFEST} says {expected['bytes']}"
+                f"bundle entry {shown(name)}: {size} bytes, but {MANIFEST} says {expected['bytes']}"
             )
         if digest != expected["sha256"]:
             raise InvalidInput(
-                f"bundle entry {name!r}: SHA-256 {digest} does not match "
+                f"bundle entry {shown(name)}: SHA-256 {digest} does not match "
                 f"{MANIFEST} ({expected['sha256']}); the bundle was changed or damaged"
             )
 
@@ -471,7 +474,7 @@ def _extract_one(
             size += len(chunk)
             if size > info.file_size or size > budget:
                 raise InvalidInput(
-                    f"bundle entry {info.filename!r}: unpacks to more bytes than declared or "
+                    f"bundle entry {shown(info.filename)}: unpacks to more bytes than declared or "
                     f"than the cap of the bundle; refused as a possible zip bomb"
                 )
             digest.update(chunk)
@@ -555,10 +558,7 @@ def _write_trace(source: Path, target: Path, original: str, session_id: str) -> 
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InvalidInput(f"bundle: {TRACE} line {number} is not JSON ({error})") from None
+            event = load_json(line, f"bundle: {TRACE} line {number}")
             if isinstance(event, dict) and event.get("session_id") == original:
                 event["session_id"] = session_id
             lines.append(json.dumps(event, ensure_ascii=False))

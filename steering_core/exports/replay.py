@@ -29,6 +29,7 @@ from steering_core.exports.replay_schema import (
     check_replay_content,
 )
 from steering_core.feedback import mode_of
+from steering_core.input_limits import load_json
 from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.database import defer_foreign_keys, highest_id, ids_in_use
 from steering_core.storage.files import write_atomically
@@ -192,12 +193,7 @@ def load_replay(path: Path) -> dict[str, Any]:
         raise InvalidInput(f"replay file {path} is not UTF-8 text") from None
     except OSError as error:
         raise InvalidInput(f"replay file {path} cannot be read ({error.strerror})") from None
-    try:
-        replay = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(
-            f"replay file {path} is not JSON (line {error.lineno}: {error.msg})"
-        ) from None
+    replay = load_json(text, f"replay file {path}")  # refuses deep nesting too
     check_replay(replay, REPLAY_SCHEMA_VERSION)
     return replay
 

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from steering_core.errors import InvalidInput
+from steering_core.errors import InvalidInput, shown
 
 SCHEMA_NAME = "stable-steering/replay"
 ELSEWHERE = -1  # the implicit "better option elsewhere" (steering_core.feedback.ELSEWHERE)
@@ -152,12 +152,13 @@ def check_replay(replay: Any, expected_version: int) -> None:
     if not isinstance(replay, dict):
         raise _fail("replay", "expected a JSON object")
     if replay.get("schema") != SCHEMA_NAME:
-        raise _fail("replay.schema", f"expected {SCHEMA_NAME!r} (got {replay.get('schema')!r})")
+        got = shown(replay.get("schema"))
+        raise _fail("replay.schema", f"expected {SCHEMA_NAME!r} (got {got})")
     version = replay.get("schema_version")
     if not _is_int(version) or version != expected_version:
         raise _fail(
             "replay.schema_version",
-            f"this version of the tool reads version {expected_version} (got {version!r})",
+            f"this version of the tool reads version {expected_version} (got {shown(version)})",
         )
     check_fields(replay, TOP_FIELDS, "replay")
     session = check_fields(replay["session"], SESSION_FIELDS, "replay.session")
@@ -235,13 +236,13 @@ def _check_image_path(
     if path is None:
         return
     if ".." in path.split("/") or not IMAGE_PATH_PATTERN.fullmatch(path):
-        raise _fail(where, f"expected a relative images/....png path (got {path!r})")
+        raise _fail(where, f"expected a relative images/....png path (got {shown(path)})")
     folders = {session_id} | {row["session_id"] for row in external}
     if path.split("/")[1] not in folders:
         raise _fail(
             where,
             f"expected a path inside images/{session_id}/, the session's own folder, or the "
-            f"folder of the session it was forked from (got {path!r})",
+            f"folder of the session it was forked from (got {shown(path)})",
         )
 
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from steering_core.errors import InvalidInput
+from steering_core.errors import InvalidInput, shown
 from steering_core.feedback.approve_reject import UNMARKED_WEIGHT, ApproveRejectFeedback
 from steering_core.feedback.base import (
     ELSEWHERE,
@@ -103,7 +103,7 @@ def mode_of(name: str) -> type[FeedbackBase]:
         return MODES_BY_NAME[name]
     except (KeyError, TypeError):
         raise InvalidInput(
-            f"mode: must be one of {', '.join(FEEDBACK_MODE_NAMES)} (got {name!r})"
+            f"mode: must be one of {', '.join(FEEDBACK_MODE_NAMES)} (got {shown(name)})"
         ) from None
 
 
@@ -120,10 +120,10 @@ def parse_feedback(raw: dict[str, Any]) -> FeedbackBase:
             elif item["type"] == "union_tag_invalid":
                 messages.append(
                     f"mode: must be one of {', '.join(FEEDBACK_MODE_NAMES)} "
-                    f"(got {item['input'].get('mode')!r})"
+                    f"(got {shown(item['input'].get('mode'))})"
                 )
             else:
-                messages.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+                messages.append(f"{where}: {item['msg']} (got {shown(item.get('input'))})")
         raise InvalidInput("; ".join(messages)) from None
 
 

@@ -93,6 +93,6 @@ def test_a_bad_bench_file_is_a_one_line_cli_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("rounds: [1, 2\n")
     result = CliRunner().invoke(cli, ["bench", str(path)])
-    assert result.exit_code == 2 and "not valid UTF-8 YAML" in result.output
+    assert result.exit_code == 2 and "not valid YAML at line 2" in result.output
     with pytest.raises(InvalidInput, match="does not exist"):
         load_bench_config(tmp_path / "missing.yaml")

@@ -471,7 +471,7 @@ HOSTILE = {
     "file listed but missing": (case_missing, ImportLimits(), "does not hold"),
     "duplicate names": (case_duplicate, ImportLimits(), "appears twice"),
     "no manifest": (case_no_manifest, ImportLimits(), "no manifest.json"),
-    "unparsable manifest": (case_bad_manifest, ImportLimits(), "not valid JSON"),
+    "unparsable manifest": (case_bad_manifest, ImportLimits(), "manifest.json is not JSON"),
     "session id that is a path": (case_bad_session_id, ImportLimits(), "session_id"),
     "too many entries": (case_too_many_entries, SMALL_CAP, "more than the cap"),
     "a file named like a folder": (case_file_and_folder, ImportLimits(), "cannot be unpacked"),
