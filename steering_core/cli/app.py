@@ -32,7 +32,10 @@ def usage_message(error: click.ClickException) -> str:
     """A usage error (unknown option, missing argument, bad value) as one line, with where
     help is instead of click's usage block (a bad value's message says enough)."""
     context = getattr(error, "ctx", None)
-    helpful = context is not None and not isinstance(error, click.BadParameter)
+    bad_value = isinstance(error, click.BadParameter) and not isinstance(
+        error, click.MissingParameter
+    )
+    helpful = context is not None and not bad_value
     hint = f" (see '{context.command_path} --help')" if helpful else ""
     return f": {error.format_message()}{hint}"
 
