@@ -73,9 +73,14 @@ def create_session(
 
 
 def get_session(workspace: Workspace, session_id: str | None = None) -> SessionRecord:
-    """A session by id; None or "latest" means the most recently created one."""
+    """A session by id; None or "latest" means the most recently created one.
+
+    An empty (or blank) id is refused, not read as the latest: it is what a script's unset
+    variable gives, and judging whichever session was made last would be wrong."""
+    if session_id is not None and not str(session_id).strip():
+        raise InvalidInput("session id: empty; name a session or 'latest'")
     connection = workspace.db.connection()
-    if session_id in (None, "", "latest"):
+    if session_id in (None, "latest"):
         record = session_store.latest_session(connection)
         if record is None:
             raise NotFound("no sessions yet in this data root; create one with `steer session new`")

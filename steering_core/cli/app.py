@@ -4,6 +4,7 @@ one-line messages."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import click
 from filelock import Timeout
 
 from steering_core import __version__
+from steering_core.cli.params import PathText, shorten
 from steering_core.errors import InvalidInput, NotFound, SteeringError
 from steering_core.storage.database import DatabaseBusy
 
@@ -21,21 +23,56 @@ EXIT_CANCELLED = 130
 _NO_MODEL_COMMANDS = (None, "sessions", "undo", "feedback", "show")
 
 
+def echo_error(message: str) -> None:
+    """One line on stderr, at most 300 characters, however long the value it echoes."""
+    click.echo(shorten(f"error{message}"), err=True)
+
+
+def usage_message(error: click.ClickException) -> str:
+    """A usage error (unknown option, missing argument, bad value) as one line, with where
+    help is instead of click's usage block (a bad value's message says enough)."""
+    context = getattr(error, "ctx", None)
+    bad_value = isinstance(error, click.BadParameter) and not isinstance(
+        error, click.MissingParameter
+    )
+    helpful = context is not None and not bad_value
+    hint = f" (see '{context.command_path} --help')" if helpful else ""
+    return f": {error.format_message()}{hint}"
+
+
 class SteerGroup(click.Group):
-    """Turns core errors into one-line messages instead of tracebacks."""
+    """Turns core errors and usage errors into one-line messages instead of tracebacks."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as error:
+            echo_error(usage_message(error))
+            sys.exit(error.exit_code)
+        except click.Abort:
+            echo_error(": aborted")
+            sys.exit(EXIT_RUNTIME)
+        # Without standalone mode click returns the code of `ctx.exit` (or None) instead.
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (InvalidInput, NotFound) as error:
-            click.echo(f"error: {error}", err=True)
+            echo_error(f": {error}")
             ctx.exit(EXIT_INVALID)
         except SteeringError as error:
-            click.echo(f"error ({error.kind}): {error}", err=True)
+            echo_error(f" ({error.kind}): {error}")
             ctx.exit(EXIT_CANCELLED if error.kind == "cancelled" else EXIT_RUNTIME)
         except (Timeout, DatabaseBusy) as error:
             # Another process held the data root's lock for too long: transient, retry.
-            click.echo(f"error (transient): the data root is busy ({error}); try again", err=True)
+            echo_error(f" (transient): the data root is busy ({error}); try again")
+            ctx.exit(EXIT_RUNTIME)
+        except OSError as error:
+            # The disk, not the input (full, gone, permissions changed mid-command).
+            echo_error(f" (runtime): {error}")
             ctx.exit(EXIT_RUNTIME)
 
 
@@ -63,13 +100,13 @@ def print_json(payload: Any) -> None:
 @click.group(cls=SteerGroup)
 @click.option(
     "--data-root",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     default=None,
     help="Folder of the database and images (default: $STEER_DATA_ROOT or ./data).",
 )
 @click.option(
     "--labels-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     default=None,
     help="Folder of the label CSVs (default: $STEER_LABELS_DIR, ./labels, or DATA_ROOT/labels).",
 )

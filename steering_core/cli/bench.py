@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from steering_core.cli.app import cli, print_json, workspace_of
-from steering_core.cli.params import ModelNames
+from steering_core.cli.params import ModelNames, PathText, SessionId, check_writable
 
 # Which preference models `evaluate` and `replay` compare.
 MODELS_OPTION = click.option(
@@ -19,7 +19,7 @@ MODELS_OPTION = click.option(
 
 
 @cli.command("evaluate")
-@click.argument("session_ids", nargs=-1)
+@click.argument("session_ids", type=SessionId(), nargs=-1)
 @MODELS_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -49,7 +49,7 @@ def evaluate_command(
 
 
 @cli.command("replay")
-@click.argument("source", metavar="SESSION_OR_FILE")
+@click.argument("source", type=SessionId(), metavar="SESSION_OR_FILE")
 @MODELS_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -78,10 +78,10 @@ def replay_command(
 
 
 @cli.command("bench")
-@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config_path", metavar="CONFIG", type=PathText(dir_okay=False, path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     help="Output folder (default: experiments/<name>/ beside the config's folder).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes (overrides the config).")
@@ -109,6 +109,7 @@ def bench_command(
     }
     config = load_bench_config(config_path, overrides)
     out = out or config_path.resolve().parent / config.name
+    check_writable(out, "--out")
     grid = tasks(config)
     show = sys.stderr.isatty() and not as_json
     with click.progressbar(length=len(grid), label=f"{config.name}", file=sys.stderr) as bar:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from steering_core.cli.app import cli
+from steering_core.cli.params import PathText
 
 
 @cli.group()
@@ -21,14 +22,14 @@ def builtin() -> None:
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 @click.option(
     "--run-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     default=Path("checkpoints/runs/builtin"),
     show_default=True,
     help="Checkpoint, loss log and caches; an existing run is resumed.",
 )
 @click.option(
     "--export-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     default=None,
     help="Where the trained pipeline goes (default: RUN_DIR/pipeline; the shipped model "
     "lives in checkpoints/builtin).",
@@ -46,11 +47,11 @@ def builtin_train(
 @builtin.command("export")
 @click.option(
     "--run-dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    type=PathText(file_okay=False, exists=True, path_type=Path),
     default=Path("checkpoints/runs/builtin"),
     show_default=True,
 )
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=PathText(file_okay=False, path_type=Path))
 def builtin_export(run_dir: Path, folder: Path) -> None:
     """Export a run's latest checkpoint (EMA weights) as a pipeline folder."""
     from steering_core.builtin.train import export_checkpoint
@@ -64,7 +65,7 @@ def dev() -> None:
 
 
 @dev.command("tiny-pipeline")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=PathText(file_okay=False, path_type=Path))
 @click.option("--sdxl", is_flag=True, help="SDXL-style (two text encoders, pooled embeds).")
 def dev_tiny_pipeline(folder: Path, sdxl: bool) -> None:
     """Write a tiny random-weight pipeline (for trying the CLI without a checkpoint)."""

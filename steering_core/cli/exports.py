@@ -7,14 +7,15 @@ from pathlib import Path
 import click
 
 from steering_core.cli.app import cli, print_json, workspace_of
+from steering_core.cli.params import PathText, SessionId, check_writable
 from steering_core.errors import InvalidInput
 
 
 @cli.command("export")
-@click.argument("session_id")
+@click.argument("session_id", type=SessionId())
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathText(dir_okay=False, path_type=Path),
     help="The zip to write (default: SESSION.zip in the current folder).",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -33,6 +34,7 @@ def export_command(
     out = out or Path(f"{record.id}.zip")
     if out.exists() and not force:
         raise InvalidInput(f"--out: {out} exists; give --force to overwrite it")
+    check_writable(out.absolute().parent, "--out")
     path = export_bundle(workspace, record.id, out)
     if as_json:
         print_json({"session_id": record.id, "bundle": str(path)})
@@ -41,7 +43,7 @@ def export_command(
 
 
 @cli.command("import")
-@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("bundle", type=PathText(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def import_command(ctx: click.Context, bundle: Path, as_json: bool) -> None:
@@ -61,12 +63,12 @@ def import_command(ctx: click.Context, bundle: Path, as_json: bool) -> None:
 
 
 @cli.command("report")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option(
     "--out",
     "folder",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=PathText(file_okay=False, path_type=Path),
     help="Folder to write report.html and its images into (created; must be empty).",
 )
 @click.option("--force", is_flag=True, help="Write into --out even when it is not empty.")
@@ -80,5 +82,6 @@ def report_command(ctx: click.Context, session_id: str | None, folder: Path, for
             f"--out: {folder} exists and is not empty; name an empty or new folder, "
             "or pass --force to write into it"
         )
+    check_writable(folder, "--out")
     path = write_report(workspace_of(ctx), session_id, folder)
     click.echo(f"wrote {path}")

@@ -15,6 +15,7 @@ from steering_core.cli.params import (
     Confidence,
     CritiqueTags,
     Pairwise,
+    SessionId,
     Slot,
     SlotList,
     SlotStars,
@@ -176,11 +177,13 @@ def feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) -> 
     """The one feedback mode the flags express, with slots turned into candidate ids."""
 
     def ids(slots: list[int], flag: str) -> list[int]:
-        for slot in slots:
+        for index, slot in enumerate(slots):
             if slot not in slot_to_id:
                 raise InvalidInput(
                     f"{flag}: slot {slot} is not in this round (slots 0-{len(slot_to_id) - 1})"
                 )
+            if slot in slots[:index]:
+                raise InvalidInput(f"{flag}: slot {slot} is named twice")
         return [slot_to_id[slot] for slot in slots]
 
     selecting = [f for f in FEEDBACK_FLAGS if f.mode and _given(options.get(f.name))]
@@ -219,7 +222,7 @@ def feedback_options(function: Any) -> Any:
 
 
 @cli.command("feedback")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option("--round", "round_index", type=ID_RANGE, help="Round judged (default: the latest).")
 @feedback_options
 @click.option("--confidence", type=Confidence(), help="How sure you are, 0-1 (default 1).")
@@ -261,7 +264,7 @@ def feedback_command(
 
 
 @cli.command("undo")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:

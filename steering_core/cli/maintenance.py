@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from steering_core.cli.app import EXIT_RUNTIME, cli, print_json, workspace_of
-from steering_core.cli.params import ConfigValue
+from steering_core.cli.params import ConfigValue, SessionId
 
 
 @cli.group()
@@ -16,7 +16,7 @@ def labels() -> None:
 
 
 @labels.command("rebuild")
-@click.argument("session_id")
+@click.argument("session_id", type=SessionId())
 @click.pass_context
 def labels_rebuild(ctx: click.Context, session_id: str) -> None:
     """Rewrite a session's label CSV from the database (old file kept as .bak)."""
@@ -27,7 +27,7 @@ def labels_rebuild(ctx: click.Context, session_id: str) -> None:
 
 
 @cli.command("verify")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:

@@ -8,8 +8,10 @@ Ranges the session config owns are checked against its own field declarations
 from __future__ import annotations
 
 import math
+import tempfile
 import types
 import typing
+from pathlib import Path
 from typing import Annotated, Any
 
 import click
@@ -19,17 +21,36 @@ from steering_core.errors import InvalidInput
 
 # Integers SQLite can hold; larger ones would fail deep inside with an OverflowError.
 ID_RANGE = click.IntRange(0, 2**62)
+# The longest error line the CLI prints (the rest of a long echoed value is cut).
+MESSAGE_CHARS = 300
+
+
+def shorten(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """`text` on one line and at most `limit` characters: a rejected value can be any size
+    (a 100 kB --reason), and a message that echoes it whole is unreadable."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def parameter_name(param: click.Parameter | None) -> str | None:
+    """How the researcher typed the parameter: `--k` for an option, `SESSION_ID` for an
+    argument."""
+    if param is None:
+        return None
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return param.opts[0] if param.opts else None
 
 
 class OptionError(click.BadParameter):
     """A bad option value, shown as one line (`error: --k: ...`) like every core error."""
 
     def format_message(self) -> str:
-        name = self.param.opts[0] if self.param is not None and self.param.opts else None
+        name = parameter_name(self.param)
         return f"{name}: {self.message}" if name else self.message
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True, file=file)
+        click.echo(shorten(f"error: {self.format_message()}"), err=True, file=file)
 
 
 def _fail(message: str, param: click.Parameter | None, ctx: click.Context | None) -> None:
@@ -133,10 +154,16 @@ def _max_slot() -> int:
     return int(maximum) - 1
 
 
+def _ascii_digits(text: str) -> bool:
+    """Whether `text` is plain digits 0-9: `str.isdigit` also passes superscripts (`³`),
+    which `int()` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _slot(text: str) -> int | None:
     """A slot number from text, or None when it is not one (too large for any round too)."""
     text = text.strip()
-    if not text.isdigit() or len(text) > 6 or int(text) > _max_slot():
+    if not _ascii_digits(text) or len(text) > 6 or int(text) > _max_slot():
         return None
     return int(text)
 
@@ -185,9 +212,9 @@ class SlotStars(click.ParamType):
             return value
         slot_text, sep, stars_text = value.partition("=")
         slot = _slot(slot_text)
-        if not (sep and slot is not None and stars_text.strip().isdigit()):
+        if not (sep and slot is not None and _ascii_digits(stars_text.strip())):
             _fail(f"expected SLOT=STARS (got {value!r})", param, ctx)
-        stars = int(stars_text[:6])
+        stars = int(stars_text.strip()[:6])
         if not 1 <= stars <= 5:
             _fail(f"stars must be 1-5 (got {stars} for slot {slot})", param, ctx)
         return slot, stars
@@ -278,3 +305,45 @@ class CritiqueTags(click.ParamType):
                 ctx,
             )
         return tags
+
+
+class SessionId(click.ParamType):
+    """A session id as typed; blank text is refused rather than read as "the latest session",
+    so that a script's unset variable (`steer feedback "$SESSION"`) judges nothing."""
+
+    name = "session"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not str(value).strip():
+            _fail("empty; name a session (`steer sessions` lists them)", param, ctx)
+        return value
+
+
+class PathText(click.Path):
+    """A path as `click.Path` takes it, except that blank text is refused: `Path("")` is the
+    current folder, which nobody means by an empty value."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            _fail("empty; name a path", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as error:
+            _fail(error.message, param, ctx)
+
+
+def check_writable(folder: Path, option: str) -> None:
+    """Refuse, before anything is written, an output `folder` that cannot be created or
+    written in: one under a regular file, or in a folder that takes no new files (`/proc`,
+    read-only)."""
+    existing = Path(folder).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidInput(f"{option}: {existing} is a file, not a folder; cannot write there")
+    try:
+        # An unnamed file, gone when closed: the check itself leaves nothing behind.
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise InvalidInput(f"{option}: cannot write in {existing} ({error.strerror})") from None

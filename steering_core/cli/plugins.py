@@ -31,7 +31,7 @@ def _summary(plugin_class: type) -> str:
 
 
 @cli.command("plugins")
-@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.argument("kind", required=False, metavar="KIND", type=click.Choice(KINDS))
 @click.option("--json", "as_json", is_flag=True, help="Print the plug-ins as JSON.")
 def plugins_command(kind: str | None, as_json: bool) -> None:
     """List registered plug-ins; samplers and models with their parameters (name, default,

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from steering_core.cli.app import cli, hold_lease, print_json, workspace_of
-from steering_core.cli.params import ID_RANGE, ConfigValue, SlotList
+from steering_core.cli.params import ID_RANGE, ConfigValue, SessionId, SlotList
 from steering_core.errors import InvalidInput, JobCancelled, SteeringError
 
 
@@ -59,7 +59,7 @@ def _round_request(
 
 
 @cli.command("round")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option(
     "--around",
     type=SlotList(),
@@ -161,7 +161,7 @@ def _run_round(
 
 
 @cli.command("show")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option("--round", "round_index", type=ID_RANGE, help="Round index (default: the latest).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from steering_core.cli.app import cli, print_json, workspace_of
-from steering_core.cli.params import ID_RANGE, ConfigValue, RegisteredName, WordPair
+from steering_core.cli.params import (
+    ID_RANGE,
+    ConfigValue,
+    PathText,
+    RegisteredName,
+    SessionId,
+    WordPair,
+)
 from steering_core.errors import InvalidInput
 
 # Flag -> config field, for the flags that set one field each.
@@ -140,7 +147,7 @@ def session() -> None:
 @click.option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=PathText(dir_okay=False, path_type=Path),
     help="YAML config; flags override it.",
 )
 @config_options
@@ -194,7 +201,7 @@ def sessions_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command("status")
-@click.argument("session_id", required=False)
+@click.argument("session_id", type=SessionId(), required=False)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def status_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:

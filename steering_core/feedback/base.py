@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ELSEWHERE = -1
 MAX_TEXT_CHARS = 5000
@@ -109,6 +109,17 @@ class FeedbackBase(BaseModel):
 
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     decision_seconds: float | None = Field(default=None, ge=0.0)
+
+    @model_validator(mode="after")
+    def _no_candidate_twice(self) -> FeedbackBase:
+        # A candidate listed twice would count its comparisons twice (`approved: [3, 3]`).
+        for name in self.candidate_fields:
+            value = getattr(self, name)
+            if isinstance(value, list):
+                twice = sorted({c for c in value if value.count(c) > 1})
+                if twice:
+                    raise ValueError(f"{name}: a candidate is named twice: {twice}")
+        return self
 
     @classmethod
     def mode_name(cls) -> str:

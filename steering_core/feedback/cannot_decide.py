@@ -25,8 +25,6 @@ class CannotDecideFeedback(FeedbackBase):
     def _between_is_a_choice(self) -> CannotDecideFeedback:
         if len(self.between) == 1:
             raise ValueError("between: name at least two candidates, or none (got one)")
-        if len(set(self.between)) != len(self.between):
-            raise ValueError(f"between: a candidate is named twice (got {self.between})")
         return self
 
     def comparisons(self, shown: Sequence[int]) -> list[Comparison]:

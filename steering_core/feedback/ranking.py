@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from steering_core.feedback.base import Comparison, FeedbackBase, Perception, slot_name
 
@@ -19,13 +19,6 @@ class RankingFeedback(FeedbackBase):
 
     candidate_fields: ClassVar[tuple[str, ...]] = ("order",)
     synthetic: ClassVar[bool] = True
-
-    @model_validator(mode="after")
-    def _unique(self) -> RankingFeedback:
-        duplicates = sorted({c for c in self.order if self.order.count(c) > 1})
-        if duplicates:
-            raise ValueError(f"ranking: candidates ranked twice: {duplicates}")
-        return self
 
     def comparisons(self, shown: Sequence[int]) -> list[Comparison]:
         order, weight = self.order, self.confidence

@@ -53,6 +53,10 @@ class Workspace:
         $STEER_LABELS_DIR names one. Naming a different folder later is refused, so that one
         data root never has two label mirrors.
         """
+        # An empty name would be the current folder (`Path("")`), which nobody means.
+        for name, value in (("data root", data_root), ("labels dir", labels_dir)):
+            if isinstance(value, str) and not value.strip():
+                raise InvalidInput(f"{name}: empty; name a folder")
         root = Path(data_root or os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT).resolve()
         try:
             root.mkdir(parents=True, exist_ok=True)

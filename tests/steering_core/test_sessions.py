@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -293,3 +294,36 @@ def test_the_latest_round_and_the_last_few(
         blank_round(workspace, session.id)
     assert latest_round_index(workspace, session.id) == 3
     assert [r.round_index for r in get_rounds(workspace, session.id, last=2)] == [2, 3]
+
+
+@pytest.mark.parametrize("session_id", ["", "  ", "\t"])
+def test_an_empty_session_id_is_refused_not_read_as_the_latest(
+    workspace: Workspace, tiny_config: SessionConfig, session_id: str
+) -> None:
+    # A script's unset variable must not judge (or undo on) whichever session came last.
+    session = create_session(workspace, tiny_config)
+    _, candidates = blank_round(workspace, session.id)
+    submit_feedback(workspace, session.id, {"mode": "winner", "winner": candidates[0].id})
+    before = stored_state(workspace)
+    for act in (
+        lambda: get_session(workspace, session_id),
+        lambda: submit_feedback(workspace, session_id, {"mode": "winner", "winner": 1}),
+        lambda: undo_last_feedback(workspace, session_id),
+    ):
+        with pytest.raises(InvalidInput, match="session id: empty"):
+            act()
+    assert stored_state(workspace) == before
+    assert get_session(workspace, "latest").id == get_session(workspace).id == session.id
+
+
+@pytest.mark.parametrize("option", ["data_root", "labels_dir"])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_data_root_or_label_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, value: str
+) -> None:
+    # `Path("")` is the current folder: a database would appear wherever the script ran.
+    monkeypatch.chdir(tmp_path)
+    folders = {"data_root": str(tmp_path / "data"), "labels_dir": str(tmp_path / "labels")}
+    with pytest.raises(InvalidInput, match=option.replace("_", " ") + ": empty"):
+        Workspace.open(**{**folders, option: value})
+    assert list(tmp_path.iterdir()) == []

@@ -109,7 +109,9 @@ def test_winner_slot_zero_keeps_the_incumbent(tmp_path: Path, session_id: str) -
     ("flags", "expected"),
     [
         (["--rate", "0=7"], "--rate: stars must be 1-5 (got 7 for slot 0)"),
-        (["--rank", "1,2,1"], "ranked twice"),
+        (["--rank", "1,2,1"], "--rank: slot 1 is named twice"),
+        (["--approve", "1,1"], "--approve: slot 1 is named twice"),
+        (["--reject", "2,2,2"], "--reject: slot 2 is named twice"),
         (["--winner", "9"], "--winner: slot 9 is not in this round"),
         (["--winner", "1", "--cannot-decide"], "give exactly one feedback mode"),
         (["--cannot-decide", "--between", "1"], "between: name at least two"),

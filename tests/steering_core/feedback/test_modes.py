@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import typing
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,32 @@ def test_judgments_name_the_round_normalize_and_say_themselves(mode: type[Feedba
         assert best is None or best in SHOWN_IDS
         kept = mode.kept(raw)
         assert kept is None or set(kept[1]) <= set(SHOWN_IDS)
+
+
+# Every field of every mode that holds a list of candidate ids (approved, rejected, order...).
+CANDIDATE_LISTS = [
+    pytest.param(mode, name, id=f"{mode.mode_name()}.{name}")
+    for mode in FEEDBACK_MODES
+    for name in mode.candidate_fields
+    if typing.get_origin(mode.model_fields[name].annotation) is list
+]
+
+
+def test_the_modes_with_candidate_lists_are_found() -> None:
+    found = {(p.values[0].mode_name(), p.values[1]) for p in CANDIDATE_LISTS}
+    assert {("approve_reject", "approved"), ("approve_reject", "rejected")} <= found
+    assert {("ranking", "order"), ("cannot_decide", "between")} <= found
+
+
+@pytest.mark.parametrize(("mode", "field"), CANDIDATE_LISTS)
+def test_a_candidate_named_twice_in_a_list_is_refused(mode: type[FeedbackBase], field: str) -> None:
+    # It would count its comparisons twice: `--approve 1,1` gave 6 comparisons, not 3.
+    examples = [raw for raw in judgments(mode) if raw.get(field)]
+    example = examples[0] if examples else {"mode": mode.mode_name()}
+    named = example.get(field) or [SHOWN_IDS[0]]
+    raw = {**example, field: [named[0], *named]}
+    with pytest.raises(InvalidInput, match=f"{field}: a candidate is named twice"):
+        parse_feedback(raw)
 
 
 @pytest.mark.parametrize("mode", MODES)

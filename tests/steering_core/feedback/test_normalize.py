@@ -123,7 +123,15 @@ def test_critiques_carry_no_comparison(raw: dict) -> None:
             "ratings.10: Input should be less than or equal to 5",
         ),
         ({"mode": "rating", "ratings": {}}, "ratings"),
-        ({"mode": "ranking", "order": [10, 11, 10]}, "ranked twice: [10]"),
+        ({"mode": "ranking", "order": [10, 11, 10]}, "order: a candidate is named twice: [10]"),
+        (
+            {"mode": "approve_reject", "approved": [10, 10]},
+            "approved: a candidate is named twice: [10]",
+        ),
+        (
+            {"mode": "approve_reject", "approved": [11], "rejected": [10, 10, 10]},
+            "rejected: a candidate is named twice: [10]",
+        ),
         ({"mode": "pairwise", "first": 10, "second": 10, "choice": "tie"}, "must be different"),
         (
             {"mode": "approve_reject", "approved": [10], "rejected": [10]},
