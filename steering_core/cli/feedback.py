@@ -264,11 +264,13 @@ def feedback_command(
 
 
 @cli.command("undo")
-@click.argument("session_id", type=SessionId(), required=False)
+# Always named ("latest" is a word one writes): an unset shell variable must not withdraw a
+# judgment from whichever session happens to be the latest.
+@click.argument("session_id", type=SessionId())
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
-    """Withdraw the session's last judgment."""
+    """Withdraw the last judgment of SESSION_ID (a session id, or the word `latest`)."""
     from steering_core.sessions import get_session, undo_last_feedback
 
     workspace = workspace_of(ctx)

@@ -97,6 +97,7 @@ ISSUE_CASES = [
     Case(("feedback", "", "--winner", "1"), "SESSION_ID"),
     Case(("undo", ""), "SESSION_ID"),
     Case(("undo", "   "), "SESSION_ID"),
+    Case(("undo",), "SESSION_ID"),  # undo always names its session ("latest" is a word)
     Case(("round", "", "--k", "4"), "SESSION_ID"),
     # 2. A slot named twice would multiply the comparisons.
     Case(("feedback", SESSION, "--approve", "1,1"), "--approve"),

@@ -154,3 +154,12 @@ def test_mangled_labels_csv_row(tmp_path: Path, session_id: str) -> None:
     ok(steer(tmp_path, "labels", "rebuild", session_id))
     ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
     assert len(workspace.labels.read(session_id)) == 4
+
+
+def test_undo_names_its_session_or_the_word_latest(tmp_path: Path, session_id: str) -> None:
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
+    refused = steer(tmp_path, "undo")
+    assert refused.exit_code == 2 and "SESSION_ID" in refused.output
+    assert "undid judgment" in ok(steer(tmp_path, "undo", "latest")).output
+    assert rows  # the round the judgment was about
