@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from steering_core.config import make_config
 from steering_core.exports.bundle import export_bundle
 from steering_core.sessions import create_session, submit_feedback
 from steering_core.storage.workspace import Workspace
+from tests.bad_inputs.snapshot import snapshot
 from tests.steering_core.helpers import blank_round
 
 MAX_MESSAGE = 300
@@ -40,29 +40,6 @@ def nested_block(levels: int) -> str:
     return "".join(f"{'  ' * level}l{level}:\n" for level in range(levels)) + "  " * levels + "1\n"
 
 
-# --- a data root that must not change -------------------------------------------------------
-def _snapshot(data_root: Path, labels_dir: Path) -> dict[str, Any]:
-    """Every table's rows and every other file's SHA-256 (tests/bad_inputs/snapshot.py does
-    the same for the other corpus files; the lead unifies them)."""
-    rows: dict[str, list[tuple[Any, ...]]] = {}
-    database = data_root / "steering.sqlite3"
-    if database.exists():
-        connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-        try:
-            tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            for (name,) in tables.fetchall():
-                rows[name] = sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)
-        finally:
-            connection.close()
-    files = {
-        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
-        for folder in (data_root, labels_dir)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.startswith("steering.sqlite3")
-    }
-    return {"rows": rows, "files": files}
-
-
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A data root holding one judged session, and a bundle exported from it."""
@@ -80,7 +57,7 @@ def refused(data_root: tuple[Path, Path, Path], *args: str) -> str:
     """Run `steer ARGS` on the data root; assert exit 2, one line of at most 300 characters
     and an unchanged data root; return the line."""
     root, labels, _ = data_root
-    before = _snapshot(root, labels)
+    before = snapshot(root, labels)
     result = CliRunner().invoke(cli, ["--data-root", str(root), "--labels-dir", str(labels), *args])
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
@@ -89,7 +66,7 @@ def refused(data_root: tuple[Path, Path, Path], *args: str) -> str:
     lines = result.output.splitlines()
     assert len(lines) == 1, result.output[:500]
     assert lines[0].startswith("error: ") and len(lines[0]) <= MAX_MESSAGE, lines[0][:500]
-    assert _snapshot(root, labels) == before
+    assert snapshot(root, labels) == before
     return lines[0]
 
 
