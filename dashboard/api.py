@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import flask
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from dashboard.api_models import (
     MAX_FEEDBACK_BYTES,
@@ -30,12 +30,11 @@ from dashboard.api_models import (
     TraceBatch,
     UndoRequest,
     judgment_key,
-    one_line,
     read_body,
 )
 from dashboard.state import DashboardState
 from steering_core import trace
-from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind
+from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind, one_line
 from steering_core.feedback import ADVANCING_MODES
 from steering_core.sessions import (
     get_candidate,
@@ -205,7 +204,7 @@ def register(server: flask.Flask, state: DashboardState) -> None:
             flask.abort(404, "image: no such image in the data root")
         if path.startswith("/api/") and endpoint not in {"candidate_image", *API_PATHS.values()}:
             if path in API_PATHS:
-                flask.abort(405, f"{path}: send a POST")
+                raise MethodNotAllowed(valid_methods=["POST"])
             flask.abort(404, f"{path[:60]}: no such route")
 
     @server.errorhandler(HTTPException)
@@ -215,7 +214,13 @@ def register(server: flask.Flask, state: DashboardState) -> None:
         path = flask.request.path
         if not path.startswith(("/api/", "/images/")):
             return error
-        message = one_line(error.description or error.name)
+        if isinstance(error, MethodNotAllowed):
+            allowed = ", ".join(sorted(set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}))
+            message = (
+                f"{path[:60]}: {flask.request.method[:10]} is not allowed (allowed: {allowed})"
+            )
+        else:
+            message = one_line(error.description or error.name)
         return flask.jsonify({"ok": False, "kind": InvalidInput.kind, "message": message}), (
             error.code or 400
         )

@@ -17,6 +17,7 @@ from pydantic import (
     ValidationError,
 )
 
+from steering_core.errors import one_line
 from steering_core.trace import MAX_FRONTEND_EVENTS, SESSION_ID_PATTERN
 
 # The page sends at most 100 judgments a request (assets/judging.js); a script may send more.
@@ -31,7 +32,6 @@ MAX_TRACE_BYTES = 64 * 1024
 # A raw judgment is a mapping of fields, some a list or a mapping of candidate ids: 2 levels.
 MAX_RAW_DEPTH = 4
 MAX_ROUND_INDEX = 2**31 - 1
-MAX_MESSAGE_CHARS = 300
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -133,12 +133,6 @@ def _location(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else f".{str(part)[:40]}"
     return text.removeprefix(".")
-
-
-def one_line(message: str) -> str:
-    """A message on one line of at most MAX_MESSAGE_CHARS characters."""
-    flat = " ".join(message.split())
-    return flat if len(flat) <= MAX_MESSAGE_CHARS else flat[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def judgment_key(data: bytes, index: int) -> str | None:
