@@ -382,7 +382,7 @@
       const response = await fetch("/api/trace", {
         method: "POST", headers: {"Content-Type": "application/json"}, body: body,
       });
-      refused = response.status === 400 || response.status === 404;  // retrying cannot help
+      refused = response.status >= 400 && response.status < 500;  // retrying cannot help
       stored = response.ok && (await response.json()).ok;
     } catch (error) {
       stored = false;  // best-effort: the judgment outbox reports unreachable servers

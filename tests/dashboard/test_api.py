@@ -6,13 +6,19 @@ from __future__ import annotations
 import pytest
 from filelock import FileLock
 
-from dashboard.api import MAX_TRACE_BYTES, store_judgments
+from dashboard.api import store_judgments
+from dashboard.api_models import MAX_TRACE_BYTES, Judgment
 from dashboard.app import create_app
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
 from steering_core.sessions import create_session, get_feedback_events
 from steering_core.trace import read_trace, trace_path
 from tests.steering_core.helpers import blank_round
+
+
+def judgments(items: list[dict[str, object]]) -> list[Judgment]:
+    """The outbox's items as the feedback route reads them."""
+    return [Judgment.model_validate(item) for item in items]
 
 
 @pytest.fixture
@@ -64,8 +70,8 @@ def test_judgments_are_stored_in_order_and_once_each(
         }
         for i in range(6)
     ]
-    first = store_judgments(state, items[:4])
-    again = store_judgments(state, items)  # a retry that overlaps the first request
+    first = store_judgments(state, judgments(items[:4]))
+    again = store_judgments(state, judgments(items))  # a retry that overlaps the first request
     assert first["ok"] and again["ok"] and again["acked"] == [f"k{i}" for i in range(6)]
     events = get_feedback_events(state.workspace, session.id)
     assert [e.raw["winner"] for e in events] == [shown[i % 4].id for i in range(6)]
@@ -79,7 +85,7 @@ def test_an_invalid_judgment_stops_the_batch_and_names_the_problem(
     good = {"key": "a", "session_id": session.id, "raw": {"mode": "winner", "winner": shown[0].id}}
     bad = {"key": "b", "session_id": session.id, "raw": {"mode": "winner", "winner": 999}}
     later = {**good, "key": "c"}
-    reply = store_judgments(state, [good, bad, later])
+    reply = store_judgments(state, judgments([good, bad, later]))
     assert reply["acked"] == ["a"] and reply["failed"] == "b"
     assert reply["kind"] == "invalid input" and "candidate 999" in reply["message"]
     assert len(get_feedback_events(state.workspace, session.id)) == 1
@@ -96,9 +102,9 @@ def test_a_busy_data_root_is_a_transient_failure(
     _, shown = blank_round(state.workspace, session.id)
     item = {"key": "a", "session_id": session.id, "raw": {"mode": "winner", "winner": shown[1].id}}
     with FileLock(str(state.workspace.labels.path(session.id)) + ".lock"):
-        reply = store_judgments(state, [item])
+        reply = store_judgments(state, judgments([item]))
     assert not reply["ok"] and reply["kind"] == "transient" and reply["acked"] == []
-    assert store_judgments(state, [item])["acked"] == ["a"]
+    assert store_judgments(state, judgments([item]))["acked"] == ["a"]
 
 
 def test_trace_events_from_the_page_are_recorded(
@@ -134,16 +140,16 @@ def test_bad_trace_batches_are_refused_with_400_and_store_nothing(
             "session_id": session.id,
             "events": [{"kind": "judgment", "mode": "winner"}],
         },
-        f"at most {MAX_TRACE_BYTES} bytes": {
-            "session_id": session.id,
-            "events": [{**page_view, "page": "/" + "x" * 150}] * 500,
-        },
         "session_id: 1-64 letters": {"session_id": "../../etc", "events": [page_view]},
     }
     for message, body in refused.items():
         reply = client.post("/api/trace", json=body)
         assert reply.status_code == 400, message
         assert message in reply.get_json()["message"]
+    too_large = {"session_id": session.id, "events": [{**page_view, "page": "/" + "x" * 150}] * 500}
+    reply = client.post("/api/trace", json=too_large)
+    assert reply.status_code == 413
+    assert f"at most {MAX_TRACE_BYTES} bytes" in reply.get_json()["message"]
     reply = client.post("/api/trace", data=b"{not json", content_type="application/json")
     assert reply.status_code == 400 and "not JSON" in reply.get_json()["message"]
     reply = client.post("/api/trace", json={"session_id": "nosuch", "events": [page_view]})
