@@ -5,12 +5,9 @@ and a burst of 200 judgments, each stored exactly once."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +20,7 @@ from steering_core.config import make_config
 from steering_core.sessions import create_session, get_feedback_events, submit_feedback
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker
+from tests.bad_inputs.snapshot import snapshot
 from tests.steering_core.helpers import blank_round
 
 MAX_MESSAGE = 300
@@ -62,28 +60,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     state = DashboardState(workspace=workspace, worker=Worker(workspace))
     client = create_app(state).server.test_client()
     return World(workspace, client, session.id, [c.id for c in shown])
-
-
-# --- a data root that must not change -------------------------------------------------------
-def snapshot(data_root: Path, labels_dir: Path) -> dict[str, Any]:
-    """Every table's rows and every other file's SHA-256 (tests/bad_inputs/snapshot.py does
-    the same for the other corpus files; the lead unifies them)."""
-    rows: dict[str, list[tuple[Any, ...]]] = {}
-    database = data_root / "steering.sqlite3"
-    connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-    try:
-        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        for (name,) in tables.fetchall():
-            rows[name] = sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)
-    finally:
-        connection.close()
-    files = {
-        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
-        for folder in (data_root, labels_dir)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not path.name.startswith("steering.sqlite3")
-    }
-    return {"rows": rows, "files": files}
 
 
 # --- the corpus ------------------------------------------------------------------------------
