@@ -14,13 +14,12 @@ from filelock import Timeout
 from steering_core import __version__
 from steering_core.cli.params import PathText, shorten
 from steering_core.errors import InvalidInput, NotFound, SteeringError
+from steering_core.quiet import quiet_environment
 from steering_core.storage.database import DatabaseBusy
 
 EXIT_INVALID = 2
 EXIT_RUNTIME = 1
 EXIT_CANCELLED = 130
-# Commands that never load a model: they skip quieting the model libraries (an import).
-_NO_MODEL_COMMANDS = (None, "sessions", "undo", "feedback", "show")
 
 
 def echo_error(message: str) -> None:
@@ -115,7 +114,7 @@ def print_json(payload: Any) -> None:
 def cli(ctx: click.Context, data_root: Path | None, labels_dir: Path | None) -> None:
     """Steer a diffusion model toward what you want by judging rounds of candidates."""
     ctx.obj = {"data_root": data_root, "labels_dir": labels_dir}
-    if ctx.invoked_subcommand not in _NO_MODEL_COMMANDS:
-        from steering_core.quiet import quiet_model_libraries
-
-        quiet_model_libraries()
+    # Only the environment here: importing the model libraries (torch, 0.3 GB and seconds)
+    # before a command has read its input would make every refusal slow; a generator quiets
+    # them itself when it loads.
+    quiet_environment()
