@@ -34,7 +34,14 @@ from dashboard.api_models import (
 )
 from dashboard.state import DashboardState
 from steering_core import trace
-from steering_core.errors import InvalidInput, NotFound, SteeringError, error_kind, one_line
+from steering_core.errors import (
+    InvalidInput,
+    NotFound,
+    SteeringError,
+    error_kind,
+    one_line,
+    shown,
+)
 from steering_core.feedback import ADVANCING_MODES
 from steering_core.sessions import (
     get_candidate,
@@ -183,7 +190,7 @@ def register(server: flask.Flask, state: DashboardState) -> None:
     def candidate_image(candidate_id: int) -> flask.Response:
         # The inspector asks for a candidate's image by id, so a click on a point shows it
         # without a round trip through Dash first (the plot only carries ids).
-        message = f"candidate_id: no candidate {str(candidate_id)[:20]} in the data root"
+        message = f"candidate_id: no candidate {shown(candidate_id)} in the data root"
         if candidate_id > MAX_ID:
             flask.abort(404, message)
         try:
