@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, no_update
+from dash import Dash, Input, Output, State, html, no_update
 
 from dashboard import ids
 from dashboard.layout import setup_defaults as defaults
@@ -42,8 +42,37 @@ def new_session_config(form: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+# The setup form's number fields: form key -> (SessionConfig field, the label on the page).
+NUMBER_FIELDS = {
+    "k": ("k", "k"),
+    "d": ("d", "d"),
+    "steps": ("steps", "steps"),
+    "guidance_scale": ("guidance_scale", "guidance"),
+}
+
+
+def range_errors(form: dict[str, Any]) -> dict[str, str]:
+    """Each number field of the form outside the config's bounds, with what is wrong
+    ({"k": "k: 2-32 (got 50)"}); the page marks those fields."""
+    errors = {}
+    for key, (field, label) in NUMBER_FIELDS.items():
+        error = defaults.out_of_range(field, label, form.get(key))
+        if error:
+            errors[key] = error
+    return errors
+
+
+def range_message(errors: dict[str, str]) -> dbc.Alert:
+    """Out-of-range fields as one warning, one field a line, like a core error's."""
+    lines = [html.Div(f"Invalid input: {error}") for error in errors.values()]
+    return dbc.Alert(lines, color="warning", className="py-2")
+
+
 def start_session(state: DashboardState, form: dict[str, Any]) -> tuple[Any, Any]:
     """Create the session, queue its first round; returns (URL search, message)."""
+    errors = range_errors(form)
+    if errors:
+        return no_update, range_message(errors)
     try:
         config = make_config(new_session_config(form), source="new session")
         record = create_session(state.workspace, config)
@@ -78,6 +107,9 @@ def apply_settings(
     """Change the session's settings from its next round on; says what changed."""
     if not session_id:
         return dbc.Alert("Open a session first.", color="warning")
+    error = defaults.out_of_range("trust_radius", "trust radius", trust_radius)
+    if error:
+        return range_message({"trust_radius": error})
     try:
         session = get_session(state.workspace, session_id)
         changes: dict[str, Any] = {}
@@ -104,6 +136,10 @@ def register(app: Dash, state: DashboardState) -> None:
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
         Output(ids.SETUP_MESSAGE, "children"),
+        Output(ids.K, "invalid"),
+        Output(ids.D, "invalid"),
+        Output(ids.STEPS, "invalid"),
+        Output(ids.GUIDANCE, "invalid"),
         Input(ids.START, "n_clicks"),
         State(ids.PROMPT, "value"),
         State(ids.NEGATIVE_PROMPT, "value"),
@@ -119,11 +155,11 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.GUIDANCE, "value"),
         prevent_initial_call=True,
     )
-    def start(clicks: int | None, *values: Any) -> tuple[Any, Any]:
+    def start(clicks: int | None, *values: Any) -> tuple[Any, ...]:
         # The steering page is built by the router after load, and Dash runs callbacks of
         # components inserted that way despite prevent_initial_call: only a click starts.
         if not clicks:
-            return no_update, no_update
+            return (no_update,) * 6
         names = [
             "prompt",
             "negative_prompt",
@@ -138,7 +174,10 @@ def register(app: Dash, state: DashboardState) -> None:
             "steps",
             "guidance_scale",
         ]
-        return start_session(state, dict(zip(names, values, strict=True)))
+        form = dict(zip(names, values, strict=True))
+        errors = range_errors(form)
+        marks = tuple(key in errors for key in NUMBER_FIELDS)
+        return (*start_session(state, form), *marks)
 
     @app.callback(
         Output(ids.URL, "search", allow_duplicate=True),
@@ -151,6 +190,7 @@ def register(app: Dash, state: DashboardState) -> None:
 
     @app.callback(
         Output(ids.SETTINGS_MESSAGE, "children"),
+        Output(ids.TRUST_RADIUS, "invalid"),
         Input(ids.APPLY_SETTINGS, "n_clicks"),
         State(ids.SESSION, "data"),
         State(ids.TRUST_RADIUS, "value"),
@@ -158,7 +198,10 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.MODEL_PARAMS, "value"),
         prevent_initial_call=True,
     )
-    def settings(clicks: int | None, session: dict, radius: Any, sampler: Any, model: Any) -> Any:
+    def settings(
+        clicks: int | None, session: dict, radius: Any, sampler: Any, model: Any
+    ) -> tuple[Any, Any]:
         if not clicks:  # built with the page, not clicked (see `start`)
-            return no_update
-        return apply_settings(state, (session or {}).get("session_id"), radius, sampler, model)
+            return no_update, no_update
+        message = apply_settings(state, (session or {}).get("session_id"), radius, sampler, model)
+        return message, defaults.out_of_range("trust_radius", "trust radius", radius) is not None

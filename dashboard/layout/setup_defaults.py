@@ -25,8 +25,36 @@ def preset() -> str:
 
 
 def limits(field: str) -> dict[str, float]:
-    """A number field's inclusive bounds as an input's min and max ({"min": 2, "max": 32}
-    for k)."""
+    """A number field's bounds ({"min": 2, "max": 32} for k); a bound the value must stay
+    strictly beyond (trust radius > 0) is named "above"."""
     schema = SessionConfig.model_json_schema()["properties"][field]
-    bounds = {"min": schema.get("minimum"), "max": schema.get("maximum")}
+    bounds = {
+        "min": schema.get("minimum"),
+        "above": schema.get("exclusiveMinimum"),
+        "max": schema.get("maximum"),
+    }
     return {name: bound for name, bound in bounds.items() if bound is not None}
+
+
+def allowed_range(field: str) -> str:
+    """A number field's range in words: "2-32" for k, "above 0, at most 2" for the trust
+    radius."""
+    bounds = limits(field)
+    if "above" in bounds:
+        return f"above {bounds['above']:g}, at most {bounds['max']:g}"
+    return f"{bounds['min']:g}-{bounds['max']:g}"
+
+
+def out_of_range(field: str, label: str, value: Any) -> str | None:
+    """What is wrong with a number typed into `field` ("k: 2-32 (got 50)"), None when it is
+    empty or within the config's bounds; other mistakes are left to the config to name."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    bounds = limits(field)
+    if (
+        value < bounds.get("min", value)
+        or value <= bounds.get("above", value - 1)
+        or value > bounds.get("max", value)
+    ):
+        return f"{label}: {allowed_range(field)} (got {value:g})"
+    return None

@@ -37,8 +37,15 @@ def _options(names: Sequence[str]) -> list[dict[str, str]]:
 
 
 def _number(component_id: str, field: str, **props: Any) -> dbc.Input:
-    """A number input for a SessionConfig field, within the config's bounds."""
-    return dbc.Input(id=component_id, type="number", **defaults.limits(field), **props)
+    """A number input for a SessionConfig field. It carries no min, max or step: a browser
+    sends an empty value for a number outside them, so the session would silently take the
+    default; the callback checks the config's bounds and names the field instead."""
+    return dbc.Input(id=component_id, type="number", step="any", **props)
+
+
+def _number_field(label: str, component_id: str, field: str, **props: Any) -> html.Div:
+    """A number input with its allowed range as the hint ("2-32")."""
+    return _field(label, _number(component_id, field, **props), defaults.allowed_range(field))
 
 
 def settings_field(label: str, box_id: str, registry: Registry[Any], name: str) -> html.Div:
@@ -133,20 +140,17 @@ def setup_panel(
         ),
         dbc.Row(
             [
-                dbc.Col(_field("k", _number(ids.K, "k", value=defaults.default("k")))),
-                dbc.Col(_field("d", _number(ids.D, "d", placeholder="preset"))),
+                dbc.Col(_number_field("k", ids.K, "k", value=defaults.default("k"))),
+                dbc.Col(_number_field("d", ids.D, "d", placeholder="preset")),
                 dbc.Col(
-                    _field("steps", _number(ids.STEPS, "steps", value=defaults.default("steps")))
+                    _number_field("steps", ids.STEPS, "steps", value=defaults.default("steps"))
                 ),
                 dbc.Col(
-                    _field(
+                    _number_field(
                         "guidance",
-                        _number(
-                            ids.GUIDANCE,
-                            "guidance_scale",
-                            value=defaults.default("guidance_scale"),
-                            step=0.5,
-                        ),
+                        ids.GUIDANCE,
+                        "guidance_scale",
+                        value=defaults.default("guidance_scale"),
                     )
                 ),
             ],
@@ -175,8 +179,9 @@ def setup_panel(
     settings = [
         _field(
             "Trust radius",
-            dbc.Input(id=ids.TRUST_RADIUS, type="number", min=0.01, max=2, step=0.01),
-            "how far new candidates may go from the incumbent (0-2)",
+            _number(ids.TRUST_RADIUS, "trust_radius"),
+            "how far new candidates may go from the incumbent "
+            f"({defaults.allowed_range('trust_radius')})",
         ),
         settings_field("Sampler settings", ids.SAMPLER_PARAMS, SAMPLERS, session_sampler),
         settings_field("Model settings", ids.MODEL_PARAMS, PREFERENCE_MODELS, session_model),

@@ -81,7 +81,7 @@ def test_settings_apply_from_the_next_round(
 @pytest.mark.parametrize(
     ("radius", "sampler", "model", "expected"),
     [
-        (9, None, None, "trust_radius"),
+        (9, None, None, "trust radius: above 0, at most 2 (got 9)"),
         (None, "{not json", None, "sampler settings: not valid JSON"),
         (None, "[1, 2]", None, "sampler settings: must be a JSON object"),
         (None, None, '{"no_such_parameter": 1}', "no_such_parameter"),
@@ -99,4 +99,25 @@ def test_bad_settings_say_what_is_wrong_and_change_nothing(
     before = stored_state(state.workspace)
     message = apply_settings(state, session.id, radius, sampler, model)
     assert expected in str(message)
+    assert stored_state(state.workspace) == before
+
+
+def test_a_number_out_of_range_names_its_field_and_range_and_starts_nothing(
+    state: DashboardState,
+) -> None:
+    before = stored_state(state.workspace)
+    search, message = start_session(state, {**FORM, "k": 50, "guidance_scale": 31})
+    assert search is no_update
+    assert "k: 2-32 (got 50)" in str(message) and "guidance: 0-30 (got 31)" in str(message)
+    assert stored_state(state.workspace) == before
+
+
+def test_a_trust_radius_out_of_range_names_its_range_and_changes_nothing(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    before = stored_state(state.workspace)
+    message = apply_settings(state, session.id, 5, None, None)
+    assert "trust radius: above 0, at most 2 (got 5)" in str(message)
+    assert "Nothing to change" not in str(message)
     assert stored_state(state.workspace) == before
