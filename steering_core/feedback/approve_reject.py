@@ -75,6 +75,17 @@ class ApproveRejectFeedback(FeedbackBase):
             words.setdefault(int(candidate), []).append("approved")
         for candidate in raw.get("rejected", []):
             words.setdefault(int(candidate), []).append("rejected")
+        # An unmarked candidate is compared too (below the approved, above the rejected):
+        # say so, as the steering space's "lost" / "won" label does.
+        approved = [int(c) for c in raw.get("approved", [])]
+        rejected = [int(c) for c in raw.get("rejected", [])]
+        for candidate in slots:
+            if candidate in approved or candidate in rejected:
+                continue
+            if approved:
+                words.setdefault(candidate, []).append(f"lost to {slot_names(slots, approved)}")
+            if rejected:
+                words.setdefault(candidate, []).append(f"beat {slot_names(slots, rejected)}")
         return words
 
     @classmethod

@@ -55,12 +55,17 @@ class CannotDecideFeedback(FeedbackBase):
     @classmethod
     def received(cls, raw: dict[str, Any], slots: dict[int, int]) -> dict[int, list[str]]:
         between = [int(c) for c in raw.get("between") or []]
-        return {
+        words = {
             candidate: [
                 f"cannot decide vs {slot_names(slots, [c for c in between if c != candidate])}"
             ]
             for candidate in between
         }
+        # The rest of the round lost to the named ones (see `comparisons`).
+        for candidate in slots:
+            if between and candidate not in words:
+                words[candidate] = [f"lost to {slot_names(slots, between)}"]
+        return words
 
     @classmethod
     def kept(cls, raw: dict[str, Any]) -> tuple[str, list[int]] | None:

@@ -88,8 +88,9 @@ def test_labels_count_repeats_and_skip_undone_judgments(
         card = find_all(grid, "candidate-card")[candidate.slot]
         return [text(badge) for badge in find_all(card, "badges")[0].children[1:]]  # after role
 
-    assert labels(shown[2]) == ["winner x3"]
-    assert labels(shown[0]) == ["lost to 3 x3", "rated 4/5"]
+    # Outside "cannot decide between 2 and 4", a candidate lost to both (as its hover says).
+    assert labels(shown[2]) == ["winner x3", "lost to 2, 4"]
+    assert labels(shown[0]) == ["lost to 3 x3", "rated 4/5", "lost to 2, 4"]
     assert labels(shown[1]) == ["lost to 3 x3", "rated 1/5", "cannot decide vs 4"]
     assert labels(shown[3]) == ["lost to 3 x3", "cannot decide vs 2"]  # its win was undone
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from dash import Patch
 
 from dashboard.callbacks.space import curves, fork, inspect, mark_best, recolour, space_figure, tag
@@ -13,6 +16,7 @@ from steering_core.sessions import (
     list_sessions,
     submit_feedback,
 )
+from steering_core.space_view import candidate_labels
 from steering_core.status import session_status
 from tests.steering_core.helpers import blank_round
 
@@ -67,3 +71,33 @@ def test_curves_and_label_statistics(state: DashboardState, tiny_config: Session
     session_id, _ = judged_session(state, tiny_config)
     figure, table = curves(state, session_id)
     assert figure.data and "judgments" in str(table).lower()
+
+
+@pytest.mark.parametrize(
+    "judgment",
+    [
+        lambda shown: {"mode": "winner", "winner": shown[2]},
+        lambda shown: {"mode": "approve_reject", "approved": [shown[1]]},
+        lambda shown: {"mode": "approve_reject", "approved": [shown[1]], "rejected": [shown[3]]},
+        lambda shown: {"mode": "approve_reject", "rejected": [shown[3]]},
+        lambda shown: {"mode": "cannot_decide", "between": [shown[0], shown[2]]},
+        lambda shown: {"mode": "ranking", "order": [shown[3], shown[0]]},
+    ],
+)
+def test_the_inspector_lists_what_the_hover_labels(
+    state: DashboardState, tiny_config: SessionConfig, judgment: Callable[[list[int]], dict]
+) -> None:
+    # A candidate that lost because another won the round is "lost" on hover: the inspector
+    # must not say "judgments: none yet" for it.
+    session = create_session(state.workspace, tiny_config)
+    _, shown = blank_round(state.workspace, session.id)
+    submit_feedback(state.workspace, session.id, judgment([c.id for c in shown]))
+    labels = candidate_labels(state.workspace, session.id)
+    assert labels  # the judgment labelled someone
+    for candidate in shown:
+        details = str(inspect(state, candidate.id))
+        if candidate.id in labels:
+            assert "none yet" not in details, (labels[candidate.id], details)
+        if labels.get(candidate.id) == "lost":
+            words = ("lost to", "rejected", "ranked", "not in the top")
+            assert any(word in details for word in words)

@@ -25,7 +25,12 @@ def test_judgments_and_received_words_with_undone_ones_marked(workspace: Workspa
         ("approved 3; rejected 1", False),
     ]
     fourth = view.round(2).candidates[3]
-    assert [(p.text, p.undone) for p in fourth.received] == [("ranked 1 of 2", True)]
+    # Unmarked by "approved 3; rejected 1": below 3, above 1.
+    assert [(p.text, p.undone) for p in fourth.received] == [
+        ("ranked 1 of 2", True),
+        ("lost to 3", False),
+        ("beat 1", False),
+    ]
     assert not view.round(4).judged and view.round(3).judged
     assert view.judgments == 7  # the undone ranking left out
 
