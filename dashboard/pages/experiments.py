@@ -1,31 +1,23 @@
 """The experiments page's data: benchmark runs found under the experiments folder, read by
 the benchmark's own reader (`steering_core.bench.results.read_bench`).
 
-The folder is `experiments/` of the directory the dashboard was started in, or the one the
-environment variable `STEER_EXPERIMENTS_DIR` names.
+The folder is the one `steer bench` writes to by default (`steering_core.bench.location`):
+$STEER_EXPERIMENTS_DIR, else experiments/ derived from the dashboard's data root.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
 from dashboard.callbacks.session import error_message
 from dashboard.layout.experiments import Experiment, experiment_view, experiments_missing
 from dashboard.state import DashboardState
+from steering_core.bench.location import EXPERIMENTS_DIR_ENV, experiments_dir
 from steering_core.bench.report import RESULTS
 from steering_core.bench.results import read_bench
 from steering_core.errors import NotFound, SteeringError
-
-EXPERIMENTS_DIR_ENV = "STEER_EXPERIMENTS_DIR"
-DEFAULT_EXPERIMENTS_DIR = Path("experiments")
-
-
-def experiments_dir() -> Path:
-    """Where benchmark outputs are looked for: $STEER_EXPERIMENTS_DIR or ./experiments."""
-    return Path(os.environ.get(EXPERIMENTS_DIR_ENV) or DEFAULT_EXPERIMENTS_DIR)
 
 
 def experiment_names(root: Path) -> list[str]:
@@ -67,7 +59,7 @@ def load_experiment(folder: Path) -> Experiment:
 
 def experiments_page(state: DashboardState, query: dict[str, str]) -> Any:
     """`/experiments?name=NAME&sort=COLUMN&desc=1`: one benchmark's table and plots."""
-    root = experiments_dir()
+    root = experiments_dir(state.workspace.data_root)
     names = experiment_names(root)
     if not names:
         return experiments_missing(root, EXPERIMENTS_DIR_ENV)

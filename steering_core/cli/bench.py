@@ -82,13 +82,19 @@ def replay_command(
 @click.option(
     "--out",
     type=PathText(file_okay=False, path_type=Path),
-    help="Output folder (default: experiments/<name>/ beside the config's folder).",
+    help=(
+        "Output folder (default: EXPERIMENTS/<name>/, where the dashboard looks: "
+        "$STEER_EXPERIMENTS_DIR, ./experiments beside the default ./data, "
+        "else DATA_ROOT/experiments)."
+    ),
 )
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes (overrides the config).")
 @click.option("--seeds", type=click.IntRange(1, 1000), help="Seeds per cell (overrides).")
 @click.option("--rounds", type=click.IntRange(1, 500), help="Rounds per run (overrides).")
 @click.option("--json", "as_json", is_flag=True)
+@click.pass_context
 def bench_command(
+    ctx: click.Context,
     config_path: Path,
     out: Path | None,
     workers: int | None,
@@ -98,6 +104,7 @@ def bench_command(
 ) -> None:
     """Run a steering benchmark: the grid of CONFIG (YAML, see experiments/), in parallel."""
     from steering_core.bench.config import load_bench_config
+    from steering_core.bench.location import experiments_dir
     from steering_core.bench.report import markdown_summary, write_report
     from steering_core.bench.results import read_bench
     from steering_core.bench.runner import run_bench, tasks
@@ -108,7 +115,8 @@ def bench_command(
         if value is not None
     }
     config = load_bench_config(config_path, overrides)
-    out = out or config_path.resolve().parent / config.name
+    # The dashboard's Experiments page looks in the same folder (bench.location).
+    out = out or experiments_dir(ctx.obj["data_root"]) / config.name
     check_writable(out, "--out")
     grid = tasks(config)
     show = sys.stderr.isatty() and not as_json

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
 
 from dashboard import ids
 from dashboard.callbacks.navigation import render_page
@@ -22,6 +24,7 @@ from dashboard.pages.experiments import (
 from dashboard.state import DashboardState
 from steering_core.bench.config import BenchConfig
 from steering_core.bench.report import write_results, write_settings
+from steering_core.cli import cli
 from tests.dashboard.helpers import find, links, text, walk
 
 METHODS = ("thompson+ideal_point", "es_1k")
@@ -214,3 +217,25 @@ def test_a_rewritten_csv_is_read_again(experiments_root: Path) -> None:
     rows = [row for row in bench_rows() if row["method"] == METHODS[0]]
     write_results(rows, folder / "results.csv")
     assert len(load_experiment(folder).summary) == len(DIMENSIONS)
+
+
+def test_a_steer_bench_run_with_the_default_out_is_on_the_page(
+    state: DashboardState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page looked in ./experiments of the folder the dashboard started in, the CLI wrote
+    # beside its config: run from another folder, the run never appeared.
+    monkeypatch.delenv(EXPERIMENTS_DIR_ENV, raising=False)
+    config = tmp_path / "configs" / "tiny.yaml"
+    config.parent.mkdir()
+    tiny = {"name": "tiny", "methods": ["thompson+ideal_point"], "baselines": ["es_1k"]}
+    settings = {"dimensions": [2], "seeds": 1, "rounds": 2, "k": 4, "workers": 1}
+    config.write_text(yaml.safe_dump({**tiny, **settings}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    data_root = str(state.workspace.data_root)
+    result = CliRunner().invoke(cli, ["--data-root", data_root, "bench", str(config)])
+    assert result.exit_code == 0, result.output
+    page = render_page(state, "/experiments", "")
+    assert "does not exist" not in text(page)
+    assert find(page, ids.EXPERIMENT_TABLE) and "tiny" in text(page)
