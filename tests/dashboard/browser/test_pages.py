@@ -61,3 +61,19 @@ def test_a_fresh_steering_page_lists_every_generator_and_shows_no_error(
     assert {"builtin", "diffusers"} <= set(generators)  # the registry, never imported yet
     # Nothing was submitted: the start button's callback must not run when the page builds.
     assert page.locator(f"#{ids.SETUP_MESSAGE}").inner_text().strip() == ""
+
+
+def test_an_out_of_range_k_is_named_at_its_field_and_starts_nothing(
+    page: Any, server: DashboardServer
+) -> None:
+    # A browser sent an empty value for a number outside the input's max: k = 50 became a
+    # k = 8 session without a word.
+    page.goto(server.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.get_by_text("New session").first.click()
+    page.fill(f"#{ids.PROMPT}", "a red circle")
+    page.fill(f"#{ids.K}", "50")
+    page.click(f"#{ids.START}")
+    page.wait_for_selector(f"#{ids.SETUP_MESSAGE} :text('k: 2-32 (got 50)')", timeout=10_000)
+    assert "is-invalid" in (page.get_attribute(f"#{ids.K}", "class") or "")
+    assert "session=" not in page.url
