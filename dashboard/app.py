@@ -8,7 +8,15 @@ from pathlib import Path
 import dash
 
 from dashboard import api, ids
-from dashboard.callbacks import diagnostics, judging, navigation, progress, session, space
+from dashboard.callbacks import (
+    diagnostics,
+    experiments,
+    judging,
+    navigation,
+    progress,
+    session,
+    space,
+)
 from dashboard.layout.shell import shell
 from dashboard.state import DashboardState
 from steering_core.errors import error_kind
@@ -48,7 +56,7 @@ def create_app(state: DashboardState) -> dash.Dash:
     )
     app.layout = shell
     api.register(app.server, state)
-    for concern in (navigation, session, judging, progress, diagnostics, space):
+    for concern in (navigation, session, judging, progress, diagnostics, space, experiments):
         concern.register(app, state)
     return app
 

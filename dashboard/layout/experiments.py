@@ -170,6 +170,22 @@ def experiment_picker(names: Sequence[str], current: str | None) -> dbc.Nav:
     )
 
 
+# How often an open Experiments page looks for a new or finished run.
+EXPERIMENTS_POLL_MS = 5000
+
+
+def experiments_watch(view: html.Div, seen: list[list[Any]]) -> html.Div:
+    """The page's view with a poll that re-draws it when a run appears or its results.csv
+    changes (`seen`: what the view shows, [[run, results.csv mtime_ns], ...])."""
+    return html.Div(
+        [
+            dcc.Interval(id=ids.EXPERIMENTS_POLL, interval=EXPERIMENTS_POLL_MS),
+            dcc.Store(id=ids.EXPERIMENTS_SEEN, data=seen),
+            view,
+        ]
+    )
+
+
 def experiments_missing(root: Path, variable: str) -> html.Div:
     """What the page says when there is nothing to show, and how to change that."""
     where = root.resolve()

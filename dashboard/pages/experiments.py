@@ -11,8 +11,15 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from dash import html
+
 from dashboard.callbacks.session import error_message
-from dashboard.layout.experiments import Experiment, experiment_view, experiments_missing
+from dashboard.layout.experiments import (
+    Experiment,
+    experiment_view,
+    experiments_missing,
+    experiments_watch,
+)
 from dashboard.state import DashboardState
 from steering_core.bench.location import EXPERIMENTS_DIR_ENV, experiments_dir
 from steering_core.bench.report import RESULTS
@@ -57,8 +64,20 @@ def load_experiment(folder: Path) -> Experiment:
     return _load(str(folder.resolve()), (stat.st_mtime_ns, stat.st_size))
 
 
-def experiments_page(state: DashboardState, query: dict[str, str]) -> Any:
-    """`/experiments?name=NAME&sort=COLUMN&desc=1`: one benchmark's table and plots."""
+def runs_seen(root: Path) -> list[list[Any]]:
+    """Every run under `root` with its results.csv's modification time, [[run, mtime_ns],
+    ...] newest first: a change means the page is out of date."""
+    seen = []
+    for name in experiment_names(root):
+        try:
+            seen.append([name, (root / name / RESULTS).stat().st_mtime_ns])
+        except FileNotFoundError:  # removed since it was listed
+            continue
+    return seen
+
+
+def experiments_view(state: DashboardState, query: dict[str, str]) -> html.Div:
+    """One benchmark's table and plots (or why not), without the poll."""
     root = experiments_dir(state.workspace.data_root)
     names = experiment_names(root)
     if not names:
@@ -73,3 +92,10 @@ def experiments_page(state: DashboardState, query: dict[str, str]) -> Any:
     sort = query.get("sort")
     descending = query.get("desc") == "1"
     return experiment_view(names, name, experiment, sort=sort, descending=descending)
+
+
+def experiments_page(state: DashboardState, query: dict[str, str]) -> Any:
+    """`/experiments?name=NAME&sort=COLUMN&desc=1`: one benchmark's table and plots, re-drawn
+    when a run appears or changes (`callbacks.experiments.refresh`)."""
+    seen = runs_seen(experiments_dir(state.workspace.data_root))
+    return experiments_watch(experiments_view(state, query), seen)

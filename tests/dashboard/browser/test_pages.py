@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from dashboard import ids
+from steering_core.bench.location import experiments_dir
 from tests.dashboard.browser.conftest import ROOT, SCREENSHOTS, DashboardServer
 from tests.dashboard.browser.helpers import start_session, stored_judgments
+from tests.dashboard.pages.test_experiments import write_experiment
 
 
 def test_a_judgment_from_the_cli_shows_up_in_the_open_page(
@@ -77,3 +79,16 @@ def test_an_out_of_range_k_is_named_at_its_field_and_starts_nothing(
     page.wait_for_selector(f"#{ids.SETUP_MESSAGE} :text('k: 2-32 (got 50)')", timeout=10_000)
     assert "is-invalid" in (page.get_attribute(f"#{ids.K}", "class") or "")
     assert "session=" not in page.url
+
+
+def test_a_run_finished_while_the_experiments_page_is_open_appears(
+    page: Any, server: DashboardServer
+) -> None:
+    # The page looked in ./experiments of the folder the dashboard started in, and only
+    # when it was loaded: a `steer bench` run under the data root never appeared.
+    page.goto(server.url + "/experiments")
+    page.wait_for_load_state("networkidle")
+    assert "fresh_run" not in page.inner_text("body")
+    write_experiment(experiments_dir(server.data_root), "fresh_run")
+    page.wait_for_selector(f"#{ids.EXPERIMENT_TABLE}", timeout=15_000)
+    assert "fresh_run" in page.inner_text("body")

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from dash import no_update
 
 from dashboard import ids
+from dashboard.callbacks.experiments import refresh
 from dashboard.callbacks.navigation import render_page
 from dashboard.pages.experiments import (
     EXPERIMENTS_DIR_ENV,
@@ -239,3 +241,21 @@ def test_a_steer_bench_run_with_the_default_out_is_on_the_page(
     page = render_page(state, "/experiments", "")
     assert "does not exist" not in text(page)
     assert find(page, ids.EXPERIMENT_TABLE) and "tiny" in text(page)
+
+
+def test_an_open_page_redraws_when_a_run_appears_or_changes(
+    state: DashboardState, experiments_root: Path
+) -> None:
+    # A run that finished while the page was open appeared only after a reload.
+    page = render_page(state, "/experiments", "")
+    seen = find(page, ids.EXPERIMENTS_SEEN).data
+    assert seen == [] and "No experiments" in text(page)
+    assert refresh(state, "", seen) == (no_update, no_update)  # nothing new: nothing sent
+    write_experiment(experiments_root, "tiny")
+    children, seen = refresh(state, "", seen)
+    assert [name for name, _ in seen] == ["tiny"] and "tiny" in text(children)
+    assert refresh(state, "", seen) == (no_update, no_update)
+    results = experiments_root / "tiny" / "results.csv"
+    os.utime(results, ns=(results.stat().st_atime_ns, results.stat().st_mtime_ns + 10**9))
+    children, again = refresh(state, "", seen)
+    assert again != seen and "tiny" in text(children)
