@@ -174,8 +174,13 @@
       const between = draft.selected.length >= 2 ? draft.selected : draft.pair;
       if (between.length >= 2) raw.between = between.map(id);
     } else if (action === "critique" || draft.mode === "critique") {
-      raw = {mode: "critique", tags: draft.tags || [], text: draft.text || ""};
-      if (draft.winner !== null) raw.candidate = id(draft.winner);
+      // Neither tag nor note (as after a critique was sent): nothing the server would take.
+      const tags = draft.tags || [];
+      const text = draft.text || "";
+      if (tags.length || text.trim()) {
+        raw = {mode: "critique", tags: tags, text: text};
+        if (draft.winner !== null) raw.candidate = id(draft.winner);
+      }
     } else if (draft.mode === "winner" && draft.winner !== null) {
       raw = {mode: "winner", winner: id(draft.winner)};
     } else if (draft.mode === "rating" && Object.keys(draft.ratings).length) {
@@ -196,7 +201,8 @@
     raw.decision_seconds = Math.round((Date.now() - draft.started) / 100) / 10;
     return raw;
   }
-  function missing(draft) {
+  function missing(draft, action) {
+    if (action === "critique") return "give a tag or a note first";
     return {
       winner: "pick the best image first",
       rating: "rate at least one image first",
@@ -213,7 +219,7 @@
     if (!info || !draft) return;
     const raw = rawJudgment(draft, info, action);
     if (raw === null) {
-      lastError = {kind: "incomplete", message: missing(draft)};
+      lastError = {kind: "incomplete", message: missing(draft, action)};
       publishOutbox();
       return;
     }

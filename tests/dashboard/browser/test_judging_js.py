@@ -103,6 +103,11 @@ RAW_JUDGMENTS: list[tuple[str, str, dict[str, Any], str | None, dict[str, Any] |
     ("pairwise, no choice yet", "pairwise", {"pair": [0, 1]}, None, None),
     ("pairwise, one image", "pairwise", {"pair": [0], "choice": "first"}, None, None),
     ("approve_reject, none marked", "approve_reject", {}, None, None),
+    # A critique with neither tag nor note is refused by the server: nothing to send (the
+    # draft after "Send critique" is such a draft; Enter then must not send it).
+    ("critique, nothing written", "critique", {}, None, None),
+    ("critique of an image, nothing written", "critique", {"winner": 1, "text": "  "}, None, None),
+    ("Send critique beside a pick, nothing written", "winner", {"winner": 0}, "critique", None),
 ]
 
 
@@ -177,6 +182,11 @@ def test_what_is_missing_before_a_judgment_can_be_submitted(judging: Any) -> Non
             ([name, draft]) => [name, window.steer.missing(draft)]))""",
         drafts,
     )
+    # "Send critique" beside another mode's pick says what the critique lacks.
+    beside = judging.evaluate(
+        "(draft) => window.steer.missing(draft, 'critique')", {"mode": "winner", "pair": []}
+    )
+    assert beside == "give a tag or a note first"
     assert missing == {
         "winner": "pick the best image first",
         "rating": "rate at least one image first",
