@@ -221,3 +221,20 @@ def test_each_judgment_is_described_in_a_few_words(judging: Any) -> None:
         "reject all",
         "cannot decide",
     ]
+
+
+def test_an_unreachable_server_is_probed_less_and_less_often(judging: Any) -> None:
+    delays = judging.evaluate(
+        """() => { const delays = [2000];
+            for (let i = 0; i < 6; i++) delays.push(window.steer.nextProbeDelay(delays.at(-1)));
+            return delays; }"""
+    )
+    assert delays == [2000, 4000, 8000, 16000, 30000, 30000, 30000]
+
+
+def test_the_offline_banner_says_what_waits_and_when_it_retries(judging: Any) -> None:
+    one, many = judging.evaluate(
+        "() => [window.steer.offlineMessage(1, 4), window.steer.offlineMessage(3, 30)]"
+    )
+    assert one == "Server unreachable — 1 judgment waiting; retrying in 4 s"
+    assert many == "Server unreachable — 3 judgments waiting; retrying in 30 s"
