@@ -427,7 +427,7 @@
       // Outside Dash's page, so that no render of the page can take it away.
       banner = document.createElement("div");
       banner.id = IDS.OFFLINE_BANNER;
-      banner.className = "offline-banner";
+      banner.className = "server-unreachable";
       banner.setAttribute("role", "alert");
       document.body.appendChild(banner);
     }
