@@ -362,7 +362,8 @@
     return "Server unreachable \u2014 " + judgments + " waiting; retrying in " + seconds + " s";
   }
   function sameServer(input) {
-    const url = typeof input === "string" ? input : (input && input.url) || "";
+    const url = typeof input === "string" ? input :
+      input instanceof URL ? input.href : (input && input.url) || "";
     return new URL(url, window.location.href).origin === window.location.origin;
   }
   // Every request of the page (Dash's too) tells whether the server is there.
@@ -614,7 +615,13 @@
 
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKey);
-  window.addEventListener("online", () => { if (offline) { clearTimeout(probeTimer); probeTimer = null; probe(); } else retryNow(); });
+  window.addEventListener("online", () => {
+    // The browser has a network again: look for the server now, not at the next probe.
+    if (!offline) { retryNow(); return; }
+    clearTimeout(probeTimer);
+    probeTimer = null;
+    probe();
+  });
   window.addEventListener("popstate", notePage);
   window.addEventListener("_dashprivate_pushstate", notePage);  // Dash's own links
   window.addEventListener("pagehide", sendTraceBeacon);
