@@ -174,8 +174,13 @@
       const between = draft.selected.length >= 2 ? draft.selected : draft.pair;
       if (between.length >= 2) raw.between = between.map(id);
     } else if (action === "critique" || draft.mode === "critique") {
-      raw = {mode: "critique", tags: draft.tags || [], text: draft.text || ""};
-      if (draft.winner !== null) raw.candidate = id(draft.winner);
+      // Neither tag nor note (as after a critique was sent): nothing the server would take.
+      const tags = draft.tags || [];
+      const text = draft.text || "";
+      if (tags.length || text.trim()) {
+        raw = {mode: "critique", tags: tags, text: text};
+        if (draft.winner !== null) raw.candidate = id(draft.winner);
+      }
     } else if (draft.mode === "winner" && draft.winner !== null) {
       raw = {mode: "winner", winner: id(draft.winner)};
     } else if (draft.mode === "rating" && Object.keys(draft.ratings).length) {
@@ -196,7 +201,8 @@
     raw.decision_seconds = Math.round((Date.now() - draft.started) / 100) / 10;
     return raw;
   }
-  function missing(draft) {
+  function missing(draft, action) {
+    if (action === "critique") return "give a tag or a note first";
     return {
       winner: "pick the best image first",
       rating: "rate at least one image first",
@@ -213,7 +219,7 @@
     if (!info || !draft) return;
     const raw = rawJudgment(draft, info, action);
     if (raw === null) {
-      lastError = {kind: "incomplete", message: missing(draft)};
+      lastError = {kind: "incomplete", message: missing(draft, action)};
       publishOutbox();
       return;
     }
@@ -263,7 +269,7 @@
       });
       reply = await response.json();
     } catch (error) {
-      reply = {ok: false, kind: "transient", acked: [],
+      reply = {ok: false, kind: "transient", acked: [], unreachable: true,
                message: "the dashboard server is not reachable; your judgments are kept"};
     }
     sending = false;
@@ -281,9 +287,9 @@
         // Retrying cannot help: keep it, marked, until the researcher discards it.
         remaining = remaining.map((item) =>
           item.key === reply.failed ? {...item, invalid: reply.message} : item);
-      } else {
-        scheduleRetry();
-      }
+      } else if (!reply.unreachable) {
+        scheduleRetry();  // the server answered but could not store: try again soon
+      }  // unreachable: the connection's probe sends the outbox when the server is back
     }
     write(OUTBOX, remaining);
     if (reply.job_id && window.dash_clientside && window.dash_clientside.set_props) {
@@ -332,6 +338,104 @@
     const previous = JSON.parse(undoStack.pop());
     saveDraft(previous);
     publish(previous);
+  }
+
+  // --- the connection: while the server is unreachable, one banner and one probe --------
+  // Dash's poll (ids.POLL) would fail every 2 s and Dash logs each failure to the console:
+  // it is paused while the server is away, and a single probe, backed off from 2 s up to
+  // 30 s, looks for the server instead; the first request that gets through (the probe's,
+  // or any other) brings the poll back and sends the outbox.
+  const PROBE_FIRST_MS = 2000;
+  const PROBE_MAX_MS = 30000;
+  let offline = false;
+  let probeDelay = PROBE_FIRST_MS;
+  let probeTimer = null;
+  let probeAt = 0;
+  let bannerTimer = null;
+  const realFetch = window.fetch.bind(window);
+
+  function nextProbeDelay(delay) {
+    return Math.min(delay * 2, PROBE_MAX_MS);
+  }
+  function offlineMessage(waiting, seconds) {
+    const judgments = waiting + " judgment" + (waiting === 1 ? "" : "s");
+    return "Server unreachable \u2014 " + judgments + " waiting; retrying in " + seconds + " s";
+  }
+  function sameServer(input) {
+    const url = typeof input === "string" ? input :
+      input instanceof URL ? input.href : (input && input.url) || "";
+    return new URL(url, window.location.href).origin === window.location.origin;
+  }
+  // Every request of the page (Dash's too) tells whether the server is there.
+  window.fetch = async function (input, init) {
+    try {
+      const response = await realFetch(input, init);
+      if (offline && sameServer(input)) serverBack();
+      return response;
+    } catch (error) {
+      if (sameServer(input) && !(error && error.name === "AbortError")) serverAway();
+      throw error;
+    }
+  };
+  function pausePolling(paused) {
+    // The poll (a dcc.Interval, which draws nothing) is on the steering page only.
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (set && document.querySelector(".steer-page")) set(IDS.POLL, {disabled: paused});
+  }
+  function serverAway() {
+    if (!offline) {
+      offline = true;
+      probeDelay = PROBE_FIRST_MS;
+      pausePolling(true);
+      bannerTimer = setInterval(showBanner, 1000);
+    }
+    scheduleProbe();
+    showBanner();
+  }
+  function scheduleProbe() {
+    if (probeTimer) return;
+    probeAt = Date.now() + probeDelay;
+    probeTimer = setTimeout(probe, probeDelay);
+    probeDelay = nextProbeDelay(probeDelay);
+  }
+  async function probe() {
+    probeTimer = null;
+    try {
+      // Any answer will do: the page's own address, without its body.
+      await realFetch(window.location.pathname, {method: "HEAD", cache: "no-store"});
+      serverBack();
+    } catch (error) {
+      scheduleProbe();
+    }
+  }
+  function serverBack() {
+    if (!offline) return;
+    offline = false;
+    probeDelay = PROBE_FIRST_MS;
+    clearTimeout(probeTimer);
+    probeTimer = null;
+    clearInterval(bannerTimer);
+    bannerTimer = null;
+    pausePolling(false);
+    showBanner();
+    if (lastError && lastError.kind === "transient") lastError = null;
+    retryNow();
+  }
+  function showBanner() {
+    let banner = document.getElementById(IDS.OFFLINE_BANNER);
+    if (!offline) { if (banner) banner.hidden = true; return; }
+    if (!banner) {
+      // Outside Dash's page, so that no render of the page can take it away.
+      banner = document.createElement("div");
+      banner.id = IDS.OFFLINE_BANNER;
+      banner.className = "server-unreachable";
+      banner.setAttribute("role", "alert");
+      document.body.appendChild(banner);
+    }
+    const waiting = read(OUTBOX, []).filter((item) => !item.invalid).length;
+    const seconds = Math.max(0, Math.ceil((probeAt - Date.now()) / 1000));
+    banner.textContent = offlineMessage(waiting, seconds);
+    banner.hidden = false;
   }
 
   // --- the trace: judgments' decision times, page views, retries, undos -------------------
@@ -511,7 +615,13 @@
 
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKey);
-  window.addEventListener("online", retryNow);
+  window.addEventListener("online", () => {
+    // The browser has a network again: look for the server now, not at the next probe.
+    if (!offline) { retryNow(); return; }
+    clearTimeout(probeTimer);
+    probeTimer = null;
+    probe();
+  });
   window.addEventListener("popstate", notePage);
   window.addEventListener("_dashprivate_pushstate", notePage);  // Dash's own links
   window.addEventListener("pagehide", sendTraceBeacon);
@@ -520,7 +630,8 @@
   // --- what Dash calls ----------------------------------------------------------------------
   // The pure functions from draft to judgment are here too, for their unit tests
   // (tests/dashboard/browser/test_judging_js.py).
-  window.steer = {flush, loadDraft, retryNow, emptyDraft, rawJudgment, missing, describe};
+  window.steer = {flush, loadDraft, retryNow, emptyDraft, rawJudgment, missing, describe,
+                  nextProbeDelay, offlineMessage};
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     steer: {
       gridChanged: function () {

@@ -62,6 +62,7 @@ OUTBOX = "outbox-store"  # mirrors judging.js's queue of judgments not yet ackno
 DRAFT_SUMMARY = "draft-summary"
 OUTBOX_STATUS = "outbox-status"
 OUTBOX_RETRY = "outbox-retry"  # the Retry button judging.js draws after a failed send
+OFFLINE_BANNER = "offline-banner"  # judging.js's "Server unreachable" banner (not Dash's)
 SHORTCUTS = "shortcuts"
 
 # --- the steering page: the worker's progress ------------------------------------------

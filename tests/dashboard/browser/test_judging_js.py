@@ -103,6 +103,11 @@ RAW_JUDGMENTS: list[tuple[str, str, dict[str, Any], str | None, dict[str, Any] |
     ("pairwise, no choice yet", "pairwise", {"pair": [0, 1]}, None, None),
     ("pairwise, one image", "pairwise", {"pair": [0], "choice": "first"}, None, None),
     ("approve_reject, none marked", "approve_reject", {}, None, None),
+    # A critique with neither tag nor note is refused by the server: nothing to send (the
+    # draft after "Send critique" is such a draft; Enter then must not send it).
+    ("critique, nothing written", "critique", {}, None, None),
+    ("critique of an image, nothing written", "critique", {"winner": 1, "text": "  "}, None, None),
+    ("Send critique beside a pick, nothing written", "winner", {"winner": 0}, "critique", None),
 ]
 
 
@@ -177,6 +182,11 @@ def test_what_is_missing_before_a_judgment_can_be_submitted(judging: Any) -> Non
             ([name, draft]) => [name, window.steer.missing(draft)]))""",
         drafts,
     )
+    # "Send critique" beside another mode's pick says what the critique lacks.
+    beside = judging.evaluate(
+        "(draft) => window.steer.missing(draft, 'critique')", {"mode": "winner", "pair": []}
+    )
+    assert beside == "give a tag or a note first"
     assert missing == {
         "winner": "pick the best image first",
         "rating": "rate at least one image first",
@@ -211,3 +221,20 @@ def test_each_judgment_is_described_in_a_few_words(judging: Any) -> None:
         "reject all",
         "cannot decide",
     ]
+
+
+def test_an_unreachable_server_is_probed_less_and_less_often(judging: Any) -> None:
+    delays = judging.evaluate(
+        """() => { const delays = [2000];
+            for (let i = 0; i < 6; i++) delays.push(window.steer.nextProbeDelay(delays.at(-1)));
+            return delays; }"""
+    )
+    assert delays == [2000, 4000, 8000, 16000, 30000, 30000, 30000]
+
+
+def test_the_offline_banner_says_what_waits_and_when_it_retries(judging: Any) -> None:
+    one, many = judging.evaluate(
+        "() => [window.steer.offlineMessage(1, 4), window.steer.offlineMessage(3, 30)]"
+    )
+    assert one == "Server unreachable — 1 judgment waiting; retrying in 4 s"
+    assert many == "Server unreachable — 3 judgments waiting; retrying in 30 s"

@@ -4,6 +4,7 @@ shown as a runtime failure and the app goes on."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from filelock import FileLock
@@ -54,6 +55,7 @@ def test_server_restart_mid_session_picks_up_where_it_was(
     # allowed here, and only here.
     page.allowed_errors += [
         "ERR_CONNECTION_REFUSED",
+        "ERR_CONNECTION_RESET",
         "ERR_EMPTY_RESPONSE",
         "the server did not respond",
     ]
@@ -72,6 +74,55 @@ def test_server_restart_mid_session_picks_up_where_it_was(
     round1 = get_round(workspace_of(server), session_id, 1)[1]
     assert [e.raw["winner"] for e in events][-1] == round1[3].id
     assert len(events) == 2
+
+
+def test_an_unreachable_server_is_shown_polled_less_often_and_caught_up_with(
+    page: Any, server: DashboardServer
+) -> None:
+    session_id = start_session(page, server, mode="winner")
+    page.uncheck("#auto-advance")  # both judgments are of round 0
+    page.locator("body").click(position={"x": 5, "y": 500})
+    server.kill()
+    # The failures the page meets while the server is down (on purpose) are allowed (a
+    # request in flight at the kill is reset or gets nothing); how many is checked below.
+    page.allowed_errors += [
+        "ERR_CONNECTION_REFUSED",
+        "ERR_CONNECTION_RESET",
+        "ERR_EMPTY_RESPONSE",
+        "the server did not respond",
+    ]
+    for key in ("2", "3"):  # judged while the server is away
+        page.keyboard.press(key)
+        page.keyboard.press("Enter")
+    banner = page.wait_for_selector("#offline-banner:not([hidden])", timeout=10_000)
+    page.wait_for_function(
+        "document.getElementById('offline-banner').innerText.includes('2 judgments waiting')"
+    )
+    assert "Server unreachable" in banner.inner_text()
+    assert "retrying in" in banner.inner_text()
+
+    # Backed off: in 16 s a poll every 2 s would be 8 requests and 8 console errors.
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.post_data or request.url))
+    errors_before = len(page.console_errors)
+    page.wait_for_timeout(16_000)
+    assert len(requests) <= 4, [text[:200] for text in requests]
+    assert len(page.console_errors) - errors_before <= 4, page.console_errors
+
+    started = time.monotonic()
+    server.start()
+    page.wait_for_selector("#offline-banner", state="hidden", timeout=40_000)
+    assert time.monotonic() - started < 40
+    wait_until_stored(page)
+    # The page polls again (every 2 s when idle) for what changes elsewhere.
+    requests.clear()
+    page.wait_for_timeout(5_000)
+    assert any('"n_intervals"' in text for text in requests), requests
+    round0 = get_round(workspace_of(server), session_id, 0)[1]
+    assert [e.raw["winner"] for e in stored_judgments(server, session_id)] == [
+        round0[1].id,
+        round0[2].id,
+    ]
 
 
 def test_a_failed_submission_is_kept_and_retried_without_re_entering(
