@@ -40,7 +40,7 @@ def _number(component_id: str, field: str, **props: Any) -> dbc.Input:
     """A number input for a SessionConfig field. It carries no min, max or step: a browser
     sends an empty value for a number outside them, so the session would silently take the
     default; the callback checks the config's bounds and names the field instead."""
-    return dbc.Input(id=component_id, type="number", step="any", **props)
+    return dbc.Input(id=component_id, type="number", step="any", className="setup-number", **props)
 
 
 def _number_field(label: str, component_id: str, field: str, **props: Any) -> html.Div:
@@ -141,7 +141,7 @@ def setup_panel(
         dbc.Row(
             [
                 dbc.Col(_number_field("k", ids.K, "k", value=defaults.default("k"))),
-                dbc.Col(_number_field("d", ids.D, "d", placeholder="preset")),
+                dbc.Col(_number_field("d", ids.D, "d", placeholder="auto")),
                 dbc.Col(
                     _number_field("steps", ids.STEPS, "steps", value=defaults.default("steps"))
                 ),
