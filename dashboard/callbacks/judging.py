@@ -50,7 +50,18 @@ def show_round(
             )
             return message, mode_banner(mode or session.config["feedback_mode"]), "round -"
         wanted = view.get("round_index")
-        round_index = latest if wanted is None else max(0, min(int(wanted), latest))
+        if wanted is not None and int(wanted) > latest:
+            # A round asked for in the URL that this session does not have (yet).
+            message = html.Div(
+                f"Session {session_id} has no round {wanted}: its latest is round {latest}.",
+                className="text-muted p-4",
+            )
+            return (
+                message,
+                mode_banner(mode or session.config["feedback_mode"]),
+                f"round - of {latest}",
+            )
+        round_index = latest if wanted is None else max(0, int(wanted))
         record, candidates = get_round(state.workspace, session_id, round_index)
     except SteeringError as error:
         return error_message(error), "", "-"

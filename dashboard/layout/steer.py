@@ -360,12 +360,14 @@ def steer_page(
     title: str,
     setup: dbc.Accordion,
     mode: str | None = None,
+    round_index: int | None = None,
 ) -> html.Div:
-    """The whole steering page; the grid, figures and progress fill in by callbacks."""
+    """The whole steering page, showing `round_index` (None: the latest); the grid, figures
+    and progress fill in by callbacks."""
     return html.Div(
         [
             dcc.Store(id=ids.SESSION, data={"session_id": session_id}),
-            dcc.Store(id=ids.VIEW, data={"session_id": session_id, "round_index": None}),
+            dcc.Store(id=ids.VIEW, data={"session_id": session_id, "round_index": round_index}),
             dcc.Store(id=ids.VERSION, data=None),
             dcc.Store(id=ids.JOB, data=None),
             dcc.Store(id=ids.DRAFT, data=None),

@@ -12,11 +12,12 @@ from steering_core.errors import NotFound
 from steering_core.generators.base import GENERATORS
 from steering_core.models import PREFERENCE_MODELS
 from steering_core.samplers import SAMPLERS
-from steering_core.sessions import get_session, list_sessions
+from steering_core.sessions import get_session, latest_round_index, list_sessions
 
 
 def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
-    """The steering page for `?session=ID` (or the newest session), with its setup panel."""
+    """The steering page for `?session=ID&round=N` (or the newest session, its latest round),
+    with its setup panel."""
     sessions = list_sessions(state.workspace)
     session_id = query.get("session")
     if session_id is None and sessions:
@@ -37,6 +38,15 @@ def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
             "session_model": record.config["preference_model"]["name"],
         }
         state.open_session(record.id)
+    round_text = query.get("round")
+    round_index = None
+    if round_text is not None and session_id is not None:
+        if not round_text.isdigit():
+            return dbc.Alert(f"Round {round_text!r} is not a round number.", color="warning")
+        round_index = int(round_text)
+        # The latest round is shown as "the latest", so the grid follows the rounds after it.
+        if round_index == latest_round_index(state.workspace, session_id):
+            round_index = None
     setup = setup_panel(
         GENERATORS.names(),
         SAMPLERS.names(),
@@ -45,4 +55,4 @@ def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
         session_id,
         **plugins,
     )
-    return steer_page(session_id, title, setup, mode)
+    return steer_page(session_id, title, setup, mode, round_index)

@@ -6,7 +6,9 @@ import json
 
 from dash import no_update
 
+from dashboard import ids
 from dashboard.callbacks.judging import show_round, step_round, switch_mode
+from dashboard.pages.steering import steering_page
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
 from steering_core.sessions import (
@@ -16,7 +18,7 @@ from steering_core.sessions import (
     undo_last_feedback,
 )
 from steering_core.storage.records import CandidateRecord
-from tests.dashboard.helpers import find_all, text
+from tests.dashboard.helpers import find, find_all, text
 from tests.steering_core.helpers import blank_round
 
 
@@ -47,6 +49,28 @@ def test_the_grid_shows_the_latest_round_or_the_one_asked_for(
     shown = grid_attributes(grid)
     assert shown["round"] == "0" and shown["latest"] == "false" and shown["mode"] == "rating"
     assert "winner" in str(grid)  # round 0's card shows the judgment it received
+
+
+def test_the_round_in_the_url_is_the_round_shown(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    for _ in range(3):
+        blank_round(state.workspace, session.id)
+
+    def view_for(round_text: str) -> dict:
+        page = steering_page(state, {"session": session.id, "round": round_text})
+        return find(page, ids.VIEW).data
+
+    grid, _, label = show_round(state, view_for("1"), None)
+    assert grid_attributes(grid)["round"] == "1" and label == "round 1 of 2"
+    assert view_for("2")["round_index"] is None  # the latest: the grid follows new rounds
+
+    grid, _, label = show_round(state, view_for("9"), None)
+    assert "no round 9" in text(grid) and "latest is round 2" in text(grid)
+    assert label == "round - of 2"
+    page = steering_page(state, {"session": session.id, "round": "last"})
+    assert "'last' is not a round number" in text(page)
 
 
 def test_an_unknown_session_is_a_message_not_a_crash(state: DashboardState) -> None:
