@@ -19,7 +19,7 @@ from dash import (
 
 from dashboard import ids
 from dashboard.callbacks.session import error_message
-from dashboard.layout.grid import candidate_grid, mode_banner
+from dashboard.layout.grid import MODE_TITLES, candidate_grid, mode_banner
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
 from steering_core.funnel import FUNNEL_MODE, FUNNEL_STAGES, next_funnel_round
@@ -30,6 +30,7 @@ from steering_core.sessions import (
     get_session,
     latest_round_index,
 )
+from steering_core.storage.records import FeedbackEventRecord
 from steering_core.views.judgment_words import received_labels
 
 
@@ -67,12 +68,23 @@ def show_round(
         return error_message(error), "", "-"
     mode = mode or session.config["feedback_mode"]
     events = get_feedback_events(state.workspace, session_id, round_index=round_index)
+    if record.round_index != latest:
+        mode = judged_mode(events) or mode
     received = received_labels(events, {c.id: c.slot for c in candidates})
     grid = candidate_grid(
         session_id, record.round_index, record.round_index == latest, candidates, mode, received
     )
     label = f"round {record.round_index} of {latest}"
     return grid, mode_banner(mode), label
+
+
+def judged_mode(events: list[FeedbackEventRecord]) -> str | None:
+    """The grid mode of a round's last judgment still in force (None: not judged in one), so a
+    past round reads as it was judged, not in the mode in use now."""
+    for event in reversed(events):
+        if event.mode != "undo" and event.undone_at is None and event.mode in MODE_TITLES:
+            return event.mode
+    return None
 
 
 def step_round(state: DashboardState, view: dict[str, Any] | None, step: int) -> Any:

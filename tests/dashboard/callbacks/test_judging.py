@@ -45,10 +45,27 @@ def test_the_grid_shows_the_latest_round_or_the_one_asked_for(
     assert shown["candidates"] == [c.id for c in second]
     assert label == "round 1 of 1" and "WINNER" in str(banner)
 
-    grid, _, label = show_round(state, {"session_id": session.id, "round_index": 0}, "rating")
+    grid, _, label = show_round(state, {"session_id": session.id, "round_index": 0}, None)
     shown = grid_attributes(grid)
-    assert shown["round"] == "0" and shown["latest"] == "false" and shown["mode"] == "rating"
+    assert shown["round"] == "0" and shown["latest"] == "false"
     assert "winner" in str(grid)  # round 0's card shows the judgment it received
+
+
+def test_a_past_round_shows_the_mode_it_was_judged_in(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, first = blank_round(state.workspace, session.id)
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": first[1].id})
+    blank_round(state.workspace, session.id)
+    blank_round(state.workspace, session.id)  # round 1: never judged
+
+    grid, banner, _ = show_round(state, {"session_id": session.id, "round_index": 0}, "rating")
+    assert grid_attributes(grid)["mode"] == "winner" and "WINNER" in str(banner)
+    grid, banner, _ = show_round(state, {"session_id": session.id, "round_index": 1}, "rating")
+    assert grid_attributes(grid)["mode"] == "rating" and "RATING" in str(banner)
+    grid, banner, _ = show_round(state, {"session_id": session.id}, "rating")
+    assert grid_attributes(grid)["mode"] == "rating"  # the open round: the mode in use
 
 
 def test_the_round_in_the_url_is_the_round_shown(
