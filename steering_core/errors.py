@@ -77,6 +77,13 @@ class InvalidInput(SteeringError, ValueError):
         super().__init__(one_line(str(message)), *args)
 
 
+class RoundSuperseded(InvalidInput):
+    """The round asked for was stored by another process first (the page and a CLI `steer
+    round` racing); nothing of this one was stored, and nothing went wrong."""
+
+    kind = "superseded"
+
+
 class NotFound(SteeringError, LookupError):
     """A session, round, candidate or job that does not exist in this data root; one line
     of at most MAX_MESSAGE_CHARS characters, like InvalidInput (it quotes the id it was

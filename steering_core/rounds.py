@@ -23,7 +23,7 @@ from steering_core import trace
 from steering_core.config import SessionConfig, make_config
 from steering_core.convergence import session_verdict, value_of_another_round
 from steering_core.derived import cached
-from steering_core.errors import InvalidInput, JobCancelled, NotFound
+from steering_core.errors import InvalidInput, JobCancelled, NotFound, RoundSuperseded
 from steering_core.generators.base import (
     Conditioning,
     GenerationSettings,
@@ -492,7 +492,7 @@ def store_round(
         latest = round_store.latest_round_index(connection, plan.session_id)
         expected = -1 if latest is None else latest
         if expected + 1 != plan.round_index:
-            raise InvalidInput(
+            raise RoundSuperseded(
                 f"round {plan.round_index} of session {plan.session_id} was created by another "
                 "process meanwhile; ask for the next round again"
             )

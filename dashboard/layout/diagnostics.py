@@ -19,6 +19,7 @@ STATUS_COLOURS = {
     "failed": "danger",
     "cancelled": "warning",
     "abandoned": "danger",  # its process ended before it finished (killed, crashed)
+    "superseded": "secondary",  # another process stored the same round first: not a fault
 }
 WARM_UP_POLL_MS = 1000  # a warm-up takes seconds; a slow poll is enough
 
@@ -144,7 +145,17 @@ def generators_panel(
     return [generator_card(d, timings.get(str(d.get("backend")))) for d in descriptions]
 
 
+def shown_status(job: dict[str, Any]) -> str:
+    """The job's status as listed: a round that lost the race to another process's round is
+    "superseded", not a failure (it is stored as failed, with that error kind)."""
+    if job["status"] == "failed" and job.get("error_kind") == "superseded":
+        return "superseded"
+    return job["status"]
+
+
 def _phases(job: dict[str, Any]) -> Any:
+    if shown_status(job) == "superseded":
+        return html.Span(job["error"], className="text-muted")
     if job.get("error"):
         return html.Span(
             f"{job.get('error_kind') or 'failed'}: {job['error']}", className="text-danger"
@@ -187,7 +198,9 @@ def jobs_table(jobs: Sequence[dict[str, Any]]) -> Any:
                     html.Td(
                         dcc.Link(session, href=f"/replay?session={session}") if session else "-"
                     ),
-                    html.Td(dbc.Badge(job["status"], color=STATUS_COLOURS.get(job["status"]))),
+                    html.Td(
+                        dbc.Badge(shown_status(job), color=STATUS_COLOURS.get(shown_status(job)))
+                    ),
                     html.Td(_seconds(job.get("seconds")), className="text-end"),
                     html.Td(_phases(job)),
                 ],

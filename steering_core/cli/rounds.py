@@ -155,7 +155,9 @@ def _run_round(
     if snapshot.status == "cancelled":
         raise JobCancelled(snapshot.error or "cancelled")
     if snapshot.status == "failed":
-        error = InvalidInput if snapshot.error_kind == "invalid input" else SteeringError
+        # A round another process stored first is an invalid request here, as before.
+        invalid = snapshot.error_kind in ("invalid input", "superseded")
+        error = InvalidInput if invalid else SteeringError
         raise error(snapshot.error)
     return job_id, snapshot
 

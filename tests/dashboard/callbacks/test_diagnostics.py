@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 import steering_core
 from dashboard import ids
@@ -23,14 +24,17 @@ from dashboard.callbacks.diagnostics import (
     timing_summary,
 )
 from dashboard.callbacks.navigation import render_page
+from dashboard.layout.diagnostics import jobs_table
 from dashboard.state import DashboardState
-from steering_core.config import GeneratorConfig, make_config
+from steering_core.config import GeneratorConfig, SessionConfig, make_config
 from steering_core.errors import GeneratorFailure
 from steering_core.generators.base import Generator, make_generator
+from steering_core.rounds import plan_round, store_round
 from steering_core.sessions import create_session
 from steering_core.storage.workspace import Workspace
 from steering_core.worker import Worker
 from tests.dashboard.helpers import find, text
+from tests.steering_core.helpers import blank_round
 
 
 def builtin_on(model: Path) -> Callable[[GeneratorConfig], Generator]:
@@ -192,3 +196,24 @@ def test_steer_diagnostics_and_the_page_show_the_same_report_of_every_gpu(
     assert report["devices"]["platform"] in devices
     for package, version in report["versions"].items():
         assert f"{package} {version}" in versions
+
+
+def test_a_round_that_lost_the_race_is_superseded_not_failed(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    plan = plan_round(workspace, session.id)
+    blank_round(workspace, session.id)  # another process stored round 0 meanwhile
+    images = {slot: Image.new("RGB", (8, 8)) for slot in range(plan.config.k)}
+    worker = Worker(workspace).start()
+    state = DashboardState(workspace=workspace, worker=worker)
+    try:
+        job_id = worker.submit(
+            "round", lambda _: store_round(workspace, plan, images), session_id=session.id
+        )
+        worker.wait(job_id, timeout=30)
+        shown = text(jobs_table(recent_jobs(state)))
+    finally:
+        worker.stop()
+    assert "superseded" in shown and "created by another process" in shown
+    assert "failed" not in shown and "invalid input" not in shown
