@@ -49,7 +49,7 @@ from steering_core.sessions import (
     load_session_config,
 )
 from steering_core.steering_space import SteeringSpace, build_steering_space
-from steering_core.storage import round_store
+from steering_core.storage import judgment_store, round_store
 from steering_core.storage.records import CandidateRecord, RoundRecord, now
 from steering_core.storage.workspace import Workspace
 
@@ -79,6 +79,9 @@ class RoundPlan:
     parents: list[int | None]
     reused_images: dict[int, str]  # slot -> image path of an unchanged re-shown candidate
     model_state: dict[str, Any] = field(default_factory=dict)
+    # The session's last feedback event when the plan read its judgments (0: none yet): the
+    # plan used every judgment up to it that was standing then.
+    planned_through_event_id: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -174,7 +177,25 @@ def plan_round(
     this session's candidates to build the round around instead of the sampler's proposal:
     slot 0 is the incumbent as always, then each of them re-shown unchanged (role "kept"),
     then variations of them (role "variation"), spread evenly over the remaining slots.
+
+    The plan names the last feedback event it saw (`planned_through_event_id`, also in the
+    round's model state): a round planned from a judgment that is withdrawn later is
+    never stored (`store_round`) or is discarded (`sessions.withdraw_last_judgment`).
     """
+    # One read snapshot: the judgments fitted and the last event named are the same ones,
+    # whatever another process stores meanwhile.
+    with workspace.db.read_snapshot() as connection:
+        session = get_session(workspace, session_id)
+        through = judgment_store.last_feedback_event_id(connection, session.id) or 0
+        plan = _plan(workspace, session.id, around, k)
+    plan.planned_through_event_id = through
+    plan.model_state[round_store.PLANNED_THROUGH] = through
+    return plan
+
+
+def _plan(
+    workspace: Workspace, session_id: str, around: Sequence[int] | None, k: int | None
+) -> RoundPlan:
     session = get_session(workspace, session_id)
     config, kept = check_round_request(workspace, session.id, around, k)
     rounds = get_rounds(workspace, session.id)
@@ -495,6 +516,16 @@ def store_round(
             raise RoundSuperseded(
                 f"round {plan.round_index} of session {plan.session_id} was created by another "
                 "process meanwhile; ask for the next round again"
+            )
+        # Checked in the transaction that stores the round: an undo (in any process) either
+        # committed before, and is seen here, or comes after and discards this round.
+        withdrawn = judgment_store.withdrawn_since(
+            connection, plan.session_id, plan.planned_through_event_id
+        )
+        if withdrawn is not None:
+            raise RoundSuperseded(
+                f"round {plan.round_index} of session {plan.session_id} was not saved: it was "
+                f"planned from judgment #{withdrawn}, which was withdrawn (undo) meanwhile"
             )
         round_id = round_store.insert_round(
             connection,

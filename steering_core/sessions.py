@@ -7,12 +7,13 @@ call the same code. Generating a round (which needs the generator) lives in `rou
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from steering_core import trace
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
-from steering_core.feedback import check_candidates, normalize, parse_feedback
+from steering_core.feedback import MODES_BY_NAME, check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
 from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.records import (
@@ -266,13 +267,63 @@ def _trace_feedback(
     )
 
 
-def undo_last_feedback(
+@dataclass(frozen=True)
+class Withdrawal:
+    """What an undo did: the `undo` event logged, the judgment it withdrew (`withdrawn`),
+    that judgment in words, and the rounds planned from it that were discarded."""
+
+    event: FeedbackEventRecord
+    withdrawn: FeedbackEventRecord
+    words: str
+    discarded_rounds: list[int]
+
+    def describe(self) -> str:
+        """One line: which judgment of which round was withdrawn, and what was discarded."""
+        text = (
+            f"withdrew round {self.withdrawn.round_index}'s judgment #{self.withdrawn.id} "
+            f"({self.words})"
+        )
+        if self.discarded_rounds:
+            names = ", ".join(str(r) for r in self.discarded_rounds)
+            plural = "s" if len(self.discarded_rounds) > 1 else ""
+            text += f"; discarded round{plural} {names}, planned from it"
+        return text
+
+
+def judgment_words(workspace: Workspace, event: FeedbackEventRecord) -> str:
+    """A stored judgment in a few words, candidates named as the grid numbers them."""
+    mode = MODES_BY_NAME.get(event.mode)
+    record = round_store.round_at(workspace.db.connection(), event.session_id, event.round_index)
+    slots = (
+        {}
+        if record is None or record.id is None
+        else {
+            c.id: c.slot
+            for c in round_store.candidates_of_round(workspace.db.connection(), record.id)
+        }  # type: ignore[misc]
+    )
+    return mode.line(event.raw, slots) if mode else event.mode.replace("_", " ")
+
+
+def judgment_to_undo(workspace: Workspace, session_id: str) -> FeedbackEventRecord | None:
+    """The judgment an undo would withdraw now: the session's latest one still standing."""
+    session = get_session(workspace, session_id)
+    return judgment_store.last_standing_judgment(workspace.db.connection(), session.id)
+
+
+def withdraw_last_judgment(
     workspace: Workspace, session_id: str, source: str = "human"
-) -> FeedbackEventRecord:
-    """Withdraw the session's most recent judgment that is not already undone.
+) -> Withdrawal:
+    """Withdraw the session's most recent judgment that is not already undone, and discard
+    every round planned from it.
 
     The judgment stays stored (marked undone) and an `undo` event is logged, so the label
     CSV keeps the full history; undone comparisons no longer reach the preference model.
+    A round whose plan used the judgment (see `rounds.plan_round`) is deleted with its
+    candidates in the same transaction (its images stay on disk until `steer gc --images`),
+    so the session reads as if the judgment never made a round; the trace keeps a
+    `round_discarded` event for each. A round still being made is refused when it is saved.
+    Refused, changing nothing, when something outside those rounds points at them (a fork).
     """
     session = get_session(workspace, session_id)
     with workspace.labels.locked(session.id):
@@ -281,6 +332,23 @@ def undo_last_feedback(
             target = judgment_store.last_standing_judgment(connection, session.id)
             if target is None or target.id is None:
                 raise InvalidInput(f"session {session.id} has no judgment to undo")
+            discarded = round_store.rounds_planned_from(
+                connection, session.id, target.id, target.round_index, target.created_at
+            )
+            discarded_ids = [r.id for r in discarded if r.id is not None]
+            outside = round_store.references_from_outside(connection, discarded_ids)
+            if outside:
+                names = ", ".join(str(r.round_index) for r in discarded)
+                raise InvalidInput(
+                    f"session {session.id}: cannot undo judgment #{target.id}: round(s) {names} "
+                    f"were planned from it and are in use elsewhere ({'; '.join(outside[:3])})"
+                )
+            words = judgment_words(workspace, target)
+            shown = {
+                r.round_index: [c.id for c in round_store.candidates_of_round(connection, r.id)]  # type: ignore[arg-type]
+                for r in discarded
+            }
+            round_store.delete_rounds(connection, discarded_ids)
             stamp = now()
             judgment_store.mark_undone(connection, target.id, stamp)
             undo = FeedbackEventRecord(
@@ -302,7 +370,30 @@ def undo_last_feedback(
         assert event is not None  # stored in the transaction just committed
         workspace.labels.append(event.label_row())
     _trace_feedback(workspace, event)
-    return event
+    for round_index in sorted(shown):
+        trace.record(
+            workspace,
+            session.id,
+            "round_discarded",
+            round_index=round_index,
+            candidate_ids=shown[round_index],
+            withdrawn_event_id=target.id,
+            undo_event_id=event.id,
+        )
+    return Withdrawal(
+        event=event,
+        withdrawn=target,
+        words=words,
+        discarded_rounds=sorted(shown),
+    )
+
+
+def undo_last_feedback(
+    workspace: Workspace, session_id: str, source: str = "human"
+) -> FeedbackEventRecord:
+    """Withdraw the session's most recent standing judgment (see `withdraw_last_judgment`);
+    returns the `undo` event."""
+    return withdraw_last_judgment(workspace, session_id, source).event
 
 
 def rebuild_labels(workspace: Workspace, session_id: str) -> dict[str, Any]:

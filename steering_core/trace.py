@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "model_fit",  # round_index, model, n_comparisons, loss, loss_start, iterations
         "convergence",  # round_index, status, reason, evidence, recommendation
         "feedback",  # event_id, round_index, mode, origin, undoes_event_id for an undo
+        "round_discarded",  # round_index, candidate_ids, withdrawn_event_id, undo_event_id
         "error",  # where, error_kind, message
     ),
     "frontend": ("judgment", "page_view", "retry", "undo"),

@@ -271,13 +271,23 @@ def feedback_command(
 @click.pass_context
 def undo_command(ctx: click.Context, session_id: str | None, as_json: bool) -> None:
     """Withdraw the last judgment of SESSION_ID (a session id, or the word `latest`)."""
-    from steering_core.sessions import get_session, undo_last_feedback
+    from steering_core.sessions import get_session, withdraw_last_judgment
 
     workspace = workspace_of(ctx)
     record = get_session(workspace, session_id)
     hold_lease(ctx, record.id)
-    event = undo_last_feedback(workspace, record.id, source="cli")
+    withdrawal = withdraw_last_judgment(workspace, record.id, source="cli")
+    event = withdrawal.event
     if as_json:
-        print_json({"event_id": event.id, "undoes_event_id": event.undoes_event_id})
+        print_json(
+            {
+                "event_id": event.id,
+                "undoes_event_id": event.undoes_event_id,
+                "round_index": withdrawal.withdrawn.round_index,
+                "mode": withdrawal.withdrawn.mode,
+                "judgment": withdrawal.words,
+                "discarded_rounds": withdrawal.discarded_rounds,
+            }
+        )
     else:
-        click.echo(f"undid judgment #{event.undoes_event_id}")
+        click.echo(f"session {record.id}: {withdrawal.describe()}")

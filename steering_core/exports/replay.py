@@ -270,6 +270,10 @@ def _remap_model_state(state: dict[str, Any], remap: _Remap) -> dict[str, Any]:
         state["incumbent_candidate_id"] = remap.named(state["incumbent_candidate_id"])
     if isinstance(state.get("around"), list):
         state["around"] = [remap.named(c) for c in state["around"]]
+    # The last event a round's plan saw is an event of this session: it moves with them.
+    through = state.get(round_store.PLANNED_THROUGH)
+    if isinstance(through, int) and through in remap.events:
+        state[round_store.PLANNED_THROUGH] = remap.events[through]
     return state
 
 

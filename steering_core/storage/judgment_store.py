@@ -187,3 +187,17 @@ def data_root_version(connection: sqlite3.Connection) -> str:
                   (SELECT COUNT(*) FROM feedback_events WHERE undone_at IS NOT NULL)"""
     ).fetchone()
     return ".".join(str(value) for value in row)
+
+
+def withdrawn_since(
+    connection: sqlite3.Connection, session_id: str, through_event_id: int
+) -> int | None:
+    """A judgment stored at or before event `through_event_id` and withdrawn after it (the
+    id of the first such judgment), or None: a round planned from the session's events up
+    to `through_event_id` used it, so that round must not be kept."""
+    row = connection.execute(
+        "SELECT MIN(undoes_event_id) FROM feedback_events WHERE session_id = ? "
+        "AND mode = 'undo' AND id > ? AND undoes_event_id <= ?",
+        (session_id, through_event_id, through_event_id),
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])

@@ -191,3 +191,66 @@ def candidate_places(
         (json.dumps(candidate_ids),),
     ).fetchall()
     return [dict(row) for row in rows]
+
+
+# The key of a round's model state naming the last feedback event its plan saw: the plan
+# was fitted on every judgment up to it that was standing then.
+PLANNED_THROUGH = "planned_through_event_id"
+
+
+def rounds_planned_from(
+    connection: sqlite3.Connection,
+    session_id: str,
+    event_id: int,
+    event_round_index: int,
+    event_created_at: str,
+) -> list[RoundRecord]:
+    """The session's rounds whose plan used judgment `event_id` (one of round
+    `event_round_index`, stored at `event_created_at`), latest first: every later round
+    planned after the judgment was stored. A round stored before plans named their last
+    event counts when it was created after the judgment."""
+    rows = connection.execute(
+        "SELECT * FROM rounds WHERE session_id = :session AND round_index > :round "
+        "AND (json_extract(model_state_json, :key) >= :event "
+        "OR (json_extract(model_state_json, :key) IS NULL AND created_at > :at)) "
+        "ORDER BY round_index DESC",
+        {
+            "session": session_id,
+            "round": event_round_index,
+            "key": f"$.{PLANNED_THROUGH}",
+            "event": event_id,
+            "at": event_created_at,
+        },
+    ).fetchall()
+    return [RoundRecord.from_row(row) for row in rows]
+
+
+def references_from_outside(connection: sqlite3.Connection, round_ids: list[int]) -> list[str]:
+    """What outside the given rounds points at their candidates, in words: sessions forked
+    from one of them, candidates of other rounds descended from one of them."""
+    rounds_json = json.dumps(round_ids)
+    inside = "SELECT id FROM candidates WHERE round_id IN (SELECT value FROM json_each(?))"
+    forks = connection.execute(
+        f"SELECT id, forked_from_candidate_id FROM sessions WHERE forked_from_candidate_id IN "
+        f"({inside}) ORDER BY created_at",
+        (rounds_json,),
+    ).fetchall()
+    children = connection.execute(
+        f"SELECT id, parent_candidate_id FROM candidates WHERE parent_candidate_id IN ({inside}) "
+        "AND round_id NOT IN (SELECT value FROM json_each(?)) ORDER BY id",
+        (rounds_json, rounds_json),
+    ).fetchall()
+    return [f"session {row[0]} is a fork of candidate #{row[1]}" for row in forks] + [
+        f"candidate #{row[0]} descends from candidate #{row[1]}" for row in children
+    ]
+
+
+def delete_rounds(connection: sqlite3.Connection, round_ids: list[int]) -> None:
+    """Delete rounds and their candidates (nothing outside them may point at these)."""
+    rounds_json = json.dumps(round_ids)
+    connection.execute(
+        "DELETE FROM candidates WHERE round_id IN (SELECT value FROM json_each(?))", (rounds_json,)
+    )
+    connection.execute(
+        "DELETE FROM rounds WHERE id IN (SELECT value FROM json_each(?))", (rounds_json,)
+    )

@@ -161,5 +161,20 @@ def test_undo_names_its_session_or_the_word_latest(tmp_path: Path, session_id: s
     ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))
     refused = steer(tmp_path, "undo")
     assert refused.exit_code == 2 and "SESSION_ID" in refused.output
-    assert "undid judgment" in ok(steer(tmp_path, "undo", "latest")).output
+    assert "withdrew round 0's judgment" in ok(steer(tmp_path, "undo", "latest")).output
     assert rows  # the round the judgment was about
+
+
+def test_cli_undo_says_which_judgment_of_which_round_and_what_it_discarded(
+    tmp_path: Path, session_id: str
+) -> None:
+    ok(steer(tmp_path, "round", session_id))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    ok(steer(tmp_path, "round", session_id))
+    output = ok(steer(tmp_path, "undo", session_id)).output
+    assert "withdrew round 0's judgment #1 (winner: 3)" in output
+    assert "discarded round 1, planned from it" in output
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))  # round 0 is open again
+    reply = json.loads(ok(steer(tmp_path, "undo", session_id, "--json")).stdout)
+    assert reply["round_index"] == 0 and reply["discarded_rounds"] == []
+    assert reply["judgment"] == "winner: 2"
