@@ -19,6 +19,8 @@
   const IDS = window.STEER_IDS;
   const DRAFTS = "steer.drafts.v1";
   const OUTBOX = "steer.outbox.v1";
+  // The draft each judgment was made from (by its key), for Undo judgment to bring back.
+  const SUBMITTED = "steer.submitted.v1";
   const TAB = Math.random().toString(36).slice(2, 8);
   let counter = 0;
   let sending = false;
@@ -106,6 +108,7 @@
     if (!draft) return;
     undoStack.push(JSON.stringify(draft));
     if (undoStack.length > 200) undoStack.shift();
+    if (lastError && lastError.kind === "hint") { lastError = null; publishOutbox(); }
     update(draft);
     saveDraft(draft);
     publish(draft);
@@ -232,6 +235,11 @@
     const outbox = read(OUTBOX, []);
     outbox.push(item);
     write(OUTBOX, outbox);  // durable in the browser before anything else happens
+    const submitted = read(SUBMITTED, {});
+    submitted[item.key] = draft;
+    const kept = Object.keys(submitted);
+    if (kept.length > 50) delete submitted[kept[0]];
+    write(SUBMITTED, submitted);
     trace(info.session, "judgment", {
       mode: raw.mode, round_index: info.round, client_key: item.key,
       // A draft restored from an earlier visit has no showing: its age stands in, capped
@@ -315,29 +323,70 @@
     publishOutbox();
   }
 
+  // Undo judgment: withdraw the session's last stored judgment (the button says which). The
+  // server discards any round planned from it and cancels the one being made; the page goes
+  // back to the judged round with the draft the judgment was made from.
   async function undoJudgment() {
     const info = grid();
     if (!info) return;
+    const waiting = read(OUTBOX, []).filter((item) => !item.invalid && item.session_id === info.session);
+    if (waiting.length) {
+      // The last judgment is not stored yet: undo would withdraw the one before it.
+      lastError = {kind: "incomplete", message: "wait until your judgment is stored, then undo it"};
+      publishOutbox();
+      return;
+    }
+    let reply = null;
     try {
       const response = await fetch("/api/undo", {
         method: "POST",
         headers: {"Content-Type": "application/json"},
         body: JSON.stringify({session_id: info.session}),
       });
-      const reply = await response.json();
-      lastError = reply.ok ? null : {kind: reply.kind, message: reply.message};
-      lastStored = reply.ok ? {undone: reply.undone, at: Date.now()} : lastStored;
-      if (reply.ok) trace(info.session, "undo", {round_index: info.round});
+      reply = await response.json();
     } catch (error) {
       lastError = {kind: "transient", message: "the dashboard server is not reachable"};
     }
+    if (reply) {
+      lastError = reply.ok ? null : {kind: reply.kind, message: reply.message};
+      if (reply.ok) {
+        lastStored = {undone: reply.undone, message: reply.message, at: Date.now()};
+        trace(info.session, "undo", {round_index: reply.round_index});
+        backToJudgedRound(info.session, reply);
+      }
+    }
     publishOutbox();
   }
+  function backToJudgedRound(session, reply) {
+    undoStack.length = 0;
+    const draft = read(SUBMITTED, {})[reply.client_key];
+    if (draft) {
+      draft.started = Date.now();
+      saveDraft(draft);
+      const info = grid();
+      if (info && keyOf(info) === draft.key) { publish(draft); syncFields(draft); }
+    }
+    if (window.dash_clientside && window.dash_clientside.set_props) {
+      const latest = reply.round_index === reply.latest_round;
+      window.dash_clientside.set_props(IDS.VIEW, {data: {
+        session_id: session, round_index: latest ? null : reply.round_index}});
+    }
+  }
+  // Backspace: one step back in this round's draft, never a stored judgment.
   function undoStep() {
-    if (!undoStack.length) { undoJudgment(); return; }
-    const previous = JSON.parse(undoStack.pop());
-    saveDraft(previous);
-    publish(previous);
+    const draft = loadDraft();
+    const top = undoStack.length ? JSON.parse(undoStack[undoStack.length - 1]) : null;
+    if (!draft || !top || top.key !== draft.key) {
+      undoStack.length = 0;
+      const button = document.getElementById(IDS.UNDO_JUDGMENT);
+      const stored = button && !button.disabled ? "; “" + button.textContent + "” withdraws a stored one" : "";
+      lastError = {kind: "hint", message: "nothing to undo in this draft" + stored};
+      publishOutbox();
+      return;
+    }
+    undoStack.pop();
+    saveDraft(top);
+    publish(top);
   }
 
   // --- the connection: while the server is unreachable, one banner and one probe --------
@@ -540,6 +589,7 @@
       submit(action);
     else if (action === "clear") clearDraft();
     else if (action === "undo") undoStep();
+    else if (action === "undo-judgment") undoJudgment();
     else if (action === "retry") retryNow();
     else if (action === "discard") discardInvalid();
     // The inspector opens with the candidate's image at once (inspector.js); the server
@@ -694,7 +744,7 @@
         });
         if (status && status.error) {
           const kind = status.error.kind;
-          const label = kind === "incomplete" ? "Not yet" :
+          const label = kind === "incomplete" ? "Not yet" : kind === "hint" ? "Note" :
             kind === "invalid input" ? "Invalid input" :
             kind === "transient" ? "Transient failure" : "Runtime failure";
           const buttons = [];
@@ -705,7 +755,7 @@
             buttons.push(h("Button", {className: "btn btn-sm btn-outline-secondary ms-2",
               "data-action": "discard"}, "Discard"));
           parts.push(h("Div", {className: "outbox-error text-" +
-            (kind === "incomplete" ? "muted" : "danger")},
+            (kind === "incomplete" || kind === "hint" ? "muted" : "danger")},
             [h("Strong", {}, label + ": "), status.error.message, ...buttons]));
         }
         const pending = outbox.length - invalid.length;
@@ -715,8 +765,8 @@
           parts.push(h("Div", {className: "text-success outbox-ok"},
             "Stored ✓ (" + status.stored.count + ")"));
         else if (status && status.stored && status.stored.undone)
-          parts.push(h("Div", {className: "text-success"},
-            "Undid judgment " + status.stored.undone));
+          parts.push(h("Div", {className: "text-success outbox-undone"},
+            status.stored.message || "Undid judgment " + status.stored.undone));
         return parts;
       },
     },

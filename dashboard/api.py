@@ -48,7 +48,7 @@ from steering_core.sessions import (
     get_session,
     latest_round_index,
     submit_feedback,
-    undo_last_feedback,
+    withdraw_last_judgment,
 )
 from steering_core.storage.database import TRANSIENT_ERRORS
 
@@ -168,6 +168,33 @@ def advance(state: DashboardState, session_id: str, judged_round: int) -> str | 
     return state.start_round(session_id)
 
 
+def undo_judgment(state: DashboardState, session_id: str) -> dict[str, Any]:
+    """Withdraw the session's last judgment and stop the round being made after it: the
+    reply says which judgment of which round was withdrawn (with the key the page gave it,
+    so the page can bring its draft back), the rounds discarded and the round now latest."""
+    withdrawal = withdraw_last_judgment(state.workspace, session_id)
+    # A round started after the judgment would be planned from it, or (still queued) would
+    # follow a round that is open again: either way not what the researcher wants now.
+    cancelled = state.cancel_round(withdrawal.event.session_id)
+    withdrawn = withdrawal.withdrawn
+    message = f"Withdrew round {withdrawn.round_index}'s judgment ({withdrawal.words})"
+    if withdrawal.discarded_rounds:
+        message += "; discarded round " + ", ".join(map(str, withdrawal.discarded_rounds))
+    elif cancelled is not None:
+        message += "; stopped the round being made from it"
+    return {
+        "ok": True,
+        "undone": withdrawn.id,
+        "round_index": withdrawn.round_index,
+        "judgment": withdrawal.words,
+        "client_key": withdrawn.client_key,
+        "discarded_rounds": withdrawal.discarded_rounds,
+        "cancelled_job": cancelled,
+        "latest_round": latest_round_index(state.workspace, withdrawn.session_id),
+        "message": message,
+    }
+
+
 def register(server: flask.Flask, state: DashboardState) -> None:
     """Add the image and judgment routes to Dash's Flask server."""
     images_root = (state.workspace.data_root / "images").resolve()
@@ -254,12 +281,11 @@ def register(server: flask.Flask, state: DashboardState) -> None:
             return flask.jsonify(refusal_reply(refusal)), refusal.status
         with state.feedback_lock:
             try:
-                event = undo_last_feedback(state.workspace, request.session_id)
+                reply = undo_judgment(state, request.session_id)
             except Exception as error:
                 reply = error_reply(error)
                 trace_error(state, request.session_id, None, "undo", error, reply)
-                return flask.jsonify(reply)
-        return flask.jsonify({"ok": True, "undone": event.undoes_event_id})
+        return flask.jsonify(reply)
 
     @server.post("/api/trace")
     def trace_events() -> Any:

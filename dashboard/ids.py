@@ -64,6 +64,7 @@ OUTBOX_STATUS = "outbox-status"
 OUTBOX_RETRY = "outbox-retry"  # the Retry button judging.js draws after a failed send
 OFFLINE_BANNER = "offline-banner"  # judging.js's "Server unreachable" banner (not Dash's)
 SHORTCUTS = "shortcuts"
+UNDO_JUDGMENT = "undo-judgment"  # says which stored judgment of which round it withdraws
 
 # --- the steering page: the worker's progress ------------------------------------------
 POLL = "poll"

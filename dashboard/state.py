@@ -60,6 +60,18 @@ class DashboardState:
             self.jobs[session_id] = job_id
             return job_id
 
+    def cancel_round(self, session_id: str) -> str | None:
+        """Cancel the session's round this dashboard is making (an undo withdrew the
+        judgment it was asked after); returns the job's id, or None when none runs."""
+        with self.lock:
+            job_id = self.jobs.get(session_id)
+        if job_id is None:
+            return None
+        try:
+            return job_id if self.worker.cancel(job_id) else None
+        except NotFound:
+            return None
+
     def job(self, session_id: str) -> JobSnapshot | None:
         """The latest job this dashboard started for the session, if any."""
         with self.lock:

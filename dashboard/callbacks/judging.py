@@ -28,6 +28,8 @@ from steering_core.sessions import (
     get_feedback_events,
     get_round,
     get_session,
+    judgment_to_undo,
+    judgment_words,
     latest_round_index,
 )
 from steering_core.storage.records import FeedbackEventRecord
@@ -124,6 +126,21 @@ def next_round(state: DashboardState, session_id: str | None) -> Any:
         return {"error": str(error)}
 
 
+def undo_label(state: DashboardState, session_id: str | None) -> tuple[str, bool]:
+    """(label, disabled) of the Undo judgment button: which judgment of which round it
+    would withdraw ("Undo round 4's judgment (winner: 3)")."""
+    if not session_id:
+        return "Undo judgment", True
+    try:
+        event = judgment_to_undo(state.workspace, session_id)
+    except SteeringError:
+        return "Undo judgment", True
+    if event is None:
+        return "Undo judgment (none stored)", True
+    words = judgment_words(state.workspace, event)
+    return f"Undo round {event.round_index}'s judgment ({words})", False
+
+
 def start_funnel(state: DashboardState, session_id: str | None) -> tuple[Any, Any, Any, Any]:
     """A wide round of the draft funnel; judging switches to approve / reject ("keep")
     and rounds stop starting by themselves. Returns (job, message, mode, auto-advance)."""
@@ -185,6 +202,15 @@ def register(app: Dash, state: DashboardState) -> None:
     )
     def grid(view: dict | None, _version: Any, mode: str | None) -> tuple[Any, Any, str]:
         return show_round(state, view, mode)
+
+    @app.callback(
+        Output(ids.UNDO_JUDGMENT, "children"),
+        Output(ids.UNDO_JUDGMENT, "disabled"),
+        Input(ids.VERSION, "data"),
+        Input(ids.SESSION, "data"),
+    )
+    def undo_button(_version: Any, session: dict | None) -> tuple[str, bool]:
+        return undo_label(state, (session or {}).get("session_id"))
 
     @app.callback(
         Output(ids.VIEW, "data"),

@@ -34,7 +34,7 @@ SHORTCUTS = [
     ("1-9", "pick / rank / select image (rate the focused image in ratings mode)"),
     ("← → ↑ ↓", "move the focus"),
     ("Enter", "submit"),
-    ("Backspace", "undo the last step (or the last judgment)"),
+    ("Backspace", "undo the last step of the draft (never a stored judgment)"),
     ("Esc", "clear the judgment"),
     ("[ ] t", "pairwise: A better, B better, tie"),
     ("a r", "approve / reject the focused image"),

@@ -267,7 +267,15 @@ def judging_bar() -> html.Div:
                     ),
                     html.Button("Tie (t)", className="btn btn-outline-primary pair", **_act("tie")),
                     html.Button("Clear (Esc)", className="btn btn-light", **_act("clear")),
-                    html.Button("Undo ⌫", className="btn btn-light", **_act("undo")),
+                    html.Button("Undo step ⌫", className="btn btn-light", **_act("undo")),
+                    # Its label names the judgment it withdraws (callbacks/judging.py).
+                    html.Button(
+                        "Undo judgment",
+                        id=ids.UNDO_JUDGMENT,
+                        className="btn btn-outline-danger",
+                        disabled=True,
+                        **_act("undo-judgment"),
+                    ),
                 ],
                 className="d-flex flex-wrap gap-2 mt-2",
             ),

@@ -157,3 +157,25 @@ def test_bad_trace_batches_are_refused_with_400_and_store_nothing(
     assert trace_path(state.workspace, session.id).read_bytes() == before
     traces = trace_path(state.workspace, session.id).parent
     assert [path.name for path in traces.glob("*.jsonl")] == [f"{session.id}.jsonl"]
+
+
+def test_undo_says_what_it_withdrew_discards_the_round_built_from_it_and_stops_the_next(
+    state: DashboardState, client: object, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, shown = blank_round(state.workspace, session.id)
+    item = {"key": "k-1", "session_id": session.id, "round_index": 0}
+    store_judgments(state, judgments([{**item, "raw": {"mode": "winner", "winner": shown[2].id}}]))
+    blank_round(state.workspace, session.id)  # the round built from it, already stored
+    # And the next one being made (the worker is not started: it stays queued).
+    state.jobs[session.id] = state.worker.submit("round", lambda context: {}, session.id)
+
+    reply = client.post("/api/undo", json={"session_id": session.id}).get_json()
+
+    assert reply["ok"] and reply["round_index"] == 0 and reply["client_key"] == "k-1"
+    assert reply["judgment"] == "winner: 3" and reply["discarded_rounds"] == [1]
+    assert reply["latest_round"] == 0 and reply["cancelled_job"] == state.jobs[session.id]
+    assert reply["message"] == "Withdrew round 0's judgment (winner: 3); discarded round 1"
+    assert state.worker._cancel_requested(state.jobs[session.id])
+    refused = client.post("/api/undo", json={"session_id": session.id}).get_json()
+    assert not refused["ok"] and "no judgment to undo" in refused["message"]

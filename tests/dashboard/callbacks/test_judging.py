@@ -7,7 +7,7 @@ import json
 from dash import no_update
 
 from dashboard import ids
-from dashboard.callbacks.judging import show_round, step_round, switch_mode
+from dashboard.callbacks.judging import show_round, step_round, switch_mode, undo_label
 from dashboard.pages.steering import steering_page
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
@@ -145,3 +145,17 @@ def test_switching_the_mode_stores_it_for_the_session(
     message = switch_mode(state, session.id, "telepathy")
     assert "feedback_mode" in str(message)
     assert get_session(state.workspace, session.id).config["feedback_mode"] == "ranking"
+
+
+def test_the_undo_judgment_button_names_the_judgment_and_round_it_withdraws(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, shown = blank_round(state.workspace, session.id)
+    assert undo_label(state, session.id) == ("Undo judgment (none stored)", True)
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": shown[2].id})
+    blank_round(state.workspace, session.id)
+    assert undo_label(state, session.id) == ("Undo round 0's judgment (winner: 3)", False)
+    undo_last_feedback(state.workspace, session.id)
+    assert undo_label(state, session.id) == ("Undo judgment (none stored)", True)
+    assert undo_label(state, None) == ("Undo judgment", True)
