@@ -589,7 +589,7 @@
       submit(action);
     else if (action === "clear") clearDraft();
     else if (action === "undo") undoStep();
-    else if (action === "undo-judgment") undoJudgment();
+    else if (action === "withdraw") undoJudgment();
     else if (action === "retry") retryNow();
     else if (action === "discard") discardInvalid();
     // The inspector opens with the candidate's image at once (inspector.js); the server

@@ -274,7 +274,7 @@ def judging_bar() -> html.Div:
                         id=ids.UNDO_JUDGMENT,
                         className="btn btn-outline-danger",
                         disabled=True,
-                        **_act("undo-judgment"),
+                        **_act("withdraw"),
                     ),
                 ],
                 className="d-flex flex-wrap gap-2 mt-2",
