@@ -57,11 +57,13 @@ def batch_words(progress: Mapping[str, Any]) -> str:
 
 def seconds_left(progress: Mapping[str, Any], now: float) -> float | None:
     """The time left now (`now`: seconds since the epoch), counted down since it was
-    measured; None when there is no estimate yet."""
+    measured; None when there is no estimate yet, or when the countdown has run out and the
+    render is still going (the estimate was too low: no number until the next step)."""
     left, at = progress.get("seconds_left"), progress.get("seconds_left_at")
     if left is None or at is None:
         return None
-    return max(0.0, float(left) - max(0.0, now - float(at)))
+    remaining = float(left) - max(0.0, now - float(at))
+    return None if remaining < 0 else remaining
 
 
 def time_left_words(progress: Mapping[str, Any], now: float) -> str | None:
