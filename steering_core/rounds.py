@@ -37,6 +37,7 @@ from steering_core.incumbent import (
 )
 from steering_core.judgments import Judgments, session_judgments
 from steering_core.models.base import PreferenceModel
+from steering_core.pace import PaceKey
 from steering_core.probes import choose_probe_pair
 from steering_core.samplers import SAMPLERS, Proposal, SamplerHistory
 from steering_core.samplers.base import incumbent_first
@@ -60,8 +61,11 @@ class RoundReporter:
     def phase(self, name: str, message: str = "") -> None:
         """A new phase began (fitting, proposing, encoding prompt, generating, saving)."""
 
+    def render_started(self, key: PaceKey) -> None:
+        """Images are about to be rendered with the generator, size and steps of `key`."""
+
     def step(self, progress: StepProgress) -> None:
-        """A denoising step finished."""
+        """A denoising step finished (or a batch's images were decoded)."""
 
     def should_cancel(self) -> bool:
         return False
@@ -488,6 +492,7 @@ def render_plan(
         width=config.width,
     )
     reporter.phase("generating", f"{len(slots)} candidates, {config.steps} steps")
+    reporter.render_started(PaceKey.of(generator.describe(), settings))
     images = generator.generate(
         conditionings,
         [plan.seeds[slot] for slot in slots],

@@ -15,13 +15,14 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from steering_core import trace
 from steering_core.config import GeneratorConfig
 from steering_core.errors import JobCancelled, NotFound, SteeringError, error_kind
 from steering_core.generators.base import Generator, StepProgress, make_generator
+from steering_core.pace import PaceKey, PaceMeter, load_history
 from steering_core.rounds import RoundReporter, check_round_request, generate_round
 from steering_core.sessions import get_session
 from steering_core.storage import job_store
@@ -72,20 +73,30 @@ class JobContext(RoundReporter):
     def __init__(self, worker: Worker, job_id: str) -> None:
         self._worker = worker
         self.job_id = job_id
+        self._pace: PaceMeter | None = None
 
     def phase(self, name: str, message: str = "") -> None:
         self._worker._update(self.job_id, phase=name, message=message, event=True)
 
+    def render_started(self, key: PaceKey) -> None:
+        self._pace = PaceMeter(key, load_history(self._worker.workspace))
+
     def step(self, progress: StepProgress) -> None:
+        left = None if self._pace is None else self._pace.observe(progress)
         self._worker._update(
             self.job_id,
             progress={
-                "images_done": progress.images_done,
-                "images_total": progress.images_total,
-                "step": progress.step,
-                "steps": progress.steps,
+                **asdict(progress),
+                # The time left as of `seconds_left_at` (seconds since the epoch), so any
+                # process can count it down between steps.
+                "seconds_left": None if left is None else round(left, 3),
+                "seconds_left_at": time.time(),
             },
         )
+
+    def render_record(self) -> dict[str, Any]:
+        """The batches this job timed (for later rounds' estimates); {} if it rendered none."""
+        return {} if self._pace is None else self._pace.record()
 
     def should_cancel(self) -> bool:
         return self._worker._cancel_requested(self.job_id)
@@ -176,6 +187,7 @@ class Worker:
                 "round_index": record.round_index,
                 "candidate_ids": [c.id for c in candidates],
                 "timings": record.timings,
+                "render": context.render_record(),
             }
 
         return self.submit("round", run, session_id=session.id)

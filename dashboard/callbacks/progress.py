@@ -7,7 +7,7 @@ finds nothing new sends nothing back (Dash answers 204 when every output is unch
 
 from __future__ import annotations
 
-import statistics
+import time
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +16,8 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.state import DashboardState
-from steering_core.sessions import get_rounds
 from steering_core.sessions import session_version as stored_version
+from steering_core.views.progress_words import fraction_done, progress_words
 
 FAST_POLL_MS = 250
 IDLE_POLL_MS = 2000
@@ -56,23 +56,12 @@ def job_view(state: DashboardState, session_id: str) -> dict[str, Any]:
     else:
         return {"status": "idle"}
     progress = job.get("progress") or {}
-    fraction = 0.0
-    if progress.get("images_total") and progress.get("steps"):
-        done = progress["images_done"] * progress["steps"] + progress.get("step", 0)
-        fraction = min(1.0, done / (progress["images_total"] * progress["steps"]))
-    elapsed = _seconds_since(job.get("started_at") or job.get("created_at"))
-    parts = [job["phase"]]
-    if progress.get("images_total"):
-        parts.append(
-            f"image {min(progress['images_done'] + 1, progress['images_total'])}"
-            f"/{progress['images_total']} · step {progress.get('step', 0)}/{progress['steps']}"
-        )
     running = job["status"] in ("queued", "running")
-    if running and elapsed is not None:
-        parts.append(f"{elapsed:.1f} s")
-        left = remaining_seconds(state, session_id, fraction, elapsed)
-        if left is not None:
-            parts.append(f"about {left:.1f} s left")
+    elapsed = _seconds_since(job.get("started_at") or job.get("created_at"))
+    text = progress_words(
+        job["phase"], progress, time.time(), elapsed if running else None, running
+    )
+    parts = [text]
     if not job["own"] and running:
         parts.append("(another process)")
     if job["status"] == "failed":
@@ -80,26 +69,10 @@ def job_view(state: DashboardState, session_id: str) -> dict[str, Any]:
     return {
         "id": job["id"],
         "status": job["status"],
-        "fraction": fraction,
+        "fraction": fraction_done(progress),
         "text": " · ".join(parts),
         "own": job["own"],
     }
-
-
-def remaining_seconds(
-    state: DashboardState, session_id: str, fraction: float, elapsed: float
-) -> float | None:
-    """Time left: from this job's own pace once it is generating, else from past rounds."""
-    if fraction > 0.05:
-        return max(0.0, elapsed / fraction - elapsed)
-    totals = [
-        sum(v for v in r.timings.values() if isinstance(v, (int, float)))
-        for r in get_rounds(state.workspace, session_id, last=5)
-    ]
-    totals = [t for t in totals if t > 0]
-    if not totals:
-        return None
-    return max(0.0, statistics.median(totals) - elapsed)
 
 
 def poll(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 import click
@@ -122,26 +123,36 @@ def _run_round(
     """Generate the round on a worker, with a progress bar unless `quiet`; Ctrl-C cancels."""
     from tqdm import tqdm
 
+    from steering_core.views.progress_words import fraction_done, progress_words
     from steering_core.worker import Worker
 
     worker = Worker(workspace)
     # Checked before the worker starts: a bad request changes nothing.
     job_id = worker.submit_round(session_id, around=around, k=k)
     worker.start()
-    # disable=None: no bar when stderr is not a terminal (pipes, logs, tests).
-    bar = None if quiet else tqdm(total=1, file=sys.stderr, leave=False, disable=None)
-    shown: tuple = ()
+    # disable=None: no bar when stderr is not a terminal (pipes, logs, tests). The words
+    # are the dashboard's ("generating · step 17/20 · 8 images in one batch · about 3 s
+    # left"); tqdm's own rate and ETA are left out, they would count a batch as one image.
+    bar = (
+        None
+        if quiet
+        else tqdm(
+            total=100,
+            file=sys.stderr,
+            leave=False,
+            disable=None,
+            bar_format="{percentage:3.0f}%|{bar:20}| {desc}",
+        )
+    )
+    shown = ""
     try:
         while True:
             snapshot = worker.wait(job_id, timeout=0.1)
-            progress = snapshot.progress
-            state = (snapshot.phase, progress.get("step"), progress.get("images_done"))
-            if bar is not None and state != shown:
-                shown = state
-                if progress:
-                    bar.total = progress["steps"]
-                    bar.n = progress["step"]
-                bar.set_description(snapshot.phase)
+            words = progress_words(snapshot.phase, snapshot.progress, time.time())
+            if bar is not None and words != shown:
+                shown = words
+                bar.n = round(100 * fraction_done(snapshot.progress))
+                bar.set_description_str(words)
                 bar.refresh()
             if snapshot.finished:
                 break

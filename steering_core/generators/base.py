@@ -70,12 +70,25 @@ class GenerationSettings:
 
 @dataclass(frozen=True)
 class StepProgress:
-    """Progress inside one generate call: images `done` of `total`, denoising `step` of `steps`."""
+    """Progress inside one generate call: images `done` (decoded) of `total`, denoising
+    `step` of `steps` of batch `batch` of `batches`.
+
+    A batch is one pipeline call: `batch_images` images denoised together, after
+    `images_before` images of earlier batches. `batch_images` 0 means one batch of all.
+    """
 
     images_done: int
     images_total: int
     step: int
     steps: int
+    batch: int = 1
+    batches: int = 1
+    batch_images: int = 0
+    images_before: int = 0
+
+    @property
+    def images_in_batch(self) -> int:
+        return self.batch_images or self.images_total
 
 
 ProgressCallback = Callable[[StepProgress], None]

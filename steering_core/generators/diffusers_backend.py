@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import importlib.metadata
+import math
 import platform
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,24 @@ _DTYPES: dict[str, torch.dtype] = {
     "bfloat16": torch.bfloat16,
 }
 _MAX_SEED = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One pipeline call of a generate call: batch `number` of `count`, `images` images
+    after the first `start` of `total`."""
+
+    number: int
+    count: int
+    start: int
+    images: int
+    total: int
+
+    def progress(self, step: int, steps: int, decoded: bool = False) -> StepProgress:
+        done = self.start + self.images if decoded else self.start
+        return StepProgress(
+            done, self.total, step, steps, self.number, self.count, self.images, self.start
+        )
 
 
 def _one_line(error: BaseException, limit: int = 300) -> str:
@@ -361,16 +381,24 @@ class DiffusersGenerator:
 
         images: list[Image.Image] = []
         chunk_images: list[Image.Image] | None
+        batches_done = 0
         while len(images) < total:
             start = len(images)
             stop = min(start + chunk_size, total)
+            # Recounted per batch: an out-of-memory retry makes the batches smaller.
+            batch = _Batch(
+                number=batches_done + 1,
+                count=batches_done + math.ceil((total - start) / chunk_size),
+                start=start,
+                images=stop - start,
+                total=total,
+            )
             try:
                 chunk_images = self._generate_chunk(
                     conditionings[start:stop],
                     seeds[start:stop],
                     settings,
-                    images_done=start,
-                    images_total=total,
+                    chunk=batch,
                     on_progress=on_progress,
                     should_cancel=should_cancel,
                 )
@@ -392,9 +420,10 @@ class DiffusersGenerator:
                 self._oom_batch_limit = chunk_size
                 continue
             images.extend(chunk_images)
+            batches_done += 1
             if on_progress is not None:
                 steps = self._pipeline.num_timesteps if self._pipeline is not None else 0
-                on_progress(StepProgress(len(images), total, steps, steps))
+                on_progress(batch.progress(steps, steps, decoded=True))
         return images
 
     def _negatives(self, conditioning: Conditioning) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -416,8 +445,7 @@ class DiffusersGenerator:
         conditionings: Sequence[Conditioning],
         seeds: Sequence[int],
         settings: GenerationSettings,
-        images_done: int,
-        images_total: int,
+        chunk: _Batch,
         on_progress: ProgressCallback | None,
         should_cancel: CancelCheck | None,
     ) -> list[Image.Image]:
@@ -453,7 +481,7 @@ class DiffusersGenerator:
         ) -> dict[str, Any]:
             if on_progress is not None:
                 steps = pipe.num_timesteps
-                on_progress(StepProgress(images_done, images_total, step + 1, steps))
+                on_progress(chunk.progress(step + 1, steps))
             if should_cancel is not None and not cancelled_at and should_cancel():
                 # Skips the remaining denoising steps; diffusers still decodes, then we raise.
                 pipe._interrupt = True

@@ -134,3 +134,13 @@ def list_jobs(db: Database, session_id: str | None = None, limit: int = 50) -> l
         job["result"] = json.loads(job.pop("result_json"))
         jobs.append(job)
     return jobs
+
+
+def finished_results(db: Database, kind: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The results of the newest finished ('done') jobs of one kind, of any process."""
+    rows = db.query(
+        "SELECT result_json FROM jobs WHERE kind = ? AND status = 'done' "
+        "ORDER BY created_at DESC LIMIT ?",
+        (kind, limit),
+    )
+    return [json.loads(row["result_json"]) for row in rows]

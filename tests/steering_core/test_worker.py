@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +16,9 @@ from steering_core.errors import InvalidInput
 from steering_core.generators.base import make_generator
 from steering_core.sessions import create_session, get_round, submit_feedback
 from steering_core.storage.workspace import Workspace
+from steering_core.views.progress_words import batch_words, fraction_done
 from steering_core.worker import Worker, list_jobs
+from tests.conftest import tiny_session_config
 from tests.steering_core.helpers import stored_state
 
 
@@ -45,11 +49,68 @@ def test_round_job_reports_phases_in_order(
     ]
     stamps = [event.at for event in snapshot.events]
     assert stamps == sorted(stamps)
-    assert snapshot.progress == {"images_done": 4, "images_total": 4, "step": 2, "steps": 2}
+    progress = snapshot.progress
+    assert (progress["images_done"], progress["images_total"]) == (4, 4)
+    assert batch_words(progress) == "step 2/2 · 4 images in one batch"
     _, candidates = get_round(workspace, session.id)
     assert snapshot.result["candidate_ids"] == [c.id for c in candidates]
     for candidate in candidates:
         assert workspace.images.load(candidate.image_path).size == (32, 32)
+
+
+def test_a_round_job_reports_each_batch_and_step_with_the_time_left(
+    workspace: Workspace, tiny_sd_path: Path
+) -> None:
+    generator = {"backend": "diffusers", "model": str(tiny_sd_path), "device": "cpu"}
+    config = tiny_session_config(tiny_sd_path, generator={**generator, "batch_size": 2})
+    session = create_session(workspace, config)
+    seen: list[dict] = []
+    holder: dict[str, str] = {}
+
+    def watching_factory(config: GeneratorConfig):  # noqa: ANN202
+        generator = make_generator(config)
+        original = generator.generate
+
+        def generate(*args: object, on_progress: Any = None, **kwargs: object) -> object:
+            def progress(step: object) -> None:
+                on_progress(step)
+                seen.append(worker.snapshot(holder["job"]).progress)  # what a poller reads
+
+            return original(*args, on_progress=progress, **kwargs)
+
+        generator.generate = generate
+        return generator
+
+    worker = Worker(workspace, generator_factory=watching_factory).start()
+    try:
+        holder["job"] = worker.submit_round(session.id)
+        first = worker.wait(holder["job"], timeout=120)
+        first_steps, seen[:] = list(seen), []
+        holder["job"] = worker.submit_round(session.id)
+        second = worker.wait(holder["job"], timeout=120)
+    finally:
+        worker.stop()
+    assert first.status == "done" and second.status == "done", (first.error, second.error)
+    # Four candidates in batches of two: each batch's steps, then its decoded images.
+    assert [batch_words(p) for p in first_steps] == [
+        "batch 1/2 · step 1/2 · 2 images each",
+        "batch 1/2 · step 2/2 · 2 images each",
+        "batch 1/2 · step 2/2 · 2 images each",
+        "batch 2/2 · step 1/2 · 2 images each",
+        "batch 2/2 · step 2/2 · 2 images each",
+        "batch 2/2 · step 2/2 · 2 images each",
+    ]
+    assert [fraction_done(p) for p in first_steps] == [0.25, 0.5, 0.5, 0.75, 1.0, 1.0]
+    assert batch_words(first.progress) == "batch 2/2 · step 2/2 · 2 images each"
+    # Nothing measured before this job's first step: "estimating…"; then numbers.
+    assert first_steps[0]["seconds_left"] is None
+    assert all(p["seconds_left"] is not None for p in first_steps[1:])
+    assert [b["images"] for b in first.result["render"]["batches"]] == [2, 2]
+    # The second round re-shows its incumbent and renders 3: batches of 2 and 1, timed
+    # from the first round's batches from its first step on.
+    assert batch_words(seen[0]) == "batch 1/2 · step 1/2 · 2 images in this batch, 3 in all"
+    assert seen[0]["seconds_left"] is not None
+    assert [b["images"] for b in second.result["render"]["batches"]] == [2, 1]
 
 
 def test_second_round_is_warm_and_reuses_the_incumbent_image(

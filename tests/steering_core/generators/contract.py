@@ -125,13 +125,18 @@ def check_steering_changes_the_image(
 def check_progress_is_reported(
     generator: Generator, prompt: str, settings: GenerationSettings
 ) -> None:
-    """Progress comes with increasing steps and ends with every image done."""
+    """Progress comes with increasing steps and ends with every image done; each event says
+    which batch (pipeline call) it belongs to and how many images that batch holds."""
     conditioning = generator.encode(prompt)
     events: list[StepProgress] = []
     generator.generate([conditioning] * 3, [0, 1, 2], settings, on_progress=events.append)
     assert events, "on_progress was never called"
     assert all(event.images_total == 3 for event in events)
     assert all(1 <= event.step <= event.steps for event in events)
+    for event in events:
+        assert 1 <= event.batch <= event.batches, event
+        assert event.images_before + event.images_in_batch <= event.images_total, event
+    assert events[-1].batch == events[-1].batches
     # Steps restart when a backend generates in chunks; within one chunk they increase.
     for before, after in itertools.pairwise(events):
         if after.images_done == before.images_done:

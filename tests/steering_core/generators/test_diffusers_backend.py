@@ -181,9 +181,15 @@ def test_batch_size_splits_candidates_into_chunks(
         sd_generator, "config", sd_generator.config.model_copy(update={"batch_size": 2})
     )
     sizes = _spy_on_chunks(monkeypatch, sd_generator)
-    images = sd_generator.generate(_candidates(sd_generator), [0, 1, 2], CONTRACT_SETTINGS)
+    events: list[StepProgress] = []
+    images = sd_generator.generate(
+        _candidates(sd_generator), [0, 1, 2], CONTRACT_SETTINGS, on_progress=events.append
+    )
     assert sizes == [2, 1]
     assert len(images) == 3
+    # Each step says its batch: 2 images first, then the last one after them.
+    batches = {(e.batch, e.batches, e.batch_images, e.images_before) for e in events}
+    assert batches == {(1, 2, 2, 0), (2, 2, 1, 2)}
 
 
 def test_out_of_memory_halves_the_chunk_and_retries(
