@@ -145,3 +145,16 @@ def test_switching_the_mode_stores_it_for_the_session(
     message = switch_mode(state, session.id, "telepathy")
     assert "feedback_mode" in str(message)
     assert get_session(state.workspace, session.id).config["feedback_mode"] == "ranking"
+
+
+def test_a_kept_incumbents_card_says_why(state: DashboardState, tiny_config: SessionConfig) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, first = blank_round(state.workspace, session.id)
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": first[0].id})
+    blank_round(state.workspace, session.id)
+    grid, _, _ = show_round(state, {"session_id": session.id}, None)
+    notes = find_all(grid, "kept-note")
+    assert [text(note) for note in notes] == ["kept: nothing beat it in round 0"]
+    assert find_all(find(grid, ids.card(0)), "kept-note") == notes
+    grid, _, _ = show_round(state, {"session_id": session.id, "round_index": 0}, None)
+    assert "kept" not in str(grid)
