@@ -28,8 +28,8 @@ from steering_core.storage.records import (
     SessionRecord,
 )
 from steering_core.storage.workspace import Workspace
-from steering_core.views.kept import kept_reason
 from steering_core.views.judgment_words import judgment_line, received
+from steering_core.views.kept import kept_reason
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ def test_each_kept_incumbent_says_why_and_a_new_one_says_nothing(
     # Round 1: a judgment that is undone leaves the round unjudged.
     submit_feedback(workspace, session.id, {"mode": "winner", "winner": round1[2].id})
     undo_last_feedback(workspace, session.id)
-    _, round2 = blank_round(workspace, session.id)
+    blank_round(workspace, session.id)
     # Round 2: rejected as a whole.
     submit_feedback(workspace, session.id, {"mode": "reject_all"})
     _, round3 = blank_round(workspace, session.id)
