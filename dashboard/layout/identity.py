@@ -89,7 +89,9 @@ def fork_dialog() -> html.Div:
             dcc.Store(id=ids.FORK_CANDIDATE, data=None),
             dbc.Modal(
                 [
-                    dbc.ModalHeader(dbc.ModalTitle("Fork", id=ids.FORK_DIALOG_TITLE)),
+                    dbc.ModalHeader(
+                        dbc.ModalTitle("Fork", id=ids.FORK_DIALOG_TITLE, className="h6 mb-0")
+                    ),
                     dbc.ModalBody(
                         [
                             dbc.Label("Prompt of the fork", className="mb-0 small fw-semibold"),
