@@ -11,6 +11,7 @@ from dashboard import api, ids
 from dashboard.callbacks import (
     diagnostics,
     experiments,
+    identity,
     judging,
     navigation,
     progress,
@@ -56,7 +57,8 @@ def create_app(state: DashboardState) -> dash.Dash:
     )
     app.layout = shell
     api.register(app.server, state)
-    for concern in (navigation, session, judging, progress, diagnostics, space, experiments):
+    concerns = (navigation, session, judging, progress, diagnostics, space, experiments, identity)
+    for concern in concerns:
         concern.register(app, state)
     return app
 

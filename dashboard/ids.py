@@ -30,6 +30,21 @@ SETUP_MESSAGE = "setup-message"
 SESSION_PICKER = "setup-session-picker"
 RESUME = "setup-resume"
 
+# --- the steering page: the open session's name, state at a glance, forking ------------
+SESSION_NAME = "setup-session-name"  # the new session's name
+RENAME_NAME = "setup-rename-name"  # the open session's name, to change
+RENAME = "setup-rename"
+RENAME_MESSAGE = "setup-rename-message"
+SESSION_STATUS = "session-status"  # the compact state line under the title
+FORK_DIALOG = "fork-dialog"
+FORK_DIALOG_TITLE = "fork-dialog-title"
+FORK_PROMPT = "fork-prompt"
+FORK_NAME = "fork-name"
+FORK_CONFIRM = "fork-confirm"
+FORK_CANCEL = "fork-cancel"
+FORK_MESSAGE = "fork-message"
+FORK_CANDIDATE = "fork-candidate-store"  # {"candidate_id": ...} the dialog forks from
+
 # --- the steering page: settings between rounds ----------------------------------------
 TRUST_RADIUS = "settings-trust-radius"
 SAMPLER_PARAMS = "settings-sampler-params"

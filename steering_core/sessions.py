@@ -15,6 +15,7 @@ from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.feedback import MODES_BY_NAME, check_candidates, normalize, parse_feedback
 from steering_core.generators.base import GENERATORS
+from steering_core.session_names import check_name
 from steering_core.storage import judgment_store, round_store, session_store
 from steering_core.storage.records import (
     CandidateRecord,
@@ -47,10 +48,12 @@ def create_session(
     config: SessionConfig,
     source: str = "human",
     forked_from_candidate_id: int | None = None,
+    name: str | None = "",
 ) -> SessionRecord:
-    """Validate the generator and store a new session; returns its record."""
+    """Validate the generator and the name, and store a new session; returns its record."""
     if source not in SOURCES:
         raise InvalidInput(f"source: must be one of {', '.join(SOURCES)} (got {source!r})")
+    name = check_name(name)
     check_generator_config(config)
     session_id = uuid.uuid4().hex[:10]
     record = SessionRecord(
@@ -60,6 +63,7 @@ def create_session(
         config=config.to_dict(),
         forked_from_candidate_id=forked_from_candidate_id,
         source=source,
+        name=name,
     )
     with workspace.db.transaction() as connection:
         session_store.insert_session(connection, record)
@@ -93,8 +97,27 @@ def get_session(workspace: Workspace, session_id: str | None = None) -> SessionR
 
 
 def list_sessions(workspace: Workspace) -> list[dict[str, Any]]:
-    """Every session with its round and feedback counts, newest first."""
+    """Every session with its name, round and feedback counts and (a fork) the session and
+    round it was forked from, newest first."""
     return session_store.session_summaries(workspace.db.connection())
+
+
+def rename_session(workspace: Workspace, session_id: str, name: str | None) -> SessionRecord:
+    """Give a session a new name ('' removes it); an invalid name changes nothing."""
+    name = check_name(name)
+    session = get_session(workspace, session_id)
+    with workspace.db.transaction() as connection:
+        session_store.rename_session(connection, session.id, name)
+    trace.record(workspace, session.id, "session_renamed", name=name)
+    return get_session(workspace, session.id)
+
+
+def fork_origin(workspace: Workspace, session: SessionRecord) -> CandidateRecord | None:
+    """The candidate a fork started from (its session and round say where); None for a
+    session that is not a fork."""
+    if session.forked_from_candidate_id is None:
+        return None
+    return round_store.candidate(workspace.db.connection(), session.forked_from_candidate_id)
 
 
 def session_version(workspace: Workspace, session_id: str) -> str:
@@ -410,14 +433,17 @@ def fork_session(
     candidate_id: int,
     overrides: dict[str, Any] | None = None,
     source: str = "human",
+    name: str | None = "",
 ) -> SessionRecord:
-    """A new session that starts from a past candidate (its round 0 incumbent).
+    """A new session, called `name`, that starts from a past candidate (its round 0
+    incumbent).
 
     The fork keeps the parent's steering space (basis, seed and `d`) so the candidate's
     steering vector means the same; `overrides` may change anything else. A new prompt moves
     the origin the vector is applied to (allowed for a random basis, which does not depend on
     the prompt).
     """
+    name = check_name(name)
     candidate = get_candidate(workspace, candidate_id)
     parent = get_session(workspace, candidate.session_id)
     overrides = overrides or {}
@@ -431,7 +457,9 @@ def fork_session(
             "prompt: a fork of a session with a pca or attribute basis keeps its prompt"
         )
     config = make_config(deep_merge(parent.config, overrides), source="fork")
-    return create_session(workspace, config, source=source, forked_from_candidate_id=candidate.id)
+    return create_session(
+        workspace, config, source=source, forked_from_candidate_id=candidate.id, name=name
+    )
 
 
 # What may change between rounds: how the next round is proposed, never the steering space.

@@ -9,6 +9,7 @@ import numpy as np
 
 from steering_core.incumbent import choose_incumbent, fit_preference_model
 from steering_core.sessions import (
+    fork_origin,
     get_feedback_events,
     get_rounds,
     get_session,
@@ -26,12 +27,22 @@ def session_status(workspace: Workspace, session_id: str | None = None) -> dict[
     judgments = [e for e in events if e.mode != "undo" and e.undone_at is None]
     comparisons = sum(len(e.comparisons) for e in judgments)
     shown = round_store.candidate_count(workspace.db.connection(), session.id)
+    origin = fork_origin(workspace, session)
     status: dict[str, Any] = {
         "session_id": session.id,
+        "name": session.name,
         "prompt": session.prompt,
         "created_at": session.created_at,
         "source": session.source,
         "forked_from_candidate_id": session.forked_from_candidate_id,
+        # Where a fork started: the candidate, its session and round (None: not a fork).
+        "forked_from": None
+        if origin is None
+        else {
+            "candidate_id": origin.id,
+            "session_id": origin.session_id,
+            "round_index": origin.round_index,
+        },
         "rounds": len(rounds),
         "latest_round": rounds[-1].round_index if rounds else None,
         "candidates_shown": shown,

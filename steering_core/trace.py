@@ -34,6 +34,7 @@ SOURCES = ("backend", "frontend")
 KINDS: dict[str, tuple[str, ...]] = {
     "backend": (
         "session_created",  # origin (human/cli/synthetic/script), forked_from_candidate_id
+        "session_renamed",  # name (the new one; '' removes it)
         "job_phase",  # job_id, job_kind, phase, message, elapsed_s since it was queued
         "job_end",  # job_id, job_kind, status (done/failed/cancelled), duration_s, error_kind
         "proposal",  # round_index, sampler, candidate_ids, roles, metadata (scalars only)

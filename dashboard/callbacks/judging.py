@@ -21,7 +21,7 @@ from dashboard import ids
 from dashboard.callbacks.session import error_message
 from dashboard.layout.grid import MODE_TITLES, candidate_grid, mode_banner
 from dashboard.state import DashboardState
-from steering_core.errors import SteeringError
+from steering_core.errors import NotFound, SteeringError
 from steering_core.funnel import FUNNEL_MODE, FUNNEL_STAGES, next_funnel_round
 from steering_core.sessions import (
     change_settings,
@@ -32,8 +32,9 @@ from steering_core.sessions import (
     judgment_words,
     latest_round_index,
 )
-from steering_core.storage.records import FeedbackEventRecord
+from steering_core.storage.records import CandidateRecord, FeedbackEventRecord
 from steering_core.views.judgment_words import received_labels
+from steering_core.views.kept import kept_reason
 
 
 def show_round(
@@ -73,11 +74,32 @@ def show_round(
     if record.round_index != latest:
         mode = judged_mode(events) or mode
     received = received_labels(events, {c.id: c.slot for c in candidates})
+    kept = round_kept_reason(state, session_id, record.round_index, candidates)
     grid = candidate_grid(
-        session_id, record.round_index, record.round_index == latest, candidates, mode, received
+        session_id,
+        record.round_index,
+        record.round_index == latest,
+        candidates,
+        mode,
+        received,
+        kept,
     )
     label = f"round {record.round_index} of {latest}"
     return grid, mode_banner(mode), label
+
+
+def round_kept_reason(
+    state: DashboardState, session_id: str, round_index: int, candidates: list[CandidateRecord]
+) -> str:
+    """Why the round's incumbent is the one the round before showed too ('' when not)."""
+    if round_index == 0 or not candidates:
+        return ""
+    try:
+        _, previous = get_round(state.workspace, session_id, round_index - 1)
+    except NotFound:  # a round before it that is gone: nothing to say why
+        return ""
+    events = get_feedback_events(state.workspace, session_id, round_index=round_index - 1)
+    return kept_reason(candidates[0], previous, events)
 
 
 def judged_mode(events: list[FeedbackEventRecord]) -> str | None:

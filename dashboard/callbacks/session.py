@@ -75,7 +75,7 @@ def start_session(state: DashboardState, form: dict[str, Any]) -> tuple[Any, Any
         return no_update, range_message(errors)
     try:
         config = make_config(new_session_config(form), source="new session")
-        record = create_session(state.workspace, config)
+        record = create_session(state.workspace, config, name=form.get("name"))
         state.start_round(record.id)
     except SteeringError as error:
         return no_update, error_message(error)
@@ -153,6 +153,7 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.D, "value"),
         State(ids.STEPS, "value"),
         State(ids.GUIDANCE, "value"),
+        State(ids.SESSION_NAME, "value"),
         prevent_initial_call=True,
     )
     def start(clicks: int | None, *values: Any) -> tuple[Any, ...]:
@@ -173,6 +174,7 @@ def register(app: Dash, state: DashboardState) -> None:
             "d",
             "steps",
             "guidance_scale",
+            "name",
         ]
         form = dict(zip(names, values, strict=True))
         errors = range_errors(form)

@@ -17,7 +17,6 @@ from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
 from steering_core.sessions import (
-    fork_session,
     get_candidate,
     get_feedback_events,
     get_round,
@@ -138,18 +137,6 @@ def more_like_this(state: DashboardState, candidate_id: int | None) -> tuple[Any
     return {"job_id": job_id}, message
 
 
-def fork(state: DashboardState, candidate_id: int | None) -> tuple[Any, Any]:
-    """A new session starting from the candidate; returns (URL search, message)."""
-    if candidate_id is None:
-        return no_update, no_update
-    try:
-        record = fork_session(state.workspace, int(candidate_id))
-        state.start_round(record.id)
-    except SteeringError as error:
-        return no_update, error_message(error)
-    return f"?session={record.id}", no_update
-
-
 def curves(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
     """(curves figure, label statistics table) of a session."""
     if not session_id:
@@ -230,16 +217,6 @@ def register(app: Dash, state: DashboardState) -> None:
     )
     def more(_: int, inspected: dict | None) -> Any:
         return more_like_this(state, (inspected or {}).get("candidate_id"))
-
-    @app.callback(
-        Output(ids.URL, "search", allow_duplicate=True),
-        Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),
-        Input(ids.FORK, "n_clicks"),
-        State(ids.INSPECTED, "data"),
-        prevent_initial_call=True,
-    )
-    def forked(_: int, inspected: dict | None) -> Any:
-        return fork(state, (inspected or {}).get("candidate_id"))
 
     @app.callback(
         Output(ids.CURVES, "figure"),

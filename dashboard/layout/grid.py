@@ -86,8 +86,11 @@ def _approve_reject(slot: int) -> html.Div:
     )
 
 
-def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str] = ()) -> html.Div:
-    """One candidate: its image, number, role badge and the current mode's controls."""
+def candidate_card(
+    candidate: CandidateRecord, mode: str, received: Sequence[str] = (), kept: str = ""
+) -> html.Div:
+    """One candidate: its image, number, role badge, why it was kept (a re-shown incumbent)
+    and the current mode's controls."""
     role = shown_role(candidate.role)
     badges = [dbc.Badge(role, color=role_colour(role))]
     badges += [dbc.Badge(text, color="light", text_color="dark") for text in received]
@@ -117,6 +120,7 @@ def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str
                 className="card-head",
             ),
             image,
+            *([html.Div(kept, className="kept-note small")] if kept else []),
             *controls,
             html.Button(
                 "inspect",
@@ -137,12 +141,17 @@ def candidate_grid(
     candidates: Sequence[CandidateRecord],
     mode: str,
     received: dict[int, list[str]] | None = None,
+    kept: str = "",
 ) -> html.Div:
     """The round's cards in a responsive grid; `received`: what each candidate id received,
-    in the words of `steering_core.views.judgment_words.received_labels`."""
+    in the words of `steering_core.views.judgment_words.received_labels`; `kept`: why the
+    incumbent (slot 0) was kept, from `steering_core.views.kept.kept_reason`."""
     received = received or {}
     return html.Div(
-        [candidate_card(c, mode, received.get(c.id, ())) for c in candidates],
+        [
+            candidate_card(c, mode, received.get(c.id, ()), kept if c.slot == 0 else "")
+            for c in candidates
+        ],
         className="candidate-grid",
         **{
             "data-session": session_id,

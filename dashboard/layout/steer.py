@@ -13,6 +13,7 @@ from dash import dcc, html
 from dashboard import ids
 from dashboard.layout import setup_defaults as defaults
 from dashboard.layout.grid import shortcuts_list
+from dashboard.layout.identity import fork_dialog, picker_label, rename_field
 from dashboard.layout.replay import counted
 from dashboard.layout.space import curves_panel, inspector, space_panel
 from steering_core.config import PRESETS
@@ -70,11 +71,14 @@ def setup_panel(
     current: str | None,
     session_sampler: str = defaults.SAMPLER,
     session_model: str = defaults.PREFERENCE_MODEL,
+    session_name: str = "",
 ) -> dbc.Accordion:
-    """New session, resume, and settings for the next round (of the open session, whose
-    sampler and model are `session_sampler` and `session_model`)."""
+    """New session, resume (and rename the open one, called `session_name`), and settings
+    for the next round (of the open session, whose sampler and model are `session_sampler`
+    and `session_model`)."""
     new_session = [
         _field("Prompt", dbc.Textarea(id=ids.PROMPT, rows=2, placeholder="a red circle ...")),
+        _field("Name", dbc.Input(id=ids.SESSION_NAME, placeholder="optional")),
         _field("Negative prompt", dbc.Input(id=ids.NEGATIVE_PROMPT, placeholder="optional")),
         _field(
             "Preset",
@@ -163,18 +167,14 @@ def setup_panel(
         dcc.Dropdown(
             id=ids.SESSION_PICKER,
             options=[
-                {
-                    "label": (
-                        f"{s['prompt'][:40]} · {counted(s['rounds'], 'round')} · {s['source']}"
-                    ),
-                    "value": s["id"],
-                }
+                {"label": picker_label(s, counted(s["rounds"], "round")), "value": s["id"]}
                 for s in sessions
             ],
             value=current,
             placeholder="a stored session",
         ),
         dbc.Button("Open", id=ids.RESUME, color="secondary", className="w-100 mt-2"),
+        *([rename_field(session_name)] if current else []),
     ]
     settings = [
         _field(
@@ -388,7 +388,8 @@ def steer_page(
                     dbc.Col(setup, lg=3, className="setup-column"),
                     dbc.Col(
                         [
-                            html.H5(title, id=ids.SESSION_TITLE, className="mb-1"),
+                            html.H5(title, id=ids.SESSION_TITLE, className="mb-0"),
+                            html.Div(id=ids.SESSION_STATUS, className="session-status small"),
                             progress_panel(),
                             round_toolbar(mode),
                             html.Div(id=ids.MODE_BANNER),
@@ -410,6 +411,7 @@ def steer_page(
                 className="g-3 mt-1 mb-4",
             ),
             inspector(),
+            fork_dialog(),
         ],
         className="steer-page",
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 
+from dashboard.layout.identity import session_title
 from dashboard.layout.steer import setup_panel, steer_page
 from dashboard.state import DashboardState
 from steering_core.errors import NotFound
@@ -30,12 +31,13 @@ def steering_page(state: DashboardState, query: dict[str, str]) -> Any:
             record = get_session(state.workspace, session_id)
         except NotFound:
             return dbc.Alert(f"No session {session_id} in this data root.", color="warning")
-        title = record.prompt
+        title = session_title(record.name, record.prompt)
         mode = record.config["feedback_mode"]
         # The settings box shows examples for the plug-ins the open session uses.
         plugins = {
             "session_sampler": record.config["sampler"]["name"],
             "session_model": record.config["preference_model"]["name"],
+            "session_name": record.name,
         }
         state.open_session(record.id)
     round_text = query.get("round")

@@ -319,6 +319,20 @@ class SessionId(click.ParamType):
         return value
 
 
+class SessionName(click.ParamType):
+    """A session's name ('' for none), checked as every entry point checks it."""
+
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from steering_core.session_names import check_name
+
+        try:
+            return check_name(value)
+        except InvalidInput as error:
+            _fail(str(error).removeprefix("name: "), param, ctx)
+
+
 class PathText(click.Path):
     """A path as `click.Path` takes it, except that blank text is refused: `Path("")` is the
     current folder, which nobody means by an empty value."""

@@ -1,4 +1,5 @@
-"""`steer session new`, `sessions`, `status` and `fork`: creating and listing sessions."""
+"""`steer session new`, `session rename`, `sessions`, `status` and `fork`: creating, naming
+and listing sessions."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from steering_core.cli.params import (
     PathText,
     RegisteredName,
     SessionId,
+    SessionName,
     WordPair,
 )
 from steering_core.errors import InvalidInput
+from steering_core.session_names import MAX_NAME_CHARS, fork_label, session_label
+
+NAME_HELP = f"A name for the session (at most {MAX_NAME_CHARS} characters)."
 
 # Flag -> config field, for the flags that set one field each.
 _FIELDS = {
@@ -151,10 +156,11 @@ def session() -> None:
     help="YAML config; flags override it.",
 )
 @config_options
+@click.option("--name", type=SessionName(), default="", help=NAME_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the session as JSON.")
 @click.pass_context
 def session_new(
-    ctx: click.Context, config_file: Path | None, as_json: bool, **options: Any
+    ctx: click.Context, config_file: Path | None, name: str, as_json: bool, **options: Any
 ) -> None:
     """Start a steering session."""
     from steering_core.config import load_config_file, make_config
@@ -167,12 +173,27 @@ def session_new(
         if "prompt" not in overrides:
             raise InvalidInput("prompt: required (give --prompt or --config)")
         config = make_config(overrides)
-    record = create_session(workspace_of(ctx), config, source="cli")
+    record = create_session(workspace_of(ctx), config, source="cli", name=name)
     if as_json:
-        print_json({"session_id": record.id, "config": record.config})
+        print_json({"session_id": record.id, "name": record.name, "config": record.config})
     else:
-        click.echo(f"session {record.id}: {config.prompt!r} (k={config.k}, d={config.d})")
+        click.echo(
+            f"session {session_label(record.id, record.name)}: {config.prompt!r} "
+            f"(k={config.k}, d={config.d})"
+        )
         click.echo("next: steer round")
+
+
+@session.command("rename")
+@click.argument("session_id", type=SessionId())
+@click.argument("name", type=SessionName())
+@click.pass_context
+def session_rename(ctx: click.Context, session_id: str, name: str) -> None:
+    """Give a session a name (an empty NAME removes it)."""
+    from steering_core.sessions import rename_session
+
+    record = rename_session(workspace_of(ctx), session_id, name)
+    click.echo(f"session {session_label(record.id, record.name)}")
 
 
 @cli.command("sessions")
@@ -189,14 +210,13 @@ def sessions_command(ctx: click.Context, as_json: bool) -> None:
     if not sessions:
         click.echo("no sessions yet")
     for item in sessions:
-        fork = (
-            f" fork of #{item['forked_from_candidate_id']}"
-            if item["forked_from_candidate_id"]
-            else ""
-        )
+        fork = fork_label(item["forked_from_session"], item["forked_from_round"])
         click.echo(
             f"{item['id']}  {item['created_at'][:19]}  rounds={item['rounds']:<3} "
-            f"judgments={item['judgments']:<4} {item['prompt'][:60]!r}{fork}"
+            f"judgments={item['judgments']:<4} "
+            + (f"{item['name']!r}  " if item["name"] else "")
+            + f"{item['prompt'][:60]!r}"
+            + (f"  ({fork}, candidate #{item['forked_from_candidate_id']})" if fork else "")
         )
 
 
@@ -212,7 +232,15 @@ def status_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
     if as_json:
         print_json(status)
         return
-    click.echo(f"session {status['session_id']}: {status['prompt']!r}")
+    click.echo(
+        f"session {session_label(status['session_id'], status['name'])}: {status['prompt']!r}"
+    )
+    if status["forked_from"]:
+        origin = status["forked_from"]
+        click.echo(
+            f"{fork_label(origin['session_id'], origin['round_index'])} "
+            f"(candidate #{origin['candidate_id']})"
+        )
     click.echo(
         f"rounds: {status['rounds']}  judgments: {status['judgments']} "
         f"{status['judgments_by_mode']}  undone: {status['undone']}  "
@@ -241,16 +269,33 @@ def status_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
 @click.option("--negative-prompt", type=ConfigValue("negative_prompt"))
 @click.option("--k", type=ConfigValue("k"))
 @click.option("--trust-radius", type=ConfigValue("trust_radius"))
+@click.option("--name", type=SessionName(), default="", help=NAME_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def fork_command(ctx: click.Context, candidate_id: int, as_json: bool, **options: Any) -> None:
+def fork_command(
+    ctx: click.Context, candidate_id: int, name: str, as_json: bool, **options: Any
+) -> None:
     """Start a new session from any past candidate (by its #id); lineage is kept."""
-    from steering_core.sessions import fork_session
+    from steering_core.sessions import fork_origin, fork_session
 
     overrides = config_overrides(options)
-    record = fork_session(workspace_of(ctx), candidate_id, overrides, source="cli")
+    workspace = workspace_of(ctx)
+    record = fork_session(workspace, candidate_id, overrides, source="cli", name=name)
+    origin = fork_origin(workspace, record)
+    assert origin is not None  # a fork's candidate is stored
     if as_json:
-        print_json({"session_id": record.id, "forked_from_candidate_id": candidate_id})
+        print_json(
+            {
+                "session_id": record.id,
+                "name": record.name,
+                "forked_from_candidate_id": candidate_id,
+                "forked_from_session": origin.session_id,
+                "forked_from_round": origin.round_index,
+            }
+        )
     else:
-        click.echo(f"session {record.id}: fork of candidate #{candidate_id}")
+        click.echo(
+            f"session {session_label(record.id, record.name)}: "
+            f"{fork_label(origin.session_id, origin.round_index)} (candidate #{candidate_id})"
+        )
         click.echo(f"next: steer round {record.id}")

@@ -151,6 +151,7 @@ def build_replay(workspace: Workspace, session_id: str) -> dict[str, Any]:
         "session": {
             "id": session.id,
             "created_at": session.created_at,
+            "name": session.name,
             "prompt": session.prompt,
             "source": session.source,
             "forked_from_candidate_id": session.forked_from_candidate_id,
@@ -296,6 +297,7 @@ def _insert(connection: sqlite3.Connection, replay: dict[str, Any], remap: _Rema
             config=session["config"],
             forked_from_candidate_id=remap.link(session["forked_from_candidate_id"]),
             source=session["source"],
+            name=session.get("name", ""),  # a replay from before names has none
         ),
     )
     for round_row in replay["rounds"]:

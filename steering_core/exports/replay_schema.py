@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from steering_core.errors import InvalidInput, shown
+from steering_core.session_names import check_name
 
 SCHEMA_NAME = "stable-steering/replay"
 ELSEWHERE = -1  # the implicit "better option elsewhere" (steering_core.feedback.ELSEWHERE)
@@ -164,6 +165,12 @@ def check_replay(replay: Any, expected_version: int) -> None:
     session = check_fields(replay["session"], SESSION_FIELDS, "replay.session")
     if not SESSION_ID_PATTERN.fullmatch(session["id"]):
         raise _fail("replay.session.id", "1-64 letters, digits, '-' or '_'")
+    if "name" in session:  # optional: replays from before names have none
+        try:
+            if session["name"] != check_name(session["name"]):
+                raise InvalidInput("name: without spaces around it")
+        except InvalidInput as error:
+            raise _fail("replay.session.name", str(error).removeprefix("name: ")) from None
 
     external = replay["external_candidates"]
     for i, row in enumerate(external):

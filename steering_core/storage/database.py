@@ -16,7 +16,7 @@ from pathlib import Path
 
 from steering_core.errors import DataCorrupt
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # What a busy or unreachable data root raises (a lock held too long, a vanished disk): the
 # caller may keep what it was storing and try again.
@@ -151,6 +151,10 @@ MIGRATIONS: list[list[str]] = [
         # When the process running a job started (seconds since the epoch), so that a job
         # whose process is gone is told apart from one of a new process given the same pid.
         "ALTER TABLE jobs ADD COLUMN process_started REAL",
+    ],
+    [
+        # A researcher's name for a session ('' when unnamed), shown beside its id.
+        "ALTER TABLE sessions ADD COLUMN name TEXT NOT NULL DEFAULT ''",
     ],
 ]
 

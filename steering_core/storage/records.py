@@ -30,6 +30,8 @@ class SessionRecord:
     config: dict[str, Any]
     forked_from_candidate_id: int | None
     source: str
+    # The researcher's name for the session ('' when unnamed); it may change (rename).
+    name: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> SessionRecord:
@@ -40,12 +42,14 @@ class SessionRecord:
             config=json.loads(row["config_json"]),
             forked_from_candidate_id=row["forked_from_candidate_id"],
             source=row["source"],
+            name=row["name"],
         )
 
     def to_row(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "created_at": self.created_at,
+            "name": self.name,
             "prompt": self.prompt,
             "config_json": json.dumps(self.config),
             "forked_from_candidate_id": self.forked_from_candidate_id,

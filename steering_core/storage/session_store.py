@@ -15,9 +15,9 @@ from steering_core.storage.records import SessionRecord, SettingChangeRecord, Sy
 
 def insert_session(connection: sqlite3.Connection, session: SessionRecord) -> None:
     connection.execute(
-        "INSERT INTO sessions (id, created_at, prompt, config_json, forked_from_candidate_id, "
-        "source) VALUES (:id, :created_at, :prompt, :config_json, :forked_from_candidate_id, "
-        ":source)",
+        "INSERT INTO sessions (id, created_at, name, prompt, config_json, "
+        "forked_from_candidate_id, source) VALUES (:id, :created_at, :name, :prompt, "
+        ":config_json, :forked_from_candidate_id, :source)",
         session.to_row(),
     )
 
@@ -25,6 +25,12 @@ def insert_session(connection: sqlite3.Connection, session: SessionRecord) -> No
 def session(connection: sqlite3.Connection, session_id: str) -> SessionRecord | None:
     row = connection.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
     return None if row is None else SessionRecord.from_row(row)
+
+
+def rename_session(connection: sqlite3.Connection, session_id: str, name: str) -> bool:
+    """Set a session's name; False when there is no such session."""
+    cursor = connection.execute("UPDATE sessions SET name = ? WHERE id = ?", (name, session_id))
+    return cursor.rowcount > 0
 
 
 def latest_session(connection: sqlite3.Connection) -> SessionRecord | None:
@@ -42,14 +48,17 @@ def session_exists(connection: sqlite3.Connection, session_id: str) -> bool:
 
 def session_summaries(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every session with its round and judgment counts (undone ones and undos left out),
-    newest first."""
+    newest first; a fork with the session and round of the candidate it started from
+    (`forked_from_session`, `forked_from_round`; None for a session that is not a fork)."""
     rows = connection.execute(
-        """SELECT s.id, s.created_at, s.prompt, s.source, s.forked_from_candidate_id,
+        """SELECT s.id, s.created_at, s.name, s.prompt, s.source, s.forked_from_candidate_id,
+                  o.session_id AS forked_from_session, o.round_index AS forked_from_round,
                   (SELECT COUNT(*) FROM rounds r WHERE r.session_id = s.id) AS rounds,
                   (SELECT COUNT(*) FROM feedback_events f
                     WHERE f.session_id = s.id AND f.undone_at IS NULL AND f.mode != 'undo')
                     AS judgments
-             FROM sessions s ORDER BY s.created_at DESC"""
+             FROM sessions s LEFT JOIN candidates o ON o.id = s.forked_from_candidate_id
+            ORDER BY s.created_at DESC"""
     ).fetchall()
     return [dict(row) for row in rows]
 

@@ -97,7 +97,8 @@ def _settings(session: SessionRecord, rounds: int, judgments: int) -> list[tuple
         if config.get("width") and config.get("height")
         else "the model's default"
     )
-    rows = [
+    rows = [("Name", session.name)] if session.name else []
+    rows += [
         ("Created (UTC)", time_text(session.created_at)),
         ("Source", str(session.source)),
         ("Generator", str(generator.get("backend", MISSING)) + (f" · {model}" if model else "")),

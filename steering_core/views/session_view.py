@@ -29,6 +29,7 @@ from steering_core.storage.records import (
 )
 from steering_core.storage.workspace import Workspace
 from steering_core.views.judgment_words import judgment_line, received
+from steering_core.views.kept import kept_reason
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,8 @@ class CandidateView:
     final_choice: bool = False
     origin: Origin | None = None
     forks: tuple[str, ...] = ()
+    # Why a re-shown incumbent was kept ("kept: nothing beat it in round 4"); '' otherwise.
+    kept: str = ""
 
     @property
     def carried_forward(self) -> bool:
@@ -289,6 +292,7 @@ def session_view(
     for record in records:
         shown = by_round.get(record.round_index, [])
         judgments, phrases = _round_words(events_by_round.get(record.round_index, []), shown)
+        before = record.round_index - 1
         entries = tuple(
             CandidateView(
                 candidate=candidate,
@@ -297,6 +301,9 @@ def session_view(
                 final_choice=candidate.id == chosen_id,
                 origin=origin(candidate),
                 forks=tuple(forks.get(candidate.id, ())),
+                kept=kept_reason(candidate, by_round.get(before, []), events_by_round[before])
+                if candidate.slot == 0
+                else "",
             )
             for candidate in shown
         )

@@ -147,6 +147,14 @@ ISSUE_CASES = [
     Case(("feedback", SESSION, "--reason", "dark"), "feedback mode"),
     Case(("plugins", "nonsense"), "KIND"),
     Case(("import", FILE), "bundle"),
+    # Session names: one line, at most 80 characters; renaming names a session that exists.
+    Case(("session", "new", "--prompt", "a cat", "--name", "n" * 81), "--name"),
+    Case(("session", "new", "--prompt", "a cat", "--name", "a\nb"), "--name"),
+    Case(("session", "rename", SESSION, "x" * 100_000), "NAME"),
+    Case(("session", "rename", SESSION, "tab\there"), "NAME"),
+    Case(("session", "rename", "nosuchsession", "cats"), "nosuchsession"),
+    Case(("fork", "1", "--name", "f" * 81), "--name"),
+    Case(("fork", "1", "--name", "two\nlines"), "--name"),
 ]
 CASES = [*walked_cases(), *ISSUE_CASES]
 

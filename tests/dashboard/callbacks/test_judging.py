@@ -159,3 +159,16 @@ def test_the_undo_judgment_button_names_the_judgment_and_round_it_withdraws(
     undo_last_feedback(state.workspace, session.id)
     assert undo_label(state, session.id) == ("Undo judgment (none stored)", True)
     assert undo_label(state, None) == ("Undo judgment", True)
+
+
+def test_a_kept_incumbents_card_says_why(state: DashboardState, tiny_config: SessionConfig) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, first = blank_round(state.workspace, session.id)
+    submit_feedback(state.workspace, session.id, {"mode": "winner", "winner": first[0].id})
+    blank_round(state.workspace, session.id)
+    grid, _, _ = show_round(state, {"session_id": session.id}, None)
+    notes = find_all(grid, "kept-note")
+    assert [text(note) for note in notes] == ["kept: nothing beat it in round 0"]
+    assert find_all(find(grid, ids.card(0)), "kept-note") == notes
+    grid, _, _ = show_round(state, {"session_id": session.id, "round_index": 0}, None)
+    assert "kept" not in str(grid)

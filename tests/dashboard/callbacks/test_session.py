@@ -40,8 +40,9 @@ def test_starting_a_session_queues_its_first_round(
     state: DashboardState, tiny_sd_path: Path
 ) -> None:
     form = {**FORM, "generator": "diffusers", "model_path": str(tiny_sd_path), "k": 4}
-    search, message = start_session(state, form)
+    search, message = start_session(state, {**form, "name": " warm cats "})
     (session,) = list_sessions(state.workspace)
+    assert session["name"] == "warm cats"
     assert search == f"?session={session['id']}" and "started" in str(message)
     assert get_session(state.workspace, session["id"]).config["d"] == 4  # fast-explore
     assert state.job(session["id"]).status == "queued"  # the worker is not running here
@@ -55,6 +56,8 @@ def test_starting_a_session_queues_its_first_round(
         ({"steps": 0}, "steps"),
         ({"model_path": "/no/such/model"}, "generator.model"),
         ({"sampler": "no_such_sampler"}, "sampler"),
+        ({"name": "n" * 81}, "name: at most 80 characters"),
+        ({"name": "two\nlines"}, "name: one line of text"),
     ],
 )
 def test_a_bad_form_says_which_field_and_stores_nothing(

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 from dash import Patch
 
-from dashboard.callbacks.space import curves, fork, inspect, mark_best, recolour, space_figure, tag
+from dashboard.callbacks.identity import confirm_fork
+from dashboard.callbacks.space import curves, inspect, mark_best, recolour, space_figure, tag
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
 from steering_core.sessions import (
@@ -62,7 +63,7 @@ def test_inspector_actions_store_judgments_and_fork(
     modes = [e.mode for e in get_feedback_events(state.workspace, session_id)]
     assert modes == ["winner", "winner", "critique"]
     assert "tags" in str(tag(state, chosen.id, ["vibes"]))  # a bad tag is a message
-    search, _ = fork(state, chosen.id)
+    search, _, _ = confirm_fork(state, {"candidate_id": chosen.id}, None, None)
     forked = [s for s in list_sessions(state.workspace) if s["id"] != session_id]
     assert search == f"?session={forked[0]['id']}"
 

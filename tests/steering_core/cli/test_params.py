@@ -29,6 +29,7 @@ FREE_TEXT = {
     "--text",
     "--reason",
     "--host",
+    "--name",  # a session's name: any one line of text
 }
 
 

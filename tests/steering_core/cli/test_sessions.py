@@ -194,3 +194,49 @@ def test_plugins_lists_every_plug_in_with_the_parameters_the_config_checks(
     text = ok(steer(tmp_path, "plugins", "models")).output
     assert "prior_strength (default 1.0)" in text and "samplers:" not in text
     assert "steer plugins" in ok(steer(tmp_path, "session", "new", "--help")).output
+
+
+def test_sessions_are_named_renamed_and_forks_say_where_they_came_from(
+    tmp_path: Path, session_id: str
+) -> None:
+    ok(steer(tmp_path, "session", "rename", session_id, "warm cats"))
+    rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+    fork = json.loads(
+        ok(
+            steer(
+                tmp_path,
+                "fork",
+                str(rows[2]["candidate_id"]),
+                "--prompt",
+                "a blue circle",
+                "--name",
+                "blue",
+                "--json",
+            )
+        ).stdout
+    )
+    assert fork["name"] == "blue"
+    assert (fork["forked_from_session"], fork["forked_from_round"]) == (session_id, 0)
+    listing = ok(steer(tmp_path, "sessions")).output
+    assert "'warm cats'" in listing and "'blue'" in listing
+    assert f"fork of #{session_id}, round 0" in listing
+    status = ok(steer(tmp_path, "status", fork["session_id"])).output
+    assert status.startswith(f"session blue (#{fork['session_id']}): 'a blue circle'")
+    assert f"fork of #{session_id}, round 0 (candidate #{rows[2]['candidate_id']})" in status
+    by_id = {s["id"]: s for s in json.loads(ok(steer(tmp_path, "sessions", "--json")).stdout)}
+    assert by_id[session_id]["name"] == "warm cats"
+    assert by_id[fork["session_id"]]["prompt"] == "a blue circle"
+
+
+def test_a_session_new_with_a_name_and_a_bad_name(tmp_path: Path, tiny_sd_path: Path) -> None:
+    model = ["--backend", "diffusers", "--model", str(tiny_sd_path), "--prompt", "a cat"]
+    created = json.loads(
+        ok(steer(tmp_path, "session", "new", *model, "--name", "cats", "--json")).stdout
+    )
+    assert created["name"] == "cats"
+    line = error_line(steer(tmp_path, "session", "new", *model, "--name", "n" * 81))
+    assert "--name: at most 80 characters (got 81)" in line
+    line = error_line(steer(tmp_path, "session", "rename", created["session_id"], "a\nb"))
+    assert "NAME: one line of text" in line
+    listing = json.loads(ok(steer(tmp_path, "sessions", "--json")).stdout)
+    assert [s["name"] for s in listing] == ["cats"]

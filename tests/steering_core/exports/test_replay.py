@@ -36,6 +36,7 @@ from steering_core.sessions import (
     get_session,
     lineage,
     load_session_config,
+    rename_session,
     submit_feedback,
     undo_last_feedback,
 )
@@ -450,6 +451,9 @@ def mutate(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ("schema_version", ..., r"replay\.schema_version: .*\(got None\)"),
         ("session.prompt", ..., r"replay\.session\.prompt: missing"),
         ("session.id", "../../etc", r"replay\.session\.id: 1-64 letters"),
+        ("session.name", "two\nlines", r"replay\.session\.name: one line of text"),
+        ("session.name", "n" * 81, r"replay\.session\.name: at most 80 characters"),
+        ("session.name", 7, r"replay\.session\.name: must be text"),
         (
             "rounds[3].candidates[2].seed",
             "7",
@@ -551,3 +555,19 @@ def test_a_file_that_is_no_replay_is_refused(tmp_path: Path) -> None:
     (tmp_path / "list.json").write_text("[]", encoding="utf-8")
     with pytest.raises(InvalidInput, match="replay: expected a JSON object"):
         load_replay(tmp_path / "list.json")
+
+
+def test_a_named_session_keeps_its_name_and_an_older_replay_restores_unnamed(
+    source: Workspace, target: Workspace
+) -> None:
+    session_id = varied_session(source)
+    rename_session(source, session_id, "warm cats")
+    replay = build_replay(source, session_id)
+    assert replay["session"]["name"] == "warm cats"
+    assert get_session(
+        target, restore_session(target, replay, images_from=source.data_root)
+    ).name == ("warm cats")
+    older = copy.deepcopy(replay)
+    del older["session"]["name"]  # a replay written before sessions had names
+    restored = restore_session(target, older, images_from=source.data_root)
+    assert restored != session_id and get_session(target, restored).name == ""
