@@ -899,6 +899,7 @@
         if (status && status.error) {
           const kind = status.error.kind;
           const label = kind === "incomplete" ? "Not yet" :
+            kind === "refused" ? "Not taken" :
             kind === "invalid input" ? "Invalid input" :
             kind === "transient" ? "Transient failure" : "Runtime failure";
           const buttons = [];
@@ -909,7 +910,7 @@
             buttons.push(h("Button", {className: "btn btn-sm btn-outline-secondary ms-2",
               "data-action": "discard"}, "Discard"));
           parts.push(h("Div", {className: "outbox-error text-" +
-            (kind === "incomplete" ? "muted" : "danger")},
+            (kind === "incomplete" ? "muted" : kind === "refused" ? "warning-emphasis" : "danger")},
             [h("Strong", {}, label + ": "), status.error.message, ...buttons]));
         }
         const pending = outbox.length - invalid.length;
