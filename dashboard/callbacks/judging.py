@@ -222,7 +222,9 @@ def register(app: Dash, state: DashboardState) -> None:
         State(ids.FUNNEL_BEFORE, "data"),
         prevent_initial_call=True,
     )
-    def funnel_next(_: Any, session: dict | None, before: dict | None) -> Any:
+    def funnel_next(request: dict | None, session: dict | None, before: dict | None) -> Any:
+        if not request:  # the store as the page is built: nothing was asked for
+            return no_update, no_update, no_update, no_update
         return funnel_stage(state, (session or {}).get("session_id"), before)
 
     @app.callback(

@@ -13,6 +13,7 @@ from typing import Any
 from steering_core.config import make_config
 from steering_core.funnel import next_funnel_round
 from steering_core.sessions import create_session
+from steering_core.worker import list_jobs
 from tests.dashboard.browser.conftest import DashboardServer
 from tests.dashboard.browser.helpers import (
     stored_judgments,
@@ -94,6 +95,7 @@ def test_keys_pause_in_text_fields_and_esc_returns_to_the_grid(
 ) -> None:
     session_id = open_blank_session(page, server, mode="winner")
     assert focused_slot(page) == "0"  # a new round: the keys are on card 1
+    assert page.locator("[data-action='A'], [data-action='tie']").count() == 0  # pairwise's
 
     page.click("#judge-critique-text")
     page.wait_for_selector("#keys-paused:visible:has-text('Shortcuts paused')")
@@ -150,8 +152,9 @@ def test_pairwise_judges_several_pairs_of_one_round(page: Any, server: Dashboard
     wait_until_stored(page)
     judged = stored_judgments(server, session_id)
     assert [e.raw["choice"] for e in judged] == ["first", "second", "tie"]
-    assert {e.round_index for e in judged} == {0}  # three pairs cost one round
-    assert page.get_attribute(".candidate-grid", "data-round") == "0"
+    assert {e.round_index for e in judged} == {0}  # three pairs cost one round ...
+    assert list_jobs(workspace_of(server), session_id) == []  # ... and started none
+    assert page.inner_text("#round-message") == ""  # nothing asked of the funnel on load
 
 
 def test_the_auto_advance_switch_is_kept_across_loads(page: Any, server: DashboardServer) -> None:

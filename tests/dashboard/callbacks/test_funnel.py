@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dash import no_update
 
-from dashboard.callbacks.judging import funnel_stage, start_funnel
+from dashboard.callbacks.judging import funnel_stage, more_like_focused, start_funnel
 from dashboard.callbacks.space import more_like_this
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
@@ -77,3 +77,14 @@ def test_more_like_this_queues_a_round_around_the_candidate(
     assert state.job(session.id).id == job["job_id"]
     _, message = more_like_this(state, 10**6)
     assert "no candidate" in str(message)
+
+
+def test_the_key_for_more_like_this_queues_a_round_around_the_focused_candidate(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    _, shown = blank_round(state.workspace, session.id)
+    assert more_like_focused(state, None) == (no_update, no_update)
+    job, message = more_like_focused(state, {"candidate_id": shown[1].id, "at": 1})
+    assert f"candidate {shown[1].id}" in str(message)
+    assert state.job(session.id).id == job["job_id"]
