@@ -64,11 +64,13 @@ def test_the_funnel_limits_submits_first_and_gives_the_mode_back(
     for key in "123456789":  # approve nine: the ninth is refused, at once, with the limit
         page.keyboard.press(key)
     page.wait_for_selector(".outbox-error:has-text('keeps at most 8')")
-    assert page.locator(".candidate-card.approved").count() == 8
+    # (waited for: a store change, e.g. the cancelled round, redraws the cards meanwhile)
+    page.wait_for_function("document.querySelectorAll('.candidate-card.approved').length === 8")
     # The stale refusal goes with the next valid change (reject the focused image).
     page.keyboard.press("r")
     page.wait_for_selector(".outbox-error", state="detached")
-    assert page.locator(".candidate-card.approved").count() == 7
+    # (waited for: a store change, e.g. the cancelled round, redraws the cards meanwhile)
+    page.wait_for_function("document.querySelectorAll('.candidate-card.approved').length === 7")
 
     # "Next funnel stage" before Submit: the approvals on screen are stored, then varied.
     page.click("#funnel-next")
