@@ -52,6 +52,8 @@
       latest: element.dataset.latest === "true",
       mode: element.dataset.mode,
       candidates: JSON.parse(element.dataset.candidates),
+      // A funnel round: how many candidates it lets one keep (0: not a funnel round).
+      keepLimit: Number(element.dataset.keepLimit || 0),
     };
     noteShown(info);
     return info;
@@ -74,6 +76,7 @@
     const draft = drafts[keyOf(info)] || emptyDraft(info);
     draft.mode = info.mode;  // the mode switch may have changed it
     draft.k = info.candidates.length;
+    draft.keepLimit = info.keepLimit;
     return draft;
   }
   function saveDraft(draft) {
@@ -103,15 +106,35 @@
       window.dash_clientside.set_props(IDS.OUTBOX, {data: data});
     }
   }
+  // Messages whose cause the researcher's next valid change fixes: they go with it.
+  const STALE_KINDS = ["incomplete", "refused", "hint"];
   function change(update) {
     const draft = loadDraft();
     if (!draft) return;
-    undoStack.push(JSON.stringify(draft));
+    const before = JSON.stringify(draft);
+    const refusal = update(draft);
+    if (typeof refusal === "string") {
+      // Refused (e.g. a funnel stage's limit): the draft stays as it was, the page says why.
+      lastError = {kind: "refused", message: refusal};
+      publishOutbox();
+      return;
+    }
+    undoStack.push(before);
     if (undoStack.length > 200) undoStack.shift();
-    if (lastError && lastError.kind === "hint") { lastError = null; publishOutbox(); }
-    update(draft);
     saveDraft(draft);
     publish(draft);
+    clearStale();
+  }
+  function clearStale() {
+    if (lastError && STALE_KINDS.includes(lastError.kind)) {
+      lastError = null;
+      publishOutbox();
+    }
+    // A refusal of the round's toolbar (e.g. the funnel's "no judgment yet") is stale too.
+    const message = document.getElementById(IDS.ROUND_MESSAGE);
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (set && message && message.querySelector(".alert-warning, .alert-danger"))
+      set(IDS.ROUND_MESSAGE, {children: null});
   }
   // The values the whole-round controls show, as last set here or reported by setFields.
   let shownFields = {};
@@ -145,21 +168,32 @@
     if (draft.mode === "winner") draft.winner = draft.winner === slot ? null : slot;
     else if (draft.mode === "ranking") {
       const at = draft.order.indexOf(slot);
-      if (at >= 0) draft.order.splice(at); else draft.order.push(slot);
+      if (at >= 0) draft.order.splice(at);
+      else if (overLimit(draft, draft.order)) return overLimit(draft, draft.order);
+      else draft.order.push(slot);
     } else if (draft.mode === "pairwise") {
       if (draft.pair.includes(slot)) draft.pair = draft.pair.filter((s) => s !== slot);
       else { draft.pair.push(slot); if (draft.pair.length > 2) draft.pair.shift(); }
       draft.choice = null;
     } else if (draft.mode === "approve_reject") {
-      approve(draft, slot, "approved");
+      return approve(draft, slot, "approved");
     } else if (draft.mode === "critique") {
       draft.winner = draft.winner === slot ? null : slot;  // the image the critique is about
     }
   }
+  // A funnel stage keeps at most draft.keepLimit candidates: the refusal's words, or null.
+  function overLimit(draft, kept) {
+    if (!draft.keepLimit || kept.length < draft.keepLimit) return null;
+    return "this funnel stage keeps at most " + draft.keepLimit + " (" + kept.length +
+      " kept): take one back before keeping another";
+  }
   function approve(draft, slot, list) {
     const other = list === "approved" ? "rejected" : "approved";
+    if (list === "approved" && !draft.approved.includes(slot) && overLimit(draft, draft.approved))
+      return overLimit(draft, draft.approved);
     draft[other] = draft[other].filter((s) => s !== slot);
     toggle(draft[list], slot);
+    return null;
   }
   function rate(draft, slot, stars) {
     draft.focus = slot;
@@ -204,6 +238,13 @@
     raw.decision_seconds = Math.round((Date.now() - draft.started) / 100) / 10;
     return raw;
   }
+  // Whether a judgment may start the next round by itself (with the switch on): not on a
+  // past round; not in a funnel round, whose next round is the funnel's next stage; not for
+  // one pair of a round of more than two, whose other pairs are still there to compare.
+  function advances(info, raw) {
+    if (!info.latest || info.keepLimit) return false;
+    return !(raw.mode === "pairwise" && info.candidates.length > 2);
+  }
   function missing(draft, action) {
     if (action === "critique") return "give a tag or a note first";
     return {
@@ -230,7 +271,7 @@
     const item = {
       key: TAB + "-" + Date.now().toString(36) + "-" + (counter++),
       session_id: info.session, round_index: info.round, raw: raw,
-      advance: Boolean(autoAdvance && autoAdvance.checked && info.latest),
+      advance: Boolean(autoAdvance && autoAdvance.checked && advances(info, raw)),
     };
     const outbox = read(OUTBOX, []);
     outbox.push(item);
@@ -304,7 +345,29 @@
       window.dash_clientside.set_props(IDS.JOB, {data: {id: reply.job_id, status: "queued"}});
     }
     publishOutbox();
-    if (reply.ok && remaining.some((item) => !item.invalid)) flush();
+    const waiting = remaining.some((item) => !item.invalid);
+    if (reply.ok && waiting) flush();
+    else if (funnelWaiting && reply.ok) requestFunnel();
+    else if (funnelWaiting && reply.kind === "invalid input") funnelWaiting = false;
+  }
+
+  // --- the draft funnel's next stage: the judgment on screen is stored first --------------
+  let funnelWaiting = false;
+  function funnelNext() {
+    const info = grid();
+    const draft = loadDraft();
+    if (info && draft && rawJudgment(draft, info, null) !== null) {
+      funnelWaiting = true;
+      submit(null);  // its acknowledgment asks for the next stage (flush)
+    } else if (read(OUTBOX, []).some((item) => !item.invalid)) {
+      funnelWaiting = true;
+      flush();
+    } else requestFunnel();
+  }
+  function requestFunnel() {
+    funnelWaiting = false;
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (set) set(IDS.FUNNEL_REQUEST, {data: {at: Date.now()}});
   }
   let retryDelay = 1000;
   function scheduleRetry() {
@@ -573,6 +636,21 @@
     else if (pendingViews.length < 20) pendingViews.push(view);
   }
 
+  // --- "next round after each judgment": the researcher's choice, kept in this browser ---
+  const AUTO_ADVANCE = "steer.autoAdvance.v1";
+  let shownRound = null;  // the round key whose grid is on screen
+  function rememberAutoAdvance(event) {
+    if (event.target && event.target.id === IDS.AUTO_ADVANCE)
+      write(AUTO_ADVANCE, Boolean(event.target.checked));
+  }
+  function restoreAutoAdvance() {
+    const stored = read(AUTO_ADVANCE, null);
+    const element = document.getElementById(IDS.AUTO_ADVANCE);
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (stored === null || !element || !set || element.checked === stored) return;
+    set(IDS.AUTO_ADVANCE, {value: stored});
+  }
+
   // --- clicks ----------------------------------------------------------------------------
   function onClick(event) {
     const target = event.target.closest("[data-action]");
@@ -592,6 +670,7 @@
     else if (action === "withdraw") undoJudgment();
     else if (action === "retry") retryNow();
     else if (action === "discard") discardInvalid();
+    else if (action === "next-stage") funnelNext();
     // The inspector opens with the candidate's image at once (inspector.js); the server
     // fills in the rest when it sees the store change.
     else if (action === "inspect" && window.openInspector)
@@ -610,49 +689,139 @@
   }
 
   // --- keys ------------------------------------------------------------------------------
+  // Which key does what is one table, SHORTCUTS in dashboard/layout/grid.py: the page lists
+  // it on screen and hands it here as data (the shortcut list's data-shortcuts, key name ->
+  // action); KEY_ACTIONS says what each action does. A key not in the table does nothing.
+  const TEXT_INPUT = /^(text|search|number|email|url|password|tel)$/;  // input types
   function typing(element) {
-    return element && (element.isContentEditable ||
-      ["INPUT", "TEXTAREA", "SELECT"].includes(element.tagName));
+    // Only text fields pause the shortcuts: in a button, a checkbox or the slider they work.
+    if (!element) return false;
+    if (element.isContentEditable || element.tagName === "TEXTAREA") return true;
+    return element.tagName === "INPUT" && TEXT_INPUT.test(element.type);
   }
-  function onKey(event) {
-    if (typing(event.target)) return;
-    // With the inspector open, keys belong to it (Escape closes it), not to the grid.
-    if (document.querySelector(".offcanvas.show")) return;
-    if (event.altKey && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
-      const button = document.getElementById(event.key === "ArrowLeft" ? IDS.ROUND_PREV : IDS.ROUND_NEXT);
-      if (button) { event.preventDefault(); button.click(); }
+  function nativeKey(element, name) {
+    // Keys a focused control needs for itself: Enter and Space press a button or tick a
+    // box; arrows move a menu or the slider.
+    if (!element || element === document.body || element.closest(".candidate-grid")) return false;
+    const arrows = ["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"];
+    if (element.tagName === "SELECT" || element.getAttribute("role") === "slider")
+      return arrows.includes(name) || name === "Enter" || name === " ";
+    return ["BUTTON", "A", "INPUT", "SUMMARY"].includes(element.tagName) &&
+      (name === "Enter" || name === " ");
+  }
+  let keyTableText = null;
+  let keyTableCache = {};
+  function keyTable() {
+    const element = document.getElementById(IDS.SHORTCUTS);
+    const text = (element && element.dataset.shortcuts) || "{}";
+    if (text !== keyTableText) { keyTableText = text; keyTableCache = JSON.parse(text); }
+    return keyTableCache;
+  }
+  function keyName(event) {
+    if (event.ctrlKey || event.metaKey) return null;
+    let key = event.key;
+    // Shift+digit selects (for "cannot decide"): the key is "!" or "@" on most layouts.
+    if (event.shiftKey && /^Digit[1-9]$/.test(event.code || "")) key = event.code.slice(5);
+    return (event.altKey ? "Alt+" : "") + key;
+  }
+  function focusCard(slot) {
+    // Back to the grid, on the card the draft's focus is on (its "focused" frame).
+    const cards = document.querySelectorAll(".candidate-card");
+    const card = cards[slot] || cards[0];
+    if (card) card.focus({preventScroll: true});
+  }
+  function leaveControl() {
+    // Esc in a field or on a button: leave it for the grid. On the grid: clear the draft.
+    const element = document.activeElement;
+    if (element && element !== document.body && !element.closest(".candidate-card")) {
+      element.blur();
+      const draft = loadDraft();
+      focusCard(draft ? draft.focus : 0);
+      showKeysPaused();
       return;
     }
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    clearDraft();
+  }
+  function clickButton(id) {
+    const button = document.getElementById(id);
+    if (button && !button.disabled) button.click();
+  }
+  function focusedCandidate() {
+    const info = grid();
+    const draft = loadDraft();
+    return info && draft ? info.candidates[draft.focus] : null;
+  }
+  function stepMode(step) {
+    const select = document.getElementById(IDS.MODE_SWITCH);
+    const set = window.dash_clientside && window.dash_clientside.set_props;
+    if (!select || !set) return;
+    const values = Array.from(select.options).map((option) => option.value);
+    const at = values.indexOf(select.value);
+    set(IDS.MODE_SWITCH, {value: values[(at + step + values.length) % values.length]});
+  }
+  function digitKey(draft, key, shift) {
+    const digit = Number(key);
+    if (draft.mode === "rating" && !shift) {
+      // Rate the focused image and move on: 5 4 2 3 ... rates the round in order.
+      if (digit <= 5) change((d) => { d.ratings[d.focus] = digit;
+                                       d.focus = Math.min(d.focus + 1, d.k - 1); });
+    } else change((d) => pick(d, digit - 1, shift));
+  }
+  const MOVES = {
+    ArrowRight: (d) => Math.min(d.focus + 1, d.k - 1),
+    ArrowLeft: (d) => Math.max(d.focus - 1, 0),
+    ArrowDown: (d) => Math.min(d.focus + columns(), d.k - 1),
+    ArrowUp: (d) => Math.max(d.focus - columns(), 0),
+  };
+  // action -> what it does, given the draft, the key's name and the event.
+  const KEY_ACTIONS = {
+    pick: (draft, key, event) => digitKey(draft, key.slice(-1), event.shiftKey),
+    move: (draft, key) => change((d) => { d.focus = MOVES[key](d); }),
+    "pick-focused": () => change((d) => pick(d, d.focus, false)),
+    submit: () => submit(null),
+    undo: () => undoStep(),
+    withdraw: () => undoJudgment(),
+    escape: () => leaveControl(),
+    pair: (draft, key) => choosePair({"[": "A", "]": "B", t: "tie"}[key]),
+    approve: (draft, key) => change((d) => approve(d, d.focus, key === "a" ? "approved" : "rejected")),
+    select: () => change((d) => toggle(d.selected, d.focus)),
+    "reject-all": () => submit("reject-all"),
+    "cannot-decide": () => submit("cannot-decide"),
+    mode: (draft, key) => stepMode(key === "M" ? -1 : 1),
+    inspect: () => {
+      const id = focusedCandidate();
+      if (id !== null && window.openInspector) window.openInspector(id);
+    },
+    "more-like-this": () => {
+      const id = focusedCandidate();
+      const set = window.dash_clientside && window.dash_clientside.set_props;
+      if (id !== null && set) set(IDS.MORE_LIKE_REQUEST, {data: {candidate_id: id, at: Date.now()}});
+    },
+    advance: () => clickButton(IDS.NEXT_ROUND),
+    confidence: (draft, key) => change((d) => {
+      const step = key === "-" ? -0.1 : 0.1;
+      d.confidence = Math.round(Math.min(1, Math.max(0, (d.confidence ?? 1) + step)) * 10) / 10;
+    }),
+    round: (draft, key) => clickButton(key === "Alt+ArrowLeft" ? IDS.ROUND_PREV : IDS.ROUND_NEXT),
+    shortcuts: () => {
+      const list = document.getElementById(IDS.SHORTCUTS);
+      if (list) list.open = !list.open;
+    },
+  };
+  function onKey(event) {
+    const name = keyName(event);
+    const action = name === null ? undefined : keyTable()[name];
+    if (!action) return;
+    if (typing(event.target) && action !== "escape") return;
+    if (nativeKey(event.target, name)) return;
+    // With the inspector open, keys belong to it (Escape closes it), not to the grid.
+    if (document.querySelector(".offcanvas.show")) return;
     const draft = loadDraft();
     if (!draft) return;
-    const key = event.key;
-    let handled = true;
-    if (/^[1-9]$/.test(key)) {
-      const digit = Number(key);
-      if (draft.mode === "rating") {
-        // Rate the focused image and move on: 5 4 2 3 ... rates the round in order.
-        if (digit <= 5) change((d) => { d.ratings[d.focus] = digit;
-                                         d.focus = Math.min(d.focus + 1, d.k - 1); });
-      } else change((d) => pick(d, digit - 1, event.shiftKey));
-    } else if (key === "ArrowRight") change((d) => { d.focus = Math.min(d.focus + 1, d.k - 1); });
-    else if (key === "ArrowLeft") change((d) => { d.focus = Math.max(d.focus - 1, 0); });
-    else if (key === "ArrowDown") change((d) => { d.focus = Math.min(d.focus + columns(), d.k - 1); });
-    else if (key === "ArrowUp") change((d) => { d.focus = Math.max(d.focus - columns(), 0); });
-    else if (key === " " ) change((d) => pick(d, d.focus, false));
-    else if (key === "Enter") submit(null);
-    else if (key === "Backspace") undoStep();
-    else if (key === "Escape") clearDraft();
-    else if (key === "t") choosePair("tie");
-    else if (key === "[") choosePair("A");
-    else if (key === "]") choosePair("B");
-    else if (key === "a") change((d) => approve(d, d.focus, "approved"));
-    else if (key === "r") change((d) => approve(d, d.focus, "rejected"));
-    else if (key === "s") change((d) => toggle(d.selected, d.focus));
-    else if (key === "x") submit("reject-all");
-    else if (key === "c") submit("cannot-decide");
-    else handled = false;
-    if (handled) event.preventDefault();
+    event.preventDefault();
+    KEY_ACTIONS[action](draft, name, event);
+    // The confidence slider shows the draft's value.
+    if (action === "confidence") syncFields(loadDraft());
   }
   function columns() {
     const cards = document.querySelectorAll(".candidate-card");
@@ -663,8 +832,29 @@
     return Math.max(n, 1);
   }
 
+  // While a text field has the focus, the page says the shortcuts wait (outside Dash's
+  // page, like the offline banner, so that no render takes it away).
+  function showKeysPaused() {
+    let note = document.getElementById(IDS.KEYS_PAUSED);
+    const paused = typing(document.activeElement) && Boolean(document.querySelector(".steer-page"));
+    if (!paused) { if (note) note.hidden = true; return; }
+    if (!note) {
+      note = document.createElement("div");
+      note.id = IDS.KEYS_PAUSED;
+      note.className = "keys-paused alert alert-secondary small py-1 px-2 mb-2 " +
+        "position-fixed bottom-0 start-50 translate-middle-x";
+      note.setAttribute("role", "status");
+      note.textContent = "Shortcuts paused while you type \u2014 Esc leaves the field";
+      document.body.appendChild(note);
+    }
+    note.hidden = false;
+  }
+
   document.addEventListener("click", onClick);
   document.addEventListener("keydown", onKey);
+  document.addEventListener("change", rememberAutoAdvance);
+  document.addEventListener("focusin", showKeysPaused);
+  document.addEventListener("focusout", () => setTimeout(showKeysPaused, 0));
   window.addEventListener("online", () => {
     // The browser has a network again: look for the server now, not at the next probe.
     if (!offline) { retryNow(); return; }
@@ -681,13 +871,27 @@
   // The pure functions from draft to judgment are here too, for their unit tests
   // (tests/dashboard/browser/test_judging_js.py).
   window.steer = {flush, loadDraft, retryNow, emptyDraft, rawJudgment, missing, describe,
-                  nextProbeDelay, offlineMessage};
+                  nextProbeDelay, offlineMessage, approve, pick, advances, typing, keyName,
+                  keyActions: Object.keys(KEY_ACTIONS)};
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     steer: {
       gridChanged: function () {
         // A new grid (round, mode or session): show its stored draft, send what waits.
         const draft = loadDraft();
-        setTimeout(() => { syncFields(draft); flush(); }, 0);
+        const fresh = draft && draft.key !== shownRound;
+        if (fresh) {
+          // A new round starts on card 1, with the keys on the grid (not on the button or
+          // menu last used), unless the researcher is typing.
+          shownRound = draft.key;
+          draft.focus = 0;
+          saveDraft(draft);
+        }
+        setTimeout(() => {
+          syncFields(draft);
+          restoreAutoAdvance();
+          if (fresh && !typing(document.activeElement)) focusCard(0);
+          flush();
+        }, 0);
         return draft;
       },
       setFields: function (confidence, tags, text, reason) {
@@ -745,6 +949,7 @@
         if (status && status.error) {
           const kind = status.error.kind;
           const label = kind === "incomplete" ? "Not yet" : kind === "hint" ? "Note" :
+            kind === "refused" ? "Not taken" :
             kind === "invalid input" ? "Invalid input" :
             kind === "transient" ? "Transient failure" : "Runtime failure";
           const buttons = [];
@@ -755,7 +960,8 @@
             buttons.push(h("Button", {className: "btn btn-sm btn-outline-secondary ms-2",
               "data-action": "discard"}, "Discard"));
           parts.push(h("Div", {className: "outbox-error text-" +
-            (kind === "incomplete" || kind === "hint" ? "muted" : "danger")},
+            (kind === "incomplete" || kind === "hint" ? "muted" :
+             kind === "refused" ? "warning-emphasis" : "danger")},
             [h("Strong", {}, label + ": "), status.error.message, ...buttons]));
         }
         const pending = outbox.length - invalid.length;

@@ -78,7 +78,12 @@ DRAFT_SUMMARY = "draft-summary"
 OUTBOX_STATUS = "outbox-status"
 OUTBOX_RETRY = "outbox-retry"  # the Retry button judging.js draws after a failed send
 OFFLINE_BANNER = "offline-banner"  # judging.js's "Server unreachable" banner (not Dash's)
-SHORTCUTS = "shortcuts"
+SHORTCUTS = "shortcuts"  # the shortcut list; its data-shortcuts is judging.js's key table
+KEYS_PAUSED = "keys-paused"  # judging.js's "shortcuts paused while typing" note (not Dash's)
+MODE_CONTROLS = "mode-controls"  # the whole-round buttons of the mode in use (pairwise's)
+FUNNEL_REQUEST = "funnel-request-store"  # set by judging.js once the draft is stored
+FUNNEL_BEFORE = "funnel-before-store"  # {"session_id", "mode", "advance"} before the funnel
+MORE_LIKE_REQUEST = "more-like-request-store"  # {"candidate_id"}: the key for "more like this"
 UNDO_JUDGMENT = "undo-judgment"  # says which stored judgment of which round it withdraws
 
 # --- the steering page: the worker's progress ------------------------------------------

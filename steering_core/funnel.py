@@ -14,6 +14,8 @@ funnel can start from any round):
   the number of candidates the round was built around, or its size when it was not built
   around any (20 -> 8, 8 -> 3, 3 -> 1; a normal round of 8 -> 3). Keeping more is refused,
   naming the judgment's field (`approved`, `order`).
+- A judgment of a funnel round (`feedback.funnel_stages.funnel_keep_limit`) keeping more is
+  refused when it is submitted (`submit_feedback`), so it is never stored.
 - Kept several: the next round is built around them with `k = 2 x kept + 1`: the incumbent,
   each kept candidate re-shown, and at least one variation of each (8 -> 17, 3 -> 7).
 - Kept one: the funnel is finished. The next round is a normal one, and the kept candidate
@@ -26,12 +28,11 @@ from dataclasses import dataclass
 
 from steering_core.errors import InvalidInput
 from steering_core.feedback import MODES_BY_NAME
+from steering_core.funnel_stages import FUNNEL_MODE, FUNNEL_STAGES, keep_limit
 from steering_core.sessions import get_feedback_events, get_round, get_rounds, get_session
 from steering_core.storage.workspace import Workspace
 
-FUNNEL_STAGES = (20, 8, 3, 1)
-# The mode a funnel is judged in: approving says what to keep (the others keep too).
-FUNNEL_MODE = "approve_reject"
+__all__ = ["FUNNEL_MODE", "FUNNEL_STAGES", "FunnelStep", "keep_limit", "next_funnel_round"]
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,6 @@ class FunnelStep:
     k: int | None
     kept: list[int]
     finished: bool = False
-
-
-def keep_limit(breadth: int) -> int:
-    """How many candidates a round of `breadth` (see the module docstring) lets one keep."""
-    return max((stage for stage in FUNNEL_STAGES[1:] if stage < breadth), default=1)
 
 
 def next_funnel_round(workspace: Workspace, session_id: str | None) -> FunnelStep:

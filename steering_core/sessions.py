@@ -14,6 +14,7 @@ from steering_core import trace
 from steering_core.config import SessionConfig, deep_merge, make_config
 from steering_core.errors import InvalidInput, NotFound
 from steering_core.feedback import MODES_BY_NAME, check_candidates, normalize, parse_feedback
+from steering_core.funnel_stages import check_funnel_keep, funnel_keep_limit
 from steering_core.generators.base import GENERATORS
 from steering_core.session_names import check_name
 from steering_core.storage import judgment_store, round_store, session_store
@@ -222,9 +223,10 @@ def submit_feedback(
     feedback = parse_feedback(raw)
     round_record, candidates = get_round(workspace, session.id, round_index)
     shown = [c.id for c in candidates]
-    check_candidates(
-        feedback, shown, where=f"round {round_record.round_index} of session {session.id}"
-    )
+    where = f"round {round_record.round_index} of session {session.id}"
+    check_candidates(feedback, shown, where=where)
+    # A funnel stage keeps at most so many: refused here, not first at the next stage.
+    check_funnel_keep(feedback, funnel_keep_limit(round_record.model_state, len(shown)), where)
     normalized = normalize(feedback, shown)
     stored_raw = feedback.model_dump(mode="json")
     with workspace.labels.locked(session.id, timeout=lock_timeout):

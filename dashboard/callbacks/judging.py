@@ -19,10 +19,18 @@ from dash import (
 
 from dashboard import ids
 from dashboard.callbacks.session import error_message
-from dashboard.layout.grid import MODE_TITLES, candidate_grid, mode_banner
+from dashboard.callbacks.space import more_like_this
+from dashboard.layout.grid import (
+    MODE_TITLES,
+    candidate_grid,
+    grid_mode,
+    mode_banner,
+    round_controls,
+)
 from dashboard.state import DashboardState
 from steering_core.errors import NotFound, SteeringError
 from steering_core.funnel import FUNNEL_MODE, FUNNEL_STAGES, next_funnel_round
+from steering_core.funnel_stages import funnel_keep_limit
 from steering_core.sessions import (
     change_settings,
     get_feedback_events,
@@ -83,6 +91,7 @@ def show_round(
         mode,
         received,
         kept,
+        keep_limit=funnel_keep_limit(record.model_state, len(candidates)),
     )
     label = f"round {record.round_index} of {latest}"
     return grid, mode_banner(mode), label
@@ -163,32 +172,63 @@ def undo_label(state: DashboardState, session_id: str | None) -> tuple[str, bool
     return f"Undo round {event.round_index}'s judgment ({words})", False
 
 
-def start_funnel(state: DashboardState, session_id: str | None) -> tuple[Any, Any, Any, Any]:
-    """A wide round of the draft funnel; judging switches to approve / reject ("keep")
-    and rounds stop starting by themselves. Returns (job, message, mode, auto-advance)."""
+def start_funnel(
+    state: DashboardState, session_id: str | None, mode: str | None = None
+) -> tuple[Any, Any, Any, Any]:
+    """A wide round of the draft funnel, judged in approve / reject ("keep") mode; `mode`:
+    the mode in use before, which the funnel's end brings back. Funnel rounds never start
+    the next round by themselves (judging.js), so the auto-advance switch is left alone.
+    Returns (job, message, mode, the mode before: FUNNEL_BEFORE's data)."""
     if not session_id:
         return no_update, "Open a session first.", no_update, no_update
     try:
+        before = mode or get_session(state.workspace, session_id).config["feedback_mode"]
         change_settings(state.workspace, session_id, {"feedback_mode": FUNNEL_MODE})
         job = {"job_id": state.start_round(session_id, k=FUNNEL_STAGES[0])}
     except SteeringError as error:
         return no_update, error_message(error), no_update, no_update
-    message = f"Funnel: approve at most {FUNNEL_STAGES[1]} to keep, then press Next stage."
-    return job, message, FUNNEL_MODE, False
+    message = (
+        f"Funnel: approve at most {FUNNEL_STAGES[1]} to keep, then press Next funnel stage "
+        "(funnel rounds do not start the next round by themselves)."
+    )
+    return job, message, FUNNEL_MODE, {"session_id": session_id, "mode": before}
 
 
-def funnel_stage(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
-    """The next funnel round: variations of what this round's judgment kept."""
+def funnel_stage(
+    state: DashboardState, session_id: str | None, before: dict[str, Any] | None = None
+) -> tuple[Any, Any, Any, Any]:
+    """The next funnel round: variations of what this round's judgment kept. When the funnel
+    ends, judging goes back to the mode in use before it (`before`: FUNNEL_BEFORE's data).
+    Returns (job, message, mode, FUNNEL_BEFORE's data)."""
     if not session_id:
-        return no_update, "Open a session first."
+        return no_update, "Open a session first.", no_update, no_update
     try:
         step = next_funnel_round(state.workspace, session_id)
         job = {"job_id": state.start_round(session_id, around=step.around, k=step.k)}
     except SteeringError as error:
-        return no_update, error_message(error)
-    if step.finished:
-        return job, "Funnel finished: the one you kept is the incumbent from now on."
-    return job, f"Kept {len(step.kept)}; a round of {step.k} with variations of them."
+        return no_update, error_message(error), no_update, no_update
+    if not step.finished:
+        message = f"Kept {len(step.kept)}; a round of {step.k} with variations of them."
+        return job, message, no_update, no_update
+    done = "Funnel finished: the one you kept is the incumbent from now on"
+    before = before or {}
+    previous = before.get("mode") if before.get("session_id") == session_id else None
+    if not previous or previous == FUNNEL_MODE:
+        return job, f"{done}; judging stays in approve / reject mode.", no_update, None
+    try:
+        change_settings(state.workspace, session_id, {"feedback_mode": previous})
+    except SteeringError as error:
+        return job, error_message(error), no_update, None
+    words = previous.replace("_", " ")
+    return job, f"{done}; judging is back in {words} mode.", previous, None
+
+
+def more_like_focused(state: DashboardState, request: dict[str, Any] | None) -> tuple[Any, Any]:
+    """The key for "more like this" (judging.js): a round around the focused candidate."""
+    if not request or request.get("candidate_id") is None:
+        return no_update, no_update
+    job, message = more_like_this(state, request["candidate_id"])
+    return job, message
 
 
 def register(app: Dash, state: DashboardState) -> None:
@@ -196,34 +236,52 @@ def register(app: Dash, state: DashboardState) -> None:
         Output(ids.JOB, "data", allow_duplicate=True),
         Output(ids.ROUND_MESSAGE, "children"),
         Output(ids.MODE_SWITCH, "value"),
-        Output(ids.AUTO_ADVANCE, "value"),
+        Output(ids.FUNNEL_BEFORE, "data"),
         Input(ids.FUNNEL_START, "n_clicks"),
         State(ids.SESSION, "data"),
+        State(ids.MODE_SWITCH, "value"),
         prevent_initial_call=True,
     )
-    def funnel_start(_: int, session: dict | None) -> Any:
-        return start_funnel(state, (session or {}).get("session_id"))
+    def funnel_start(_: int, session: dict | None, mode: str | None) -> Any:
+        return start_funnel(state, (session or {}).get("session_id"), mode)
+
+    # "Next funnel stage" is judging.js's: it stores the judgment on screen, then asks here.
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Output(ids.ROUND_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.MODE_SWITCH, "value", allow_duplicate=True),
+        Output(ids.FUNNEL_BEFORE, "data", allow_duplicate=True),
+        Input(ids.FUNNEL_REQUEST, "data"),
+        State(ids.SESSION, "data"),
+        State(ids.FUNNEL_BEFORE, "data"),
+        prevent_initial_call=True,
+    )
+    def funnel_next(request: dict | None, session: dict | None, before: dict | None) -> Any:
+        if not request:  # the store as the page is built: nothing was asked for
+            return no_update, no_update, no_update, no_update
+        return funnel_stage(state, (session or {}).get("session_id"), before)
 
     @app.callback(
         Output(ids.JOB, "data", allow_duplicate=True),
         Output(ids.ROUND_MESSAGE, "children", allow_duplicate=True),
-        Input(ids.FUNNEL_NEXT, "n_clicks"),
-        State(ids.SESSION, "data"),
+        Input(ids.MORE_LIKE_REQUEST, "data"),
         prevent_initial_call=True,
     )
-    def funnel_next(_: int, session: dict | None) -> Any:
-        return funnel_stage(state, (session or {}).get("session_id"))
+    def more_like_key(request: dict | None) -> Any:
+        return more_like_focused(state, request)
 
     @app.callback(
         Output(ids.GRID, "children"),
         Output(ids.MODE_BANNER, "children"),
         Output(ids.ROUND_LABEL, "children"),
+        Output(ids.MODE_CONTROLS, "children"),
         Input(ids.VIEW, "data"),
         Input(ids.VERSION, "data"),
         Input(ids.MODE_SWITCH, "value"),
     )
-    def grid(view: dict | None, _version: Any, mode: str | None) -> tuple[Any, Any, str]:
-        return show_round(state, view, mode)
+    def grid(view: dict | None, _version: Any, mode: str | None) -> tuple[Any, Any, str, Any]:
+        shown, banner, label = show_round(state, view, mode)
+        return shown, banner, label, round_controls(grid_mode(shown))
 
     @app.callback(
         Output(ids.UNDO_JUDGMENT, "children"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -30,18 +31,69 @@ MODE_TITLES = {
     "cannot_decide": "Cannot decide: Shift+click the images you cannot choose between, press c",
 }
 
-SHORTCUTS = [
-    ("1-9", "pick / rank / select image (rate the focused image in ratings mode)"),
-    ("← → ↑ ↓", "move the focus"),
-    ("Enter", "submit"),
-    ("Backspace", "undo the last step of the draft (never a stored judgment)"),
-    ("Esc", "clear the judgment"),
-    ("[ ] t", "pairwise: A better, B better, tie"),
-    ("a r", "approve / reject the focused image"),
-    ("s", "select the focused image (for cannot decide)"),
-    ("x c", "reject all, cannot decide"),
-    ("Alt+← Alt+→", "previous / next round"),
-]
+
+@dataclass(frozen=True)
+class Shortcut:
+    """Keys (as the browser names them: KeyboardEvent.key, "Alt+" before it with Alt), the
+    action assets/judging.js runs for them (its KEY_ACTIONS), and what the list says."""
+
+    label: str
+    keys: tuple[str, ...]
+    action: str
+    what: str
+
+
+# The one table of keyboard shortcuts: the page lists it (`shortcuts_list`) and hands it to
+# assets/judging.js, whose key handler reads nothing else.
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut(
+        "1-9",
+        tuple("123456789"),
+        "pick",
+        "pick / rank / approve image 1-9 (ratings: 1-5 stars for the focused image); "
+        "Shift+digit selects it for cannot decide",
+    ),
+    Shortcut(
+        "← → ↑ ↓", ("ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"), "move", "move the focus"
+    ),
+    Shortcut("Space", (" ",), "pick-focused", "pick / rank / approve the focused image"),
+    Shortcut("Enter", ("Enter",), "submit", "submit the judgment"),
+    Shortcut(
+        "Backspace",
+        ("Backspace",),
+        "undo",
+        "undo the last step of the draft (never a stored judgment)",
+    ),
+    Shortcut("u", ("u",), "withdraw", "undo the last stored judgment (the button says which)"),
+    Shortcut(
+        "Esc",
+        ("Escape",),
+        "escape",
+        "leave a field, menu or button (back to the grid); on the grid: clear the judgment",
+    ),
+    Shortcut("[ ] t", ("[", "]", "t"), "pair", "pairwise: A better, B better, tie"),
+    Shortcut("a r", ("a", "r"), "approve", "approve / reject the focused image"),
+    Shortcut("s", ("s",), "select", "select the focused image (for cannot decide)"),
+    Shortcut("x", ("x",), "reject-all", "reject all"),
+    Shortcut("c", ("c",), "cannot-decide", "cannot decide"),
+    Shortcut("- +", ("-", "+", "="), "confidence", "confidence down / up by 0.1"),
+    Shortcut("m M", ("m", "M"), "mode", "next / previous feedback mode"),
+    Shortcut("i", ("i",), "inspect", "inspect the focused image"),
+    Shortcut("l", ("l",), "more-like-this", "more like this: a round around the focused image"),
+    Shortcut("n", ("n",), "advance", "next round"),
+    Shortcut("Alt+← Alt+→", ("Alt+ArrowLeft", "Alt+ArrowRight"), "round", "previous / next round"),
+    Shortcut("?", ("?",), "shortcuts", "show / hide this list"),
+)
+
+
+def shortcut_keys() -> dict[str, str]:
+    """Key name -> action, as assets/judging.js reads it from the page."""
+    keys: dict[str, str] = {}
+    for shortcut in SHORTCUTS:
+        for key in shortcut.keys:
+            assert key not in keys, f"{key!r} is bound twice"
+            keys[key] = shortcut.action
+    return keys
 
 
 def mode_banner(mode: str) -> dbc.Alert:
@@ -130,6 +182,7 @@ def candidate_card(
         ],
         id=ids.card(candidate.slot),
         className="candidate-card",
+        tabIndex="-1",  # the keys' place: Esc and a new round bring the focus back here
         **{"data-slot": str(candidate.slot), "data-candidate": str(candidate.id)},
     )
 
@@ -142,36 +195,71 @@ def candidate_grid(
     mode: str,
     received: dict[int, list[str]] | None = None,
     kept: str = "",
+    keep_limit: int | None = None,
 ) -> html.Div:
     """The round's cards in a responsive grid; `received`: what each candidate id received,
     in the words of `steering_core.views.judgment_words.received_labels`; `kept`: why the
-    incumbent (slot 0) was kept, from `steering_core.views.kept.kept_reason`."""
+    incumbent (slot 0) was kept, from `steering_core.views.kept.kept_reason`; `keep_limit`:
+    how many a funnel round lets one keep (None: not a funnel round)."""
     received = received or {}
+    # A round of two judged as a pair: the two images side by side, large.
+    pair = mode == "pairwise" and len(candidates) == 2
     return html.Div(
         [
             candidate_card(c, mode, received.get(c.id, ()), kept if c.slot == 0 else "")
             for c in candidates
         ],
-        className="candidate-grid",
+        className="candidate-grid pair-round" if pair else "candidate-grid",
         **{
             "data-session": session_id,
             "data-round": str(round_index),
             "data-latest": "true" if latest else "false",
             "data-mode": mode,
             "data-candidates": json.dumps([c.id for c in candidates]),
+            "data-keep-limit": str(keep_limit or ""),
         },
     )
 
 
+PAIR_BUTTON = "btn btn-outline-primary pair"
+
+
+def round_controls(mode: str | None) -> list[html.Button]:
+    """The whole-round buttons only the mode in use has (pairwise's A / B / tie); the
+    per-image ones (stars, approve / reject) are on the cards of their mode only."""
+    if mode != "pairwise":
+        return []
+    return [
+        html.Button("A better [", className=PAIR_BUTTON, **{"data-action": "A"}),
+        html.Button("B better ]", className=PAIR_BUTTON, **{"data-action": "B"}),
+        html.Button("Tie (t)", className=PAIR_BUTTON, **{"data-action": "tie"}),
+    ]
+
+
+def grid_mode(grid: Any) -> str | None:
+    """The mode a grid from `candidate_grid` is judged in (None for a message instead)."""
+    return getattr(grid, "data-mode", None)
+
+
 def shortcuts_list() -> html.Details:
-    """The keyboard shortcuts, on screen (folded by default)."""
+    """The keyboard shortcuts, on screen (folded by default), and as data for the key
+    handler: both from SHORTCUTS. Shortcuts pause while a text field has the focus."""
     return html.Details(
         [
-            html.Summary("Keyboard shortcuts"),
+            html.Summary("Keyboard shortcuts (?)"),
             html.Table(
-                [html.Tr([html.Td(html.Kbd(keys)), html.Td(what)]) for keys, what in SHORTCUTS],
+                [
+                    html.Tr([html.Td(html.Kbd(shortcut.label)), html.Td(shortcut.what)])
+                    for shortcut in SHORTCUTS
+                ],
                 className="table table-sm mb-0",
             ),
+            html.Div(
+                "They pause while you type in a text field; Esc leaves it.",
+                className="text-muted",
+            ),
         ],
+        id=ids.SHORTCUTS,
         className="shortcuts small",
+        **{"data-shortcuts": json.dumps(shortcut_keys())},
     )

@@ -23,8 +23,6 @@ from steering_core.models import PREFERENCE_MODELS
 from steering_core.registry import Registry
 from steering_core.samplers import SAMPLERS
 
-PAIR_BUTTON = "btn btn-outline-primary pair"
-
 
 def _field(label: str, control: Any, hint: str = "") -> html.Div:
     children: list[Any] = [dbc.Label(label, className="mb-0 small fw-semibold"), control]
@@ -259,13 +257,8 @@ def judging_bar() -> html.Div:
                     html.Button(
                         "Send critique", className="btn btn-outline-secondary", **_act("critique")
                     ),
-                    html.Button(
-                        "A better [", className="btn btn-outline-primary pair", **_act("A")
-                    ),
-                    html.Button(
-                        "B better ]", className="btn btn-outline-primary pair", **_act("B")
-                    ),
-                    html.Button("Tie (t)", className="btn btn-outline-primary pair", **_act("tie")),
+                    # The mode in use's own buttons (grid.round_controls), with the grid.
+                    html.Div(id=ids.MODE_CONTROLS, className="d-flex gap-2"),
                     html.Button("Clear (Esc)", className="btn btn-light", **_act("clear")),
                     html.Button("Undo step ⌫", className="btn btn-light", **_act("undo")),
                     # Its label names the judgment it withdraws (callbacks/judging.py).
@@ -347,13 +340,13 @@ def round_toolbar(mode: str | None) -> html.Div:
                         outline=True,
                         title="20 candidates; approve the ones to keep (at most 8, then 3, then 1)",
                     ),
-                    dbc.Button(
+                    # judging.js stores the judgment on screen first, then asks for the stage.
+                    html.Button(
                         "Next funnel stage",
                         id=ids.FUNNEL_NEXT,
-                        size="sm",
-                        color="secondary",
-                        outline=True,
-                        title="variations of what you approved in this round",
+                        className="btn btn-sm btn-outline-secondary",
+                        title="stores the judgment on screen, then varies what you approved",
+                        **_act("next-stage"),
                     ),
                 ]
             ),
@@ -382,6 +375,10 @@ def steer_page(
             dcc.Store(id=ids.OUTBOX, data=None),
             dcc.Store(id=ids.INSPECTED, data=None),
             dcc.Store(id=ids.INSPECTOR_DETAILS, data=None),
+            dcc.Store(id=ids.FUNNEL_REQUEST, data=None),
+            # The mode in use before a funnel, for its end (survives a reload of this tab).
+            dcc.Store(id=ids.FUNNEL_BEFORE, storage_type="session"),
+            dcc.Store(id=ids.MORE_LIKE_REQUEST, data=None),
             dcc.Interval(id=ids.POLL, interval=2000),
             dbc.Row(
                 [

@@ -10,7 +10,12 @@ import pytest
 from steering_core.config import SessionConfig
 from steering_core.errors import InvalidInput
 from steering_core.funnel import FUNNEL_STAGES, keep_limit, next_funnel_round
-from steering_core.sessions import create_session, submit_feedback, undo_last_feedback
+from steering_core.funnel_stages import funnel_keep_limit
+from steering_core.sessions import (
+    create_session,
+    get_feedback_events,
+    submit_feedback,
+)
 from steering_core.storage.records import CandidateRecord
 from steering_core.storage.workspace import Workspace
 from tests.steering_core.helpers import blank_round
@@ -68,11 +73,9 @@ def test_a_full_funnel_ends_with_the_kept_candidate_as_incumbent(
     assert len(reshown) == 8 and len(variations) == 9
     assert {c.parent_candidate_id for c in variations} == set(kept_ids)
 
-    # Keeping 4 is one too many at this stage; after an undo, keep 3.
-    keep(workspace, session.id, eight, [2, 9, 10, 12])
+    # Keeping 4 is one too many at this stage (refused, so never stored); keep 3.
     with pytest.raises(InvalidInput, match=r"approved: 4 candidates kept .* at most 3"):
-        next_funnel_round(workspace, session.id)
-    undo_last_feedback(workspace, session.id)
+        keep(workspace, session.id, eight, [2, 9, 10, 12])
     keep(workspace, session.id, eight, [2, 9, 12])
     step = next_funnel_round(workspace, session.id)
     assert step.around == [eight[slot].id for slot in (2, 9, 12)] and step.k == 7
@@ -129,3 +132,32 @@ def test_keeping_nothing_or_too_much_is_refused_naming_the_field(
         submit_feedback(workspace, session.id, judgment)
     with pytest.raises(InvalidInput, match=re.escape(expected.format(session=session.id))):
         next_funnel_round(workspace, session.id)
+
+
+def test_a_funnel_round_refuses_a_ninth_approval_when_it_is_submitted(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    _, wide = blank_round(workspace, session.id, k=FUNNEL_STAGES[0])
+    with pytest.raises(InvalidInput, match=r"approved: 9 candidates kept in round 0 .* at most 8"):
+        keep(workspace, session.id, wide, list(range(9)))
+    assert get_feedback_events(workspace, session.id) == []
+    keep(workspace, session.id, wide, list(range(8)))  # 8 is the stage's limit
+    assert len(get_feedback_events(workspace, session.id)) == 1
+
+
+def test_only_funnel_rounds_limit_what_is_kept(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    assert funnel_keep_limit({"k": 20, "around": None}, 20) == 8
+    assert funnel_keep_limit({"k": 17, "around": list(range(8))}, 17) == 3
+    assert funnel_keep_limit({"k": 7, "around": [1, 2, 3]}, 7) == 1
+    # A normal round, "more like this" (around one, the session's k), a chosen k.
+    assert funnel_keep_limit({}, 8) is None
+    assert funnel_keep_limit({"k": None, "around": [4]}, 8) is None
+    assert funnel_keep_limit({"k": 12, "around": None}, 12) is None
+    # Approving most of a normal round stays allowed.
+    session = create_session(workspace, tiny_config)
+    _, shown = blank_round(workspace, session.id)
+    keep(workspace, session.id, shown, list(range(len(shown))))
+    assert len(get_feedback_events(workspace, session.id)) == 1

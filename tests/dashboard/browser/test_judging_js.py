@@ -11,6 +11,7 @@ import pytest
 
 from dashboard import ids
 from dashboard.app import ASSETS
+from dashboard.layout.grid import SHORTCUTS, shortcut_keys
 from steering_core.feedback import FEEDBACK_MODE_NAMES
 
 # A round of four candidates (ids 100-103 in slots 0-3), as the grid's data attributes say.
@@ -238,3 +239,103 @@ def test_the_offline_banner_says_what_waits_and_when_it_retries(judging: Any) ->
     )
     assert one == "Server unreachable — 1 judgment waiting; retrying in 4 s"
     assert many == "Server unreachable — 3 judgments waiting; retrying in 30 s"
+
+
+def test_a_funnel_stage_refuses_to_keep_more_than_its_limit(judging: Any) -> None:
+    result = judging.evaluate(
+        """() => {
+            const draft = {mode: "approve_reject", k: 20, keepLimit: 2, focus: 0,
+                           approved: [0, 1], rejected: [], order: [], pair: [], selected: []};
+            const refused = window.steer.approve(draft, 2, "approved");
+            const approved = draft.approved.slice();
+            const rejecting = window.steer.approve(draft, 1, "rejected");  // always allowed
+            const again = window.steer.approve(draft, 2, "approved");  // room again
+            const ranking = {mode: "ranking", k: 20, keepLimit: 1, focus: 0, order: [4],
+                             approved: [], rejected: [], pair: [], selected: []};
+            const ranked = window.steer.pick(ranking, 5, false);
+            const free = {mode: "approve_reject", k: 20, keepLimit: 0, focus: 0,
+                          approved: [0, 1, 2, 3, 4, 5, 6, 7, 8], rejected: [], order: [],
+                          pair: [], selected: []};
+            const unlimited = window.steer.approve(free, 9, "approved");
+            return {refused, approved, rejecting, again, after: draft.approved, ranked,
+                    order: ranking.order, unlimited, freeCount: free.approved.length};
+        }"""
+    )
+    assert "this funnel stage keeps at most 2 (2 kept)" in result["refused"]
+    assert result["approved"] == [0, 1]  # the refused approval changed nothing
+    assert result["rejecting"] is None and result["again"] is None and result["after"] == [0, 2]
+    assert "at most 1" in result["ranked"] and result["order"] == [4]
+    assert result["unlimited"] is None and result["freeCount"] == 10  # not a funnel round
+
+
+def test_which_judgments_start_the_next_round_by_themselves(judging: Any) -> None:
+    cases = {
+        "a winner of the latest round": ({"latest": True, "keepLimit": 0, "k": 4}, "winner"),
+        "a past round": ({"latest": False, "keepLimit": 0, "k": 4}, "winner"),
+        "a funnel round": ({"latest": True, "keepLimit": 8, "k": 20}, "approve_reject"),
+        "one pair of four images": ({"latest": True, "keepLimit": 0, "k": 4}, "pairwise"),
+        "the pair of a round of two": ({"latest": True, "keepLimit": 0, "k": 2}, "pairwise"),
+    }
+    advances = judging.evaluate(
+        """(cases) => Object.fromEntries(Object.entries(cases).map(([name, [info, mode]]) => {
+            const round = Object.assign({candidates: Array.from({length: info.k}, (_, i) => i)},
+                                        info);
+            return [name, window.steer.advances(round, {mode: mode})];
+        }))""",
+        cases,
+    )
+    assert advances == {
+        "a winner of the latest round": True,
+        "a past round": False,
+        "a funnel round": False,
+        "one pair of four images": False,
+        "the pair of a round of two": True,
+    }
+
+
+def test_the_key_handler_knows_every_action_of_the_shortcut_table(judging: Any) -> None:
+    handled = set(judging.evaluate("() => window.steer.keyActions"))
+    assert handled == {shortcut.action for shortcut in SHORTCUTS}
+    assert set(shortcut_keys()) >= {"Escape", "m", "i", "l", "n", "-", "+", "Backspace"}
+
+
+def test_shortcuts_pause_only_in_text_fields(judging: Any) -> None:
+    typing = judging.evaluate(
+        """() => {
+            const made = (html) => {
+                const box = document.createElement("div");
+                box.innerHTML = html;
+                return box.firstChild;
+            };
+            const fields = {
+                text: "<input type='text'>", untyped: "<input>", number: "<input type='number'>",
+                textarea: "<textarea></textarea>", checkbox: "<input type='checkbox'>",
+                range: "<input type='range'>", select: "<select></select>",
+                button: "<button></button>", slider: "<div role='slider' tabindex='0'></div>",
+            };
+            return Object.fromEntries(Object.entries(fields).map(
+                ([name, html]) => [name, window.steer.typing(made(html))]));
+        }"""
+    )
+    assert typing == {
+        "text": True,
+        "untyped": True,
+        "number": True,
+        "textarea": True,
+        "checkbox": False,
+        "range": False,
+        "select": False,
+        "button": False,
+        "slider": False,
+    }
+
+
+def test_key_names_as_the_shortcut_table_writes_them(judging: Any) -> None:
+    names = judging.evaluate(
+        """() => [
+            {key: "3", code: "Digit3"}, {key: "#", code: "Digit3", shiftKey: true},
+            {key: "ArrowLeft", code: "ArrowLeft", altKey: true}, {key: "M", code: "KeyM",
+            shiftKey: true}, {key: "z", code: "KeyZ", ctrlKey: true},
+        ].map((init) => window.steer.keyName(new KeyboardEvent("keydown", init)))"""
+    )
+    assert names == ["3", "3", "Alt+ArrowLeft", "M", None]

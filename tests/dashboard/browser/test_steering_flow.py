@@ -49,6 +49,9 @@ def test_new_session_round_feedback_in_every_mode_next_round(
     page.click(card(1) + " .candidate-image")
     page.click(card(2) + " .candidate-image")
     page.click("[data-action='B']")  # B (the second picked) is better: submits at once
+    # Pairwise judges several pairs of one round, so the round stays until asked for.
+    wait_until_stored(page)
+    page.click("#next-round")
     wait_for_round(page, 3)
 
     switch_mode(page, "ranking")

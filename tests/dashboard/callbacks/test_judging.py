@@ -8,6 +8,7 @@ from dash import no_update
 
 from dashboard import ids
 from dashboard.callbacks.judging import show_round, step_round, switch_mode, undo_label
+from dashboard.layout.grid import grid_mode, round_controls
 from dashboard.pages.steering import steering_page
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
@@ -18,7 +19,7 @@ from steering_core.sessions import (
     undo_last_feedback,
 )
 from steering_core.storage.records import CandidateRecord
-from tests.dashboard.helpers import find, find_all, text
+from tests.dashboard.helpers import find, find_all, text, walk
 from tests.steering_core.helpers import blank_round
 
 
@@ -172,3 +173,46 @@ def test_a_kept_incumbents_card_says_why(state: DashboardState, tiny_config: Ses
     assert find_all(find(grid, ids.card(0)), "kept-note") == notes
     grid, _, _ = show_round(state, {"session_id": session.id, "round_index": 0}, None)
     assert "kept" not in str(grid)
+
+
+def test_only_the_mode_in_use_has_its_controls(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    blank_round(state.workspace, session.id)
+    view = {"session_id": session.id}
+    controls = {}
+    for mode in ("rating", "approve_reject", "pairwise", "winner"):
+        grid, _, _ = show_round(state, view, mode)
+        shown = [*walk(grid), *round_controls(grid_mode(grid))]
+        actions = {getattr(c, "data-action", None) for c in shown}
+        controls[mode] = actions - {None, "pick", "inspect"}
+    assert controls == {
+        "rating": {"rate"},
+        "approve_reject": {"approve", "reject"},
+        "pairwise": {"A", "B", "tie"},
+        "winner": set(),
+    }
+
+
+def test_a_round_of_two_in_pairwise_mode_shows_the_pair_large(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    blank_round(state.workspace, session.id, k=2)
+    grid, _, _ = show_round(state, {"session_id": session.id}, "pairwise")
+    assert "pair-round" in grid.className.split()
+    grid, _, _ = show_round(state, {"session_id": session.id}, "winner")
+    assert "pair-round" not in grid.className.split()
+
+
+def test_a_funnel_round_tells_the_page_how_many_it_keeps(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session = create_session(state.workspace, tiny_config)
+    blank_round(state.workspace, session.id)
+    grid, _, _ = show_round(state, {"session_id": session.id}, None)
+    assert grid.to_plotly_json()["props"]["data-keep-limit"] == ""  # a normal round
+    blank_round(state.workspace, session.id, k=20)  # the funnel's wide round
+    grid, _, _ = show_round(state, {"session_id": session.id}, None)
+    assert grid.to_plotly_json()["props"]["data-keep-limit"] == "8"
