@@ -142,6 +142,8 @@ def next_choice_traces(frame: pd.DataFrame) -> list[go.Scatter]:
     scored = frame.dropna(subset=["accuracy"])
     if scored.empty:
         return []
+    # Plain lists: the figure's JSON stays readable numbers (not base64 arrays).
+    rounds = scored["round"].tolist()
     picks = [
         ""
         if pd.isna(n)
@@ -152,16 +154,16 @@ def next_choice_traces(frame: pd.DataFrame) -> list[go.Scatter]:
     ]
     return [
         go.Scatter(
-            x=scored["round"],
-            y=100 * scored["chance"],
+            x=rounds,
+            y=(100 * scored["chance"]).tolist(),
             mode="lines",
             name="chance",
             line={"color": "#999", "dash": "dash", "width": 1},
             hovertemplate="chance: %{y:.0f} %<extra></extra>",
         ),
         go.Scatter(
-            x=scored["round"],
-            y=100 * scored["accuracy"],
+            x=rounds,
+            y=(100 * scored["accuracy"]).tolist(),
             mode="markers",
             name="this round",
             marker={"color": LINE, "size": 6, "opacity": 0.6},
@@ -170,8 +172,8 @@ def next_choice_traces(frame: pd.DataFrame) -> list[go.Scatter]:
             "%{customdata[1]:.0f} comparisons)%{customdata[2]}<extra></extra>",
         ),
         go.Scatter(
-            x=scored["round"],
-            y=100 * scored["running_accuracy"],
+            x=rounds,
+            y=(100 * scored["running_accuracy"]).tolist(),
             mode="lines",
             name="all rounds so far",
             line={"color": "#009E73", "width": 2},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -84,7 +85,7 @@ def test_the_prompt_has_utility_zero_in_exactly_the_models_that_say_so() -> None
 
 
 def test_every_curve_is_exported_as_csv_from_the_table_it_is_drawn_from(
-    workspace: Workspace, tiny_config: SessionConfig, tmp_path
+    workspace: Workspace, tiny_config: SessionConfig, tmp_path: Path
 ) -> None:
     session_id = _judged_session(workspace, tiny_config, [1, 1, 2])
     series = curve_series(workspace, session_id)
