@@ -18,7 +18,6 @@ from steering_core.views.curve_traces import (
     next_choice_traces,
     utility_traces,
     value_traces,
-    verdict_legend_traces,
 )
 from steering_core.views.curve_values import (
     LINE,
@@ -34,7 +33,9 @@ from steering_core.views.curve_values import (
 # How many fits the loss panel draws: the latest in colour, the ones before it in grey.
 LOSS_FITS_SHOWN = 6
 # Each panel's height in pixels (plot area and its titles); the figure stacks them.
-PANEL_HEIGHT = 210
+PANEL_HEIGHT = 230
+# Pixels between a panel's title and its plot area: room for the panel's legend.
+TITLE_LIFT = 20
 # The PNG the mode bar's camera saves: twice the shown size, so it stays sharp in a paper.
 PNG_SCALE = 2
 
@@ -92,7 +93,8 @@ def _integer_ticks(count: int) -> dict[str, Any]:
 
 
 def verdict_text(series: dict[str, list]) -> str:
-    """The latest round's convergence verdict and recommendation, as one line of HTML."""
+    """The latest round's convergence verdict and recommendation, and on a second line the
+    verdict's reason (HTML; two short lines fit a narrow column)."""
     rounds = series.get("round_index") or []
     if not rounds:
         return "No rounds yet"
@@ -101,10 +103,10 @@ def verdict_text(series: dict[str, list]) -> str:
     recommendation = (series.get("recommendation") or [None] * len(rounds))[-1]
     colour = VERDICT_COLOURS.get(status or "", "#444")
     text = f"Round {rounds[-1]} · verdict: <b style='color:{colour}'>{status or 'none yet'}</b>"
-    if reason:
-        text += f" ({reason})"
     if recommendation:
         text += f" · recommendation: <b>{recommendation}</b>"
+    if reason:
+        text += f"<br><span style='font-size:11px;color:#555'>{reason}</span>"
     return text
 
 
@@ -151,8 +153,8 @@ def curves_figure(series: dict[str, list]) -> go.Figure:
         rows=rows,
         cols=1,
         subplot_titles=[title for _, title in panels],
-        # About 80 px between panels: the x axis title and the next panel's title.
-        vertical_spacing=80 / height,
+        # About 95 px between panels: the x axis title, the next panel's title and legend.
+        vertical_spacing=95 / height,
     )
     col = 1
     for row, (key, _) in enumerate(panels, start=1):
@@ -168,17 +170,30 @@ def curves_figure(series: dict[str, list]) -> go.Figure:
         draw(figure, series, rounds, n, row, col)
         if key != "loss" and figure.get_subplot(row, col).xaxis.visible is not False:
             figure.update_xaxes(title_text="round", **_integer_ticks(rounds[-1]), row=row, col=col)
-    # Titles left-aligned over their panel, so each panel's legend fits at its right.
+    # Titles left-aligned over their panel and lifted, so its legend fits below them.
     figure.update_annotations(
-        font_size=12, x=0, xanchor="left", selector={"yref": "paper", "showarrow": False}
+        font_size=12,
+        x=0,
+        xanchor="left",
+        yshift=TITLE_LIFT,
+        selector={"yref": "paper", "showarrow": False},
     )
     figure.update_xaxes(title_standoff=2)
     figure.update_yaxes(title_standoff=4)
     figure.update_layout(
         template="plotly_white",
-        title={"text": verdict_text(series), "x": 0.01, "xanchor": "left", "font": {"size": 13}},
+        title={
+            "text": verdict_text(series),
+            "x": 0.01,
+            "xanchor": "left",
+            # Two lines from 6 px below the top (Plotly's top anchor cuts a first line).
+            "y": 1 - 20 / height,
+            "yref": "container",
+            "yanchor": "top",
+            "font": {"size": 12},
+        },
         height=height,
-        margin={"l": 48, "r": 8, "t": 56, "b": 36},
+        margin={"l": 48, "r": 8, "t": 96, "b": 36},
         hovermode="closest",
         uirevision="curves",
         font={"size": 11},
@@ -187,12 +202,12 @@ def curves_figure(series: dict[str, list]) -> go.Figure:
 
 
 def _panel_legend(figure: go.Figure, row: int, col: int) -> dict[str, Any]:
-    """A legend in one line just above a panel's plot area, at its right."""
+    """A legend in one line between a panel's title and its plot area."""
     top = figure.get_subplot(row, col).yaxis.domain[1]
     return {
         "orientation": "h",
-        "x": 1,
-        "xanchor": "right",
+        "x": 0,
+        "xanchor": "left",
         "y": top,
         "yanchor": "bottom",
         "font": {"size": 10},
@@ -237,6 +252,31 @@ def _loss(
     figure.update_yaxes(title_text="loss", row=row, col=col)
 
 
+def verdict_key_text() -> str:
+    """The verdict colours as one line of HTML: a coloured dot before each verdict."""
+    return "  ".join(
+        f"<span style='color:{colour}'>●</span> {verdict}"
+        for verdict, colour in VERDICT_COLOURS.items()
+    )
+
+
+def _verdict_key(figure: go.Figure, row: int, col: int) -> None:
+    """The legend of the utility dots' colours, between the panel's title and its plot: a
+    line of text, since Plotly's legend spaces four entries too widely for a narrow column."""
+    subplot = figure.get_subplot(row, col)
+    figure.add_annotation(
+        text=verdict_key_text(),
+        x=0,
+        xref=f"{subplot.yaxis.anchor} domain",
+        xanchor="left",
+        y=1,
+        yref=f"{subplot.xaxis.anchor} domain",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 10, "color": "#444"},
+    )
+
+
 def _next_choice(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
@@ -259,12 +299,7 @@ def _utility(
         _note(figure, row, col, "no utility stored for these rounds")
         return
     figure.add_traces(traces, rows=row, cols=col)
-    legend = verdict_legend_traces()
-    for trace in legend:
-        trace.legend = "legend2"
-        trace.legendgrouptitle = None  # one line: the colours are plainly the dots'
-    figure.add_traces(legend, rows=row, cols=col)
-    figure.update_layout(legend2=_panel_legend(figure, row, col))
+    _verdict_key(figure, row, col)
     if utility_from_prompt(series):
         figure.add_hline(
             y=0,

@@ -126,12 +126,10 @@ def verdict_legend_traces() -> list[go.Scatter]:
             mode="markers",
             marker={"color": colour, "size": 8},
             name=verdict,
-            legendgroup="verdict",
-            legendgrouptitle={"text": "verdict"} if number == 0 else None,
             showlegend=True,
             hoverinfo="skip",
         )
-        for number, (verdict, colour) in enumerate(VERDICT_COLOURS.items())
+        for verdict, colour in VERDICT_COLOURS.items()
     ]
 
 

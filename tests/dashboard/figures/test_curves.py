@@ -13,6 +13,7 @@ from dashboard.figures.curves import (
     LOSS_FITS_SHOWN,
     curves_figure,
     graph_config,
+    verdict_key_text,
     verdict_text,
 )
 from steering_core.config import SessionConfig
@@ -120,10 +121,17 @@ def test_utility_has_units_a_prompt_reference_and_a_verdict_legend(
     (zero,) = [s for s in figure.layout.shapes if s.yref == f"y{panel}"]
     assert zero.y0 == zero.y1 == 0
     assert any(a.text == PROMPT_REFERENCE for a in figure.layout.annotations)
-    legend = [t for t in figure.data if t.showlegend and t.legend == "legend2"]
-    assert {t.name: t.marker.color for t in legend} == VERDICT_COLOURS
-    # Nothing else in the utility panel's legend, and no unnamed trace in any legend.
-    assert all(t.name for t in figure.data if t.showlegend)
+    # The verdict colours' key above the panel: each verdict after a dot of its colour.
+    (key,) = [a for a in figure.layout.annotations if a.text == verdict_key_text()]
+    for verdict, colour in VERDICT_COLOURS.items():
+        assert f"<span style='color:{colour}'>●</span> {verdict}" in key.text
+    assert key.yref == f"y{panel} domain"
+    # The only legend is the next-choice panel's, and every entry in it is named.
+    assert {t.name for t in figure.data if t.showlegend is not False} == {
+        "chance",
+        "this round",
+        "all rounds so far",
+    }
 
     # A model whose utility is not measured from the prompt gets no such line.
     other = {**series, "model": ["winner_average"] * len(series["model"])}
