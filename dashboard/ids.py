@@ -110,6 +110,8 @@ TAG = "inspector-tag"
 INSPECTOR_TAGS = "inspector-tags"
 INSPECTOR_MESSAGE = "inspector-message"
 CURVES = "curves"
+CURVES_CSV = "curves-csv"  # the button: every curve's values as CSV files in a zip
+CURVES_DOWNLOAD = "curves-download"
 LABEL_STATS = "label-stats"
 
 # --- other pages --------------------------------------------------------------------------

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, no_update
+from dash import Dash, Input, Output, State, ctx, dcc, no_update
 
 from dashboard import ids
 from dashboard.callbacks.session import error_message
-from dashboard.figures.curves import curves_figure, empty_curves_figure
+from dashboard.figures.curves import curves_figure, empty_curves_figure, graph_config
 from dashboard.figures.space import colour_patch, empty_space_figure, steering_space_figure
 from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
@@ -31,8 +31,8 @@ from steering_core.space_view import (
     label_statistics,
     plot_extent,
     project,
-    round_series,
 )
+from steering_core.views.curve_tables import curve_series, curve_tables, curves_zip
 from steering_core.views.judgment_words import received_labels
 
 
@@ -142,12 +142,22 @@ def curves(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
     if not session_id:
         return empty_curves_figure("No session yet"), None
     try:
-        series = round_series(state.workspace, session_id)
+        series = curve_series(state.workspace, session_id)
         statistics = label_statistics(state.workspace, session_id)
     except SteeringError as error:
         return empty_curves_figure(str(error)), error_message(error)
     figure = curves_figure(series) if series["round_index"] else empty_curves_figure()
     return figure, label_stats_table(statistics)
+
+
+def curves_csv(state: DashboardState, session_id: str | None) -> Any:
+    """Every curve's values of a session as `curve-<key>.csv` files in one zip (the tables
+    the curves are drawn from), for `dcc.Download`."""
+    if not session_id:
+        return no_update
+    series = curve_series(state.workspace, session_id)
+    data = curves_zip(curve_tables(series))
+    return dcc.send_bytes(data, f"curves-session-{session_id}.zip")
 
 
 def register(app: Dash, state: DashboardState) -> None:
@@ -221,8 +231,19 @@ def register(app: Dash, state: DashboardState) -> None:
     @app.callback(
         Output(ids.CURVES, "figure"),
         Output(ids.LABEL_STATS, "children"),
+        Output(ids.CURVES, "config"),
         Input(ids.VERSION, "data"),
         State(ids.SESSION, "data"),
     )
     def live_curves(_: str | None, session: dict | None) -> Any:
-        return curves(state, (session or {}).get("session_id"))
+        session_id = (session or {}).get("session_id")
+        return (*curves(state, session_id), graph_config(session_id))
+
+    @app.callback(
+        Output(ids.CURVES_DOWNLOAD, "data"),
+        Input(ids.CURVES_CSV, "n_clicks"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def download_curves(_: int, session: dict | None) -> Any:
+        return curves_csv(state, (session or {}).get("session_id"))

@@ -1,5 +1,7 @@
-"""The live curves of a session: model loss, incumbent utility, step size, value of another
-round, decision time and (synthetic sessions) distance to target, with the latest verdict."""
+"""The live curves of a session, one above the other so that they read in a narrow column:
+how well the model predicted the researcher's choices before seeing them, incumbent utility,
+value of another round, step size, model loss, decision time and (synthetic sessions)
+distance to target, with the latest verdict."""
 
 from __future__ import annotations
 
@@ -9,36 +11,59 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from steering_core.views.curve_tables import next_choice_frame
 from steering_core.views.curve_traces import (
     decision_traces,
     distance_traces,
+    next_choice_traces,
     utility_traces,
     value_traces,
 )
 from steering_core.views.curve_values import (
     LINE,
+    PROMPT_REFERENCE,
     STOP_BELOW_PERCENT,
+    UTILITY_AXIS,
     VERDICT_COLOURS,
     plotted_number,
     plotted_numbers,
+    utility_from_prompt,
 )
 
 # How many fits the loss panel draws: the latest in colour, the ones before it in grey.
 LOSS_FITS_SHOWN = 6
+# Each panel's height in pixels (plot area and its titles); the figure stacks them.
+PANEL_HEIGHT = 230
+# Pixels between a panel's title and its plot area: room for the panel's legend.
+TITLE_LIFT = 20
+# The PNG the mode bar's camera saves: twice the shown size, so it stays sharp in a paper.
+PNG_SCALE = 2
 
 
 def _panels(series: dict[str, list]) -> list[tuple[str, str]]:
-    """(key, title) of each panel; distance to target only when the session has one."""
+    """(key, title) of each panel, short enough for a 380 px column; distance to target only
+    when the session has one."""
     panels = [
-        ("loss", f"Model loss per fit (latest in blue, {LOSS_FITS_SHOWN - 1} before in grey)"),
-        ("utility", "Incumbent's predicted utility (band ± 1 sd, dot colour = verdict)"),
-        ("step", "Step size (distance between incumbents)"),
-        ("value", "Value of another round, % of utility spread (● continue, ✕ stop)"),
-        ("decision", "Decision time per round (median, s)"),
+        ("next_choice", "Predicted your choice, before seeing it (%)"),
+        ("utility", "Incumbent's utility ± 1 sd"),
+        ("value", "Value of another round (% of spread)"),
+        ("step", "Step size (distance moved)"),
+        ("loss", "Model loss per fit (latest in blue)"),
+        ("decision", "Decision time (median, s)"),
     ]
     if any(plotted_number(v) is not None for v in series.get("distance_to_target") or []):
-        panels.append(("distance", "Incumbent's distance to the hidden target"))
+        panels.append(("distance", "Distance to the hidden target"))
     return panels
+
+
+def graph_config(session_id: str | None) -> dict[str, Any]:
+    """The curves graph's settings: the mode bar's camera saves a PNG named after the
+    session."""
+    name = f"curves-session-{session_id}" if session_id else "curves"
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": name, "scale": PNG_SCALE},
+    }
 
 
 def _note(figure: go.Figure, row: int, col: int, text: str) -> None:
@@ -49,6 +74,7 @@ def _note(figure: go.Figure, row: int, col: int, text: str) -> None:
             x=[0.5],
             y=[0.5],
             mode="text",
+            showlegend=False,
             text=[text],
             textfont={"size": 12, "color": "#888"},
             hoverinfo="skip",
@@ -67,7 +93,8 @@ def _integer_ticks(count: int) -> dict[str, Any]:
 
 
 def verdict_text(series: dict[str, list]) -> str:
-    """The latest round's convergence verdict and recommendation, as one line of HTML."""
+    """The latest round's convergence verdict and recommendation, and on a second line the
+    verdict's reason (HTML; two short lines fit a narrow column)."""
     rounds = series.get("round_index") or []
     if not rounds:
         return "No rounds yet"
@@ -76,10 +103,10 @@ def verdict_text(series: dict[str, list]) -> str:
     recommendation = (series.get("recommendation") or [None] * len(rounds))[-1]
     colour = VERDICT_COLOURS.get(status or "", "#444")
     text = f"Round {rounds[-1]} · verdict: <b style='color:{colour}'>{status or 'none yet'}</b>"
-    if reason:
-        text += f" ({reason})"
     if recommendation:
         text += f" · recommendation: <b>{recommendation}</b>"
+    if reason:
+        text += f"<br><span style='font-size:11px;color:#555'>{reason}</span>"
     return text
 
 
@@ -120,21 +147,19 @@ def curves_figure(series: dict[str, list]) -> go.Figure:
         return empty_curves_figure()
     n = len(rounds)
     panels = _panels(series)
-    rows = math.ceil(len(panels) / 2)
-    specs: list[list[dict[str, Any] | None]] = [[{}, {}] for _ in range(rows)]
-    if len(panels) % 2:
-        specs[-1] = [{"colspan": 2}, None]  # an odd last panel spans the row
+    rows = len(panels)
+    height = PANEL_HEIGHT * rows + 60
     figure = make_subplots(
         rows=rows,
-        cols=2,
-        specs=specs,
+        cols=1,
         subplot_titles=[title for _, title in panels],
-        vertical_spacing=0.16 if rows > 2 else 0.2,
-        horizontal_spacing=0.1,
+        # About 95 px between panels: the x axis title, the next panel's title and legend.
+        vertical_spacing=95 / height,
     )
-    for number, (key, _) in enumerate(panels):
-        row, col = number // 2 + 1, number % 2 + 1
+    col = 1
+    for row, (key, _) in enumerate(panels, start=1):
         draw = {
+            "next_choice": _next_choice,
             "loss": _loss,
             "utility": _utility,
             "step": _step,
@@ -145,17 +170,51 @@ def curves_figure(series: dict[str, list]) -> go.Figure:
         draw(figure, series, rounds, n, row, col)
         if key != "loss" and figure.get_subplot(row, col).xaxis.visible is not False:
             figure.update_xaxes(title_text="round", **_integer_ticks(rounds[-1]), row=row, col=col)
-    figure.update_annotations(font_size=12, selector={"yref": "paper"})
+    # Titles left-aligned over their panel and lifted, so its legend fits below them.
+    figure.update_annotations(
+        font_size=12,
+        x=0,
+        xanchor="left",
+        yshift=TITLE_LIFT,
+        selector={"yref": "paper", "showarrow": False},
+    )
+    figure.update_xaxes(title_standoff=2)
+    figure.update_yaxes(title_standoff=4)
     figure.update_layout(
         template="plotly_white",
-        title={"text": verdict_text(series), "x": 0.01, "xanchor": "left", "font": {"size": 14}},
-        showlegend=False,
-        height=250 * rows + 90,
-        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        title={
+            "text": verdict_text(series),
+            "x": 0.01,
+            "xanchor": "left",
+            # Two lines from 6 px below the top (Plotly's top anchor cuts a first line).
+            "y": 1 - 20 / height,
+            "yref": "container",
+            "yanchor": "top",
+            "font": {"size": 12},
+        },
+        height=height,
+        margin={"l": 48, "r": 8, "t": 96, "b": 36},
         hovermode="closest",
         uirevision="curves",
+        font={"size": 11},
     )
     return figure
+
+
+def _panel_legend(figure: go.Figure, row: int, col: int) -> dict[str, Any]:
+    """A legend in one line between a panel's title and its plot area."""
+    top = figure.get_subplot(row, col).yaxis.domain[1]
+    return {
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "y": top,
+        "yanchor": "bottom",
+        "font": {"size": 10},
+        "bgcolor": "rgba(255,255,255,0.8)",
+        "itemwidth": 30,
+        "tracegroupgap": 0,
+    }
 
 
 def _loss(
@@ -175,6 +234,7 @@ def _loss(
                 y=losses,
                 mode="lines+markers" if len(losses) < 3 else "lines",
                 name=f"fit before round {round_index}",
+                showlegend=False,
                 line={
                     "color": LINE if age == 0 else f"rgba(120,120,120,{0.6 - 0.1 * age:.2f})",
                     "width": 2.5 if age == 0 else 1,
@@ -192,6 +252,45 @@ def _loss(
     figure.update_yaxes(title_text="loss", row=row, col=col)
 
 
+def verdict_key_text() -> str:
+    """The verdict colours as one line of HTML: a coloured dot before each verdict."""
+    return "  ".join(
+        f"<span style='color:{colour}'>●</span> {verdict}"
+        for verdict, colour in VERDICT_COLOURS.items()
+    )
+
+
+def _verdict_key(figure: go.Figure, row: int, col: int) -> None:
+    """The legend of the utility dots' colours, between the panel's title and its plot: a
+    line of text, since Plotly's legend spaces four entries too widely for a narrow column."""
+    subplot = figure.get_subplot(row, col)
+    figure.add_annotation(
+        text=verdict_key_text(),
+        x=0,
+        xref=f"{subplot.yaxis.anchor} domain",
+        xanchor="left",
+        y=1,
+        yref=f"{subplot.xaxis.anchor} domain",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 10, "color": "#444"},
+    )
+
+
+def _next_choice(
+    figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
+) -> None:
+    traces = next_choice_traces(next_choice_frame(series))
+    if not traces:
+        _note(figure, row, col, "needs two judged rounds")
+        return
+    for trace in traces:
+        trace.legend = "legend"
+    figure.add_traces(traces, rows=row, cols=col)
+    figure.update_layout(legend=_panel_legend(figure, row, col))
+    figure.update_yaxes(title_text="% right", range=[-5, 105], row=row, col=col)
+
+
 def _utility(
     figure: go.Figure, series: dict[str, list], rounds: list[int], n: int, row: int, col: int
 ) -> None:
@@ -200,7 +299,17 @@ def _utility(
         _note(figure, row, col, "no utility stored for these rounds")
         return
     figure.add_traces(traces, rows=row, cols=col)
-    figure.update_yaxes(title_text="utility", row=row, col=col)
+    _verdict_key(figure, row, col)
+    if utility_from_prompt(series):
+        figure.add_hline(
+            y=0,
+            line={"dash": "dot", "color": "#666", "width": 1},
+            annotation={"text": PROMPT_REFERENCE, "font": {"size": 10, "color": "#666"}},
+            annotation_position="bottom left",
+            row=row,
+            col=col,
+        )
+    figure.update_yaxes(title_text=UTILITY_AXIS, row=row, col=col)
 
 
 def _step(
@@ -215,6 +324,7 @@ def _step(
             x=rounds,
             y=steps,
             mode="lines+markers",
+            showlegend=False,
             line={"color": LINE},
             hovertemplate="round %{x}: moved %{y:.3g}<extra></extra>",
         ),

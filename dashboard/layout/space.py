@@ -70,10 +70,26 @@ def curves_panel() -> dbc.Card:
     label statistics beside them."""
     return dbc.Card(
         [
-            dbc.CardHeader(html.Strong("How the model learns")),
+            dbc.CardHeader(
+                html.Div(
+                    [
+                        html.Strong("How the model learns"),
+                        # PNG: the camera in each figure's mode bar.
+                        dbc.Button(
+                            "CSV",
+                            id=ids.CURVES_CSV,
+                            size="sm",
+                            color="light",
+                            title="Download every curve's values as CSV files (a zip)",
+                        ),
+                        dcc.Download(id=ids.CURVES_DOWNLOAD),
+                    ],
+                    className="d-flex align-items-center justify-content-between gap-2",
+                )
+            ),
             dbc.CardBody(
                 [
-                    # The figure sets its own height (one row of panels per two curves).
+                    # The figure sets its own height (one panel per curve).
                     dcc.Graph(id=ids.CURVES, config=GRAPH_CONFIG),
                     html.Div(id=ids.LABEL_STATS, className="mt-2"),
                 ],

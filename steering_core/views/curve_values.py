@@ -40,3 +40,17 @@ def plotted_texts(series: dict[str, list], key: str, length: int) -> list[str]:
     """`series[key]` as `length` strings, "" where missing (verdicts, recommendations)."""
     values = (list(series.get(key) or []) + [None] * length)[:length]
     return ["" if v is None else str(v) for v in values]
+
+
+# Models whose utility is measured from the unsteered prompt (0 at the zero steering vector;
+# tests/steering_core/views/test_curve_tables.py checks every registered model against it).
+UTILITY_FROM_PROMPT = frozenset({"bradley_terry", "ideal_point", "pairwise_gp", "plackett_luce"})
+UTILITY_AXIS = "utility (model units)"
+PROMPT_REFERENCE = "0 = the prompt"
+
+
+def utility_from_prompt(series: dict[str, list]) -> bool:
+    """Whether every round's model measures utility from the prompt (0 means 'as good as the
+    unsteered prompt'), so the curve may draw that reference line."""
+    models = [m for m in series.get("model") or [] if m is not None]
+    return bool(models) and all(m in UTILITY_FROM_PROMPT for m in models)

@@ -1,7 +1,8 @@
-"""The curves of the HTML report as Plotly figures, built from `space_view.round_series`.
+"""The curves of the HTML report as Plotly figures, built from `curve_tables.curve_series`.
 
 One small figure per curve (model loss per fit, incumbent utility ± sd, step size with the
-convergence verdict, value of another round, decision time, distance to the target); a curve
+convergence verdict, value of another round, decision time, distance to the target) and how
+well the model predicted each round's choice before seeing it; a curve
 with nothing to draw is left out with the reason, which the report prints instead.
 """
 
@@ -13,19 +14,25 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from steering_core.views.curve_tables import next_choice_frame
 from steering_core.views.curve_traces import (
     decision_traces,
     distance_traces,
+    next_choice_traces,
     utility_traces,
     value_traces,
+    verdict_legend_traces,
 )
 from steering_core.views.curve_values import (
     LINE,
+    PROMPT_REFERENCE,
     STOP_BELOW_PERCENT,
+    UTILITY_AXIS,
     VERDICT_COLOURS,
     plotted_number,
     plotted_numbers,
     plotted_texts,
+    utility_from_prompt,
 )
 
 HEIGHT = 300
@@ -93,15 +100,47 @@ def loss_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     return Curve("loss", title + " (latest in blue)", figure)
 
 
+def _legend_on_top(figure: go.Figure) -> None:
+    """The figure's legend in one line above its plot, at the right."""
+    figure.update_layout(
+        showlegend=True,
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+        margin={"t": 40},
+    )
+
+
+def next_choice_curve(series: dict[str, list], rounds: list[int]) -> Curve:
+    """How well the model predicted each round's judgments before seeing them, against
+    chance (`next_choice.next_choice_table`)."""
+    title = "Predicted the researcher's choice, before seeing it (% of comparisons)"
+    traces = next_choice_traces(next_choice_frame(series))
+    if not traces:
+        return Curve("next_choice", title, empty="needs two judged rounds")
+    figure = _figure("round", "% right", rounds[-1], range=[-5, 105])
+    figure.add_traces(traces)
+    _legend_on_top(figure)
+    return Curve("next_choice", title, figure)
+
+
 def utility_curve(series: dict[str, list], rounds: list[int]) -> Curve:
     """The incumbent's predicted utility per round with a ± 1 sd band, dots coloured by the
-    round's convergence verdict."""
-    title = "Incumbent's predicted utility ± 1 sd (dot colour = verdict)"
+    round's convergence verdict (with their legend), and 0 = the prompt where the model
+    measures utility from it."""
+    title = "Incumbent's predicted utility ± 1 sd"
     traces = utility_traces(series, rounds, marker_size=8)
     if not traces:
         return Curve("utility", title, empty="no utility stored for these rounds")
-    figure = _figure("round", "utility", rounds[-1])
+    figure = _figure("round", UTILITY_AXIS, rounds[-1])
     figure.add_traces(traces)
+    figure.add_traces(verdict_legend_traces())
+    _legend_on_top(figure)
+    if utility_from_prompt(series):
+        figure.add_hline(
+            y=0,
+            line={"dash": "dot", "color": "#666", "width": 1},
+            annotation={"text": PROMPT_REFERENCE, "font": {"size": 11, "color": "#666"}},
+            annotation_position="bottom left",
+        )
     return Curve("utility", title, figure)
 
 
@@ -165,11 +204,13 @@ def distance_curve(series: dict[str, list], rounds: list[int]) -> Curve | None:
 
 
 def report_curves(series: dict[str, list]) -> list[Curve]:
-    """The report's curves in reading order, from `space_view.round_series`; loss, utility,
+    """The report's curves in reading order, from `curve_tables.curve_series`; next choice,
+    loss, utility,
     convergence and value always (empty with a reason when there is nothing to draw),
     decision time and distance to target only when the session has them."""
     rounds = [int(r) for r in series.get("round_index") or []]
     curves = [
+        next_choice_curve(series, rounds),
         loss_curve(series, rounds),
         utility_curve(series, rounds),
         convergence_curve(series, rounds),

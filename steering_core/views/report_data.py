@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from steering_core.sessions import setting_changes
-from steering_core.space_view import label_statistics, round_series
+from steering_core.space_view import label_statistics
 from steering_core.storage.records import SessionRecord
 from steering_core.storage.workspace import Workspace
+from steering_core.views.curve_tables import curve_series
 from steering_core.views.curve_values import VERDICT_COLOURS
 from steering_core.views.report_curves import Curve, report_curves
 from steering_core.views.session_view import SessionView, session_view
@@ -180,7 +181,7 @@ def report_data(workspace: Workspace, session_id: str | None) -> SessionReport:
     """Read everything the report of a session shows (None or "latest": the newest one)."""
     view = session_view(workspace, session_id, other_sessions=False)
     session = view.session
-    series = round_series(workspace, session.id)
+    series = curve_series(workspace, session.id)
     statistics = label_statistics(workspace, session.id)["session"]
     changes = tuple(
         f"from round {change['from_round']}: "

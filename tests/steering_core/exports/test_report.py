@@ -22,6 +22,7 @@ from steering_core.sessions import create_session, fork_session, get_candidates
 from steering_core.storage.workspace import Workspace
 from steering_core.synthetic import AnchorUser
 from steering_core.synthetic.simulate import simulate_session
+from steering_core.views.curve_values import PROMPT_REFERENCE, UTILITY_AXIS, VERDICT_COLOURS
 from tests.steering_core.exports.report_sessions import judged_session
 from tests.steering_core.helpers import blank_round
 
@@ -143,9 +144,18 @@ def test_curves_are_drawn_from_the_stored_rounds_with_plotly_inline_once(
     assert "plot-decision" in figures  # the winner of round 0 took 3.25 s
     for target in figures:
         assert f'<div class="plot" id="{target}"></div>' in page
-    utility = re.search(r'data-target="plot-utility">(.*?)</script>', page).group(1)
-    trace = json.loads(utility)["data"][-1]
+    utility = json.loads(re.search(r'data-target="plot-utility">(.*?)</script>', page).group(1))
+    (trace,) = [t for t in utility["data"] if t.get("mode") == "lines+markers"]
     assert trace["x"] == [0, 1, 2, 3, 4]
+    # Units, the prompt's reference line and a legend for the verdict colours.
+    assert utility["layout"]["yaxis"]["title"]["text"] == UTILITY_AXIS
+    assert [a["text"] for a in utility["layout"]["annotations"]] == [PROMPT_REFERENCE]
+    legend = {t["name"] for t in utility["data"] if t.get("showlegend")}
+    assert legend == set(VERDICT_COLOURS)
+    # How well each round was predicted before it was judged, against chance.
+    choice = json.loads(re.search(r'data-target="plot-next_choice">(.*?)</script>', page).group(1))
+    assert [t["name"] for t in choice["data"]] == ["chance", "this round", "all rounds so far"]
+    assert set(choice["data"][0]["y"]) == {50.0}
     assert page.count(get_plotlyjs()) == 1
 
 
