@@ -141,6 +141,9 @@ def inspector() -> dbc.Offcanvas:
         placement="end",
         is_open=False,
         scrollable=True,
+        # No backdrop: a click on the next point reaches the map and shows that candidate
+        # here; the backdrop took that click and closed the panel instead.
+        backdrop=False,
         style={"width": "420px"},
     )
 
