@@ -98,23 +98,46 @@
     true,
   );
 
-  // Fetch a candidate's image while the pointer rests on its point, so that a click opens
-  // the inspector with the image already in the browser's cache.
-  const fetched = new Set();
-  function prefetch(event) {
+  // While the pointer rests on a point, its candidate's image shows beside the pointer (a
+  // thumbnail loaded from its URL: the figure carries no images), and stays in the
+  // browser's cache, so that a click opens the inspector with the image already there.
+  // How far from the pointer the thumbnail sits, in pixels.
+  const HOVER_OFFSET = 14;
+  function showThumbnail(event) {
     const point = event && event.points && event.points[0];
     const id = point && candidateId(point.customdata);
-    if (id === null || id === undefined || fetched.has(id)) return;
-    fetched.add(id);
-    new Image().src = `/api/candidates/${id}/image`;
+    const thumbnail = document.getElementById(IDS.SPACE_HOVER);
+    const mouse = event && event.event;
+    if (id === null || id === undefined || !thumbnail || !mouse) return;
+    const src = `/api/candidates/${id}/image`;
+    if (!thumbnail.src.endsWith(src)) thumbnail.src = src;
+    thumbnail.dataset.candidate = String(id);
+    // Placed in its panel's coordinates, on the side of the pointer with room for it.
+    const panel = thumbnail.offsetParent || thumbnail.parentElement;
+    const box = panel.getBoundingClientRect();
+    const size = thumbnail.offsetWidth || 112;
+    let left = mouse.clientX - box.left + HOVER_OFFSET;
+    let top = mouse.clientY - box.top + HOVER_OFFSET;
+    if (left + size > box.width) left = mouse.clientX - box.left - HOVER_OFFSET - size;
+    if (top + size > box.height) top = mouse.clientY - box.top - HOVER_OFFSET - size;
+    thumbnail.style.left = `${Math.max(0, left)}px`;
+    thumbnail.style.top = `${Math.max(0, top)}px`;
+    thumbnail.classList.add("shown");
   }
+  function hideThumbnail() {
+    const thumbnail = document.getElementById(IDS.SPACE_HOVER);
+    if (thumbnail) thumbnail.classList.remove("shown");
+  }
+  // A press (a click that opens the inspector, a zoom, a lasso) puts the thumbnail away.
+  document.addEventListener("pointerdown", hideThumbnail, true);
   // The graph is drawn (and drawn again on another page) by Dash after this script runs:
   // attach when the pointer first comes over it, not on every change to the page.
   document.addEventListener("mouseover", (event) => {
     const graph = event.target.closest && event.target.closest(PLOT);
-    if (graph && graph.on && !graph.dataset.prefetching) {
-      graph.dataset.prefetching = "1";
-      graph.on("plotly_hover", prefetch);
+    if (graph && graph.on && !graph.dataset.hovering) {
+      graph.dataset.hovering = "1";
+      graph.on("plotly_hover", showThumbnail);
+      graph.on("plotly_unhover", hideThumbnail);
     }
   });
 })();

@@ -6,6 +6,7 @@ data root with tens of thousands of candidates still answers in well under a sec
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from steering_core.derived import cached
+from steering_core.derived import cache_key, cached
 from steering_core.errors import InvalidInput
 from steering_core.incumbent import fit_preference_model
 from steering_core.models.base import PreferenceModel
@@ -232,6 +233,62 @@ def project(vectors: np.ndarray, reference: np.ndarray | None = None) -> Project
         axis_titles=(titles[0], titles[1]),
         explained_variance_ratio=ratio.copy(),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class SessionProjection:
+    """The plane a session's steering space is drawn in and its `revision` (1 for the first
+    fit, one more on each refit): the map's zoom is kept for as long as the revision is."""
+
+    projection: Projection
+    revision: int
+
+
+def _has_plane(projection: Projection, d: int) -> bool:
+    """Whether the projection was fitted by PCA (for d > 2 it falls back to the axes while
+    there is nothing to fit: one point, or all points equal)."""
+    return d <= 2 or projection.explained_variance_ratio is not None
+
+
+def session_projection(
+    workspace: Workspace, session_id: str, scope: str = "session", refit: bool = False
+) -> SessionProjection:
+    """The plane to draw a session's steering space in (scope as `space_points`), fitted
+    once and then kept, so that a new round adds points to the map without changing its
+    shape; `refit=True` fits it anew to the candidates there are now (the researcher asked).
+
+    Fitted as `project` does: PCA of the scope's candidates through the latest incumbent.
+    A plane fitted while there was none to fit (a single point) is refitted as soon as there
+    is one. Kept in the data root's derived cache, so the dashboard's restarts and other
+    processes see the same map; a lost cache only costs a refit."""
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope: must be one of {', '.join(SCOPES)} (got {scope!r})")
+    session = get_session(workspace, session_id)
+    d = int(session.config["d"])
+    key = cache_key("space_projection", {"session": session.id, "scope": scope})
+    try:
+        stored = workspace.derived.get(key, default=None, retry=True)
+    except Exception:  # a damaged entry costs a refit, nothing more
+        stored = None
+    points = None
+    if stored is not None and not refit:
+        if _has_plane(stored.projection, d):
+            return stored  # type: ignore[no-any-return]
+        points, _ = fitted_space_points(workspace, session.id, scope)
+        if not len(points) or not _has_plane(project(points.steering_vectors), d):
+            return stored  # type: ignore[no-any-return]
+    if points is None:
+        points, _ = fitted_space_points(workspace, session.id, scope)
+    path = incumbent_path(workspace, session.id)
+    reference = path.steering_vectors[-1] if len(path) else None
+    fitted = SessionProjection(
+        projection=project(points.steering_vectors.reshape(-1, d), reference=reference),
+        revision=1 if stored is None else stored.revision + 1,
+    )
+    # Not stored (a full disk): the next call fits again, from the same candidates.
+    with contextlib.suppress(Exception):
+        workspace.derived.set(key, fitted, retry=True)
+    return fitted
 
 
 def plot_extent(coordinates: np.ndarray, margin: float = 0.08) -> tuple[float, float, float, float]:

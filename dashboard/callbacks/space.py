@@ -16,6 +16,7 @@ from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
+from steering_core.selection import anchors_of_selection
 from steering_core.sessions import (
     get_candidate,
     get_feedback_events,
@@ -30,14 +31,21 @@ from steering_core.space_view import (
     incumbent_path,
     label_statistics,
     plot_extent,
-    project,
+    session_projection,
 )
 from steering_core.views.curve_tables import curve_series, curve_tables, curves_zip
 from steering_core.views.judgment_words import received_labels
 
 
-def space_figure(state: DashboardState, session_id: str | None, scope: str, colour_by: str) -> Any:
-    """The whole steering-space figure of a session (or of all sessions of its `d`)."""
+def space_figure(
+    state: DashboardState,
+    session_id: str | None,
+    scope: str,
+    colour_by: str,
+    refit: bool = False,
+) -> Any:
+    """The whole steering-space figure of a session (or of all sessions of its `d`), in the
+    session's kept projection (`refit`: fit it anew, the researcher asked)."""
     if not session_id:
         return empty_space_figure("No session yet")
     try:
@@ -45,14 +53,15 @@ def space_figure(state: DashboardState, session_id: str | None, scope: str, colo
         if len(points) == 0:
             return empty_space_figure("No candidates yet")
         path = incumbent_path(state.workspace, session_id)
-        reference = path.steering_vectors[-1] if len(path.round_index) else None
-        projection = project(points.steering_vectors, reference=reference)
-        extent = plot_extent(projection.transform(points.steering_vectors))
-        heat = heat_map(model, projection, extent)
+        kept = session_projection(state.workspace, session_id, scope, refit=refit)
+        extent = plot_extent(kept.projection.transform(points.steering_vectors))
+        heat = heat_map(model, kept.projection, extent)
     except SteeringError as error:
         return empty_space_figure(str(error))
+    # The zoom is kept while the session, scope and projection are: a refit resets it.
+    revision = f"{session_id}-{scope}-{kept.revision}"
     return steering_space_figure(
-        points, projection, colour_by, heat=heat, path=path, uirevision=f"{session_id}-{scope}"
+        points, kept.projection, colour_by, heat=heat, path=path, uirevision=revision
     )
 
 
@@ -137,6 +146,47 @@ def more_like_this(state: DashboardState, candidate_id: int | None) -> tuple[Any
     return {"job_id": job_id}, message
 
 
+def selected_candidates(selection: dict | None) -> list[int]:
+    """The candidate ids of a lasso or box selection (the graph's `selectedData`): a
+    candidate's customdata is its id, an incumbent-path step's is [id, round]."""
+    chosen = []
+    for point in (selection or {}).get("points") or []:
+        data = point.get("customdata")
+        data = data[0] if isinstance(data, list) and data else data
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            chosen.append(int(data))
+    return chosen
+
+
+def more_like_these(
+    state: DashboardState, session_id: str | None, selection: dict | None
+) -> tuple[Any, Any]:
+    """The session's next round around the candidates selected in the steering space;
+    returns (job, message)."""
+    if not session_id:
+        return no_update, no_update
+    selected = selected_candidates(selection)
+    if not selected:
+        return no_update, dbc.Alert(
+            "Select candidates first: pick the lasso or box tool at the map's top right and "
+            "draw around the points.",
+            color="info",
+            className="py-1 mb-0",
+        )
+    try:
+        around = anchors_of_selection(state.workspace, session_id, selected)
+        job_id = state.start_round(session_id, around=around)
+    except SteeringError as error:
+        return no_update, error_message(error)
+    names = ", ".join(f"#{c}" for c in around)
+    message = dbc.Alert(
+        f"Next round: variations of {names}, spread over the {len(selected)} selected.",
+        color="success",
+        className="py-1 mb-0",
+    )
+    return {"job_id": job_id}, message
+
+
 def curves(state: DashboardState, session_id: str | None) -> tuple[Any, Any]:
     """(curves figure, label statistics table) of a session."""
     if not session_id:
@@ -166,13 +216,17 @@ def register(app: Dash, state: DashboardState) -> None:
         Input(ids.VERSION, "data"),
         Input(ids.SPACE_SCOPE, "value"),
         Input(ids.SPACE_COLOUR, "value"),
+        Input(ids.SPACE_REFIT, "n_clicks"),
         State(ids.SESSION, "data"),
     )
-    def space(version: str | None, scope: str, colour_by: str, session: dict | None) -> Any:
+    def space(
+        version: str | None, scope: str, colour_by: str, _: int | None, session: dict | None
+    ) -> Any:
         session_id = (session or {}).get("session_id")
         if ctx.triggered_id == ids.SPACE_COLOUR:
             return recolour(state, session_id, scope, colour_by)
-        return space_figure(state, session_id, scope, colour_by)
+        refit = ctx.triggered_id == ids.SPACE_REFIT
+        return space_figure(state, session_id, scope, colour_by, refit=refit)
 
     # A click on a point (or "inspect" on a card) opens the inspector in the browser
     # (assets/inspector.js): the image at once, and the candidate named in INSPECTED, from
@@ -227,6 +281,17 @@ def register(app: Dash, state: DashboardState) -> None:
     )
     def more(_: int, inspected: dict | None) -> Any:
         return more_like_this(state, (inspected or {}).get("candidate_id"))
+
+    @app.callback(
+        Output(ids.JOB, "data", allow_duplicate=True),
+        Output(ids.SPACE_MESSAGE, "children"),
+        Input(ids.SPACE_MORE_LIKE_THESE, "n_clicks"),
+        State(ids.SPACE, "selectedData"),
+        State(ids.SESSION, "data"),
+        prevent_initial_call=True,
+    )
+    def more_of_selection(_: int, selection: dict | None, session: dict | None) -> Any:
+        return more_like_these(state, (session or {}).get("session_id"), selection)
 
     @app.callback(
         Output(ids.CURVES, "figure"),

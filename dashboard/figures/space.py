@@ -17,7 +17,7 @@ from dash import Patch
 
 from dashboard.figures.curves import empty_curves_figure
 from steering_core.samplers.base import shown_role
-from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints, plot_extent
+from steering_core.space_view import LABELS, IncumbentPath, Projection, SpacePoints
 
 COLOUR_MODES: dict[str, str] = {
     "round": "round",
@@ -61,6 +61,21 @@ MISSING_NAMES = {
 # as long as the other both ways the plane then shrank to a third of the panel.
 SPACE_HEIGHT = 460
 HEAT_COLOURSCALE = [[0.0, "#ffffff"], [1.0, "#9ecae1"]]
+# The heat map's scale lies under the plot, so that the points' own scale (in a continuous
+# colour mode) keeps the right-hand side; the utility has no unit of its own: it is the
+# preference model's scale, where only differences between places mean something.
+HEAT_COLOURBAR: dict[str, Any] = {
+    "title": {"text": "predicted utility (model scale, higher = preferred)", "side": "top"},
+    "orientation": "h",
+    "thickness": 10,
+    "len": 0.6,
+    "x": 0.5,
+    "xanchor": "center",
+    "y": -0.16,
+    "yanchor": "top",
+    "tickfont": {"size": 10},
+    "title_font": {"size": 11},
+}
 
 HEAT_TRACE = 0
 POINTS_TRACE = 1
@@ -217,7 +232,7 @@ def steering_space_figure(
 
     Points are one WebGL trace (60,000 points stay fluid); its `customdata` is the
     candidate id (a click in the browser reads it). `uirevision` keeps zoom and pan across
-    updates: pass a new value (e.g. the session id) to reset them."""
+    updates: pass a new value (e.g. a new session or a refitted projection) to reset them."""
     _check_mode(colour_by)
     points = in_draw_order(points)
     coordinates = projection.transform(points.steering_vectors)
@@ -233,7 +248,8 @@ def steering_space_figure(
                 z=z,
                 name="posterior mean (plane)",
                 colorscale=HEAT_COLOURSCALE,
-                showscale=False,
+                showscale=True,
+                colorbar=HEAT_COLOURBAR,
                 # No labels on the contour lines: placing them took 40 of the 65 ms of
                 # every redraw (after each judgment), which held back the next judgment's
                 # acknowledgment; hovering anywhere on the plane gives the value.
@@ -311,14 +327,6 @@ def steering_space_figure(
         traces.append(_legend_key(name, mapping[name], visible))
     traces.append(_legend_key(missing_name, MISSING_COLOUR, missing_shown))
 
-    extent = plot_extent(coordinates if len(points) else np.zeros((0, 2)))
-    if heat is not None:
-        extent = (
-            min(extent[0], float(np.min(heat[0]))),
-            max(extent[1], float(np.max(heat[0]))),
-            min(extent[2], float(np.min(heat[1]))),
-            max(extent[3], float(np.max(heat[1]))),
-        )
     sessions = len(set(points.session_id.tolist()))
     where = f" in {sessions} sessions" if sessions > 1 else ""
     plane = "PCA plane" if projection.explained_variance_ratio is not None else "steering axes"
@@ -339,7 +347,8 @@ def steering_space_figure(
         # A click is handled by assets/inspector.js; Plotly's own click event (and the
         # graph's `clickData` update it brings) only cost time.
         clickmode="none",
-        margin={"l": 60, "r": 20, "t": 80, "b": 55},
+        # Below the x axis's title: the heat map's colour scale, when there is one.
+        margin={"l": 60, "r": 20, "t": 80, "b": 55 if heat is None else 115},
         legend={
             "orientation": "h",
             "x": 0.0,
@@ -348,14 +357,17 @@ def steering_space_figure(
             "yanchor": "bottom",
             "bgcolor": "rgba(255,255,255,0.8)",
         },
+        # No fixed range: Plotly fits the points and the heat map. A range that grew with
+        # each round's points was a new value on every update, and Plotly keeps a zoom
+        # (under an unchanged `uirevision`) only while the figure does not set the range.
         xaxis={
             "title": {"text": projection.axis_titles[0]},
-            "range": list(extent[:2]),
+            "autorange": True,
             "constrain": "domain",
         },
         yaxis={
             "title": {"text": projection.axis_titles[1]},
-            "range": list(extent[2:]),
+            "autorange": True,
             # One unit is one unit both ways, so distances in the plot are true to the plane;
             # the plot area shrinks to fit rather than showing beyond the heat map.
             "scaleanchor": "x",

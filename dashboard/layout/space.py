@@ -51,15 +51,40 @@ def space_panel() -> dbc.Card:
                             inline=True,
                             className="small",
                         ),
+                        dbc.Button(
+                            "Refit map",
+                            id=ids.SPACE_REFIT,
+                            size="sm",
+                            color="light",
+                            title="Fit the map's plane anew to every candidate there is now "
+                            "(it stays fixed as rounds come in, so the map keeps its shape)",
+                        ),
+                        dbc.Button(
+                            "More like these",
+                            id=ids.SPACE_MORE_LIKE_THESE,
+                            size="sm",
+                            color="primary",
+                            outline=True,
+                            title="The next round around the candidates you selected with "
+                            "the lasso or box tool",
+                        ),
                     ],
                     className="d-flex flex-wrap align-items-center gap-3",
                 )
             ),
             dbc.CardBody(
-                dcc.Graph(
-                    id=ids.SPACE, config=SPACE_GRAPH_CONFIG, style={"height": f"{SPACE_HEIGHT}px"}
-                ),
-                className="p-1",
+                [
+                    dcc.Graph(
+                        id=ids.SPACE,
+                        config=SPACE_GRAPH_CONFIG,
+                        style={"height": f"{SPACE_HEIGHT}px"},
+                    ),
+                    html.Div(id=ids.SPACE_MESSAGE, className="small px-2"),
+                    # Filled and placed by assets/inspector.js while the pointer rests on a
+                    # point: that candidate's image, from its URL (nothing in the figure).
+                    html.Img(id=ids.SPACE_HOVER, className="space-hover", alt=""),
+                ],
+                className="p-1 position-relative",
             ),
         ]
     )
@@ -132,6 +157,9 @@ def inspector() -> dbc.Offcanvas:
         placement="end",
         is_open=False,
         scrollable=True,
+        # No backdrop: a click on the next point reaches the map and shows that candidate
+        # here; the backdrop took that click and closed the panel instead.
+        backdrop=False,
         style={"width": "420px"},
     )
 

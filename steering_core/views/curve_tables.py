@@ -4,12 +4,14 @@ the next-choice curve from it, and every curve is exported from it as CSV (one f
 from __future__ import annotations
 
 import io
+import logging
 import math
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from steering_core.errors import SteeringError
 from steering_core.next_choice import COLUMNS as NEXT_CHOICE_COLUMNS
 from steering_core.next_choice import next_choice_table
 from steering_core.space_view import round_series
@@ -19,12 +21,20 @@ from steering_core.views.curve_values import plotted_number, plotted_numbers, pl
 # The next-choice columns in the per-round series, prefixed so they never clash.
 NEXT_CHOICE_PREFIX = "next_choice_"
 
+logger = logging.getLogger(__name__)
+
 
 def curve_series(workspace: Workspace, session_id: str) -> dict[str, list]:
     """`space_view.round_series` of a session with the next-choice columns added
     (`next_choice_<column>` for each of `next_choice.COLUMNS` but the round)."""
     series = round_series(workspace, session_id)
-    table = next_choice_table(workspace, session_id).set_index("round_index")
+    try:
+        table = next_choice_table(workspace, session_id).set_index("round_index")
+    except SteeringError as error:
+        # A session whose model this machine cannot fit (e.g. a plug-in it lacks) still
+        # shows its other curves; the next-choice curve is left empty, and says why here.
+        logger.warning("no next-choice curve for %s: %s", session_id, error)
+        table = pd.DataFrame(columns=list(NEXT_CHOICE_COLUMNS)).set_index("round_index")
     for column in NEXT_CHOICE_COLUMNS[1:]:
         values = table[column].to_dict()
         series[NEXT_CHOICE_PREFIX + column] = [

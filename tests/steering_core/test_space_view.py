@@ -27,6 +27,7 @@ from steering_core.space_view import (
     plot_extent,
     project,
     round_series,
+    session_projection,
     space_points,
 )
 from steering_core.storage.database import SCHEMA_VERSION
@@ -360,3 +361,39 @@ def test_fitted_points_are_computed_once_per_data_and_shared_between_processes(
     fitted_space_points(workspace, session_id)
     fitted_space_points(workspace, session_id, scope="all")
     assert reads == ["session"] * 3 + ["all", "all"]
+
+
+def test_the_projection_is_fitted_once_per_session_and_refitted_only_when_asked(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session_id, shown = _session_with_rounds(workspace, tiny_config, rounds=2)
+    first = session_projection(workspace, session_id)
+    submit_feedback(workspace, session_id, {"mode": "winner", "winner": shown[1][3].id})
+    blank_round(workspace, session_id)
+    # A new round, and another process on the same data root: the same plane.
+    elsewhere = Workspace.open(workspace.data_root, workspace.labels_dir)
+    kept = session_projection(elsewhere, session_id)
+    assert (first.revision, kept.revision) == (1, 1)
+    np.testing.assert_array_equal(kept.projection.components, first.projection.components)
+    np.testing.assert_array_equal(kept.projection.origin, first.projection.origin)
+    # Refit: fitted anew through the latest incumbent, and kept from then on.
+    refitted = session_projection(workspace, session_id, refit=True)
+    assert refitted.revision == 2
+    latest = incumbent_path(workspace, session_id).steering_vectors[-1]
+    np.testing.assert_allclose(refitted.projection.origin, latest)
+    assert session_projection(workspace, session_id).revision == 2
+    # Each scope has its own plane.
+    assert session_projection(workspace, session_id, scope="all").revision == 1
+
+
+def test_a_projection_fitted_before_there_was_a_plane_is_refitted_once_there_is_one(
+    workspace: Workspace, tiny_config: SessionConfig
+) -> None:
+    session = create_session(workspace, tiny_config)
+    # No candidates yet: the steering axes stand in for the plane.
+    flat = session_projection(workspace, session.id)
+    assert (flat.revision, flat.projection.explained_variance_ratio) == (1, None)
+    blank_round(workspace, session.id)
+    fitted = session_projection(workspace, session.id)
+    assert fitted.revision == 2 and fitted.projection.explained_variance_ratio is not None
+    assert session_projection(workspace, session.id).revision == 2

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pytest
-from dash import Patch
+from dash import Patch, no_update
 
 from dashboard.callbacks.identity import confirm_fork
-from dashboard.callbacks.space import curves, inspect, mark_best, recolour, space_figure, tag
+from dashboard.callbacks.space import (
+    curves,
+    inspect,
+    mark_best,
+    more_like_these,
+    recolour,
+    space_figure,
+    tag,
+)
+from dashboard.figures.space import HEAT_TRACE, POINTS_TRACE
 from dashboard.state import DashboardState
 from steering_core.config import SessionConfig
 from steering_core.sessions import (
     create_session,
+    get_candidate,
     get_feedback_events,
     list_sessions,
     submit_feedback,
@@ -102,3 +113,74 @@ def test_the_inspector_lists_what_the_hover_labels(
         if labels.get(candidate.id) == "lost":
             words = ("lost to", "rejected", "ranked", "not in the top")
             assert any(word in details for word in words)
+
+
+def _places(figure: object) -> dict[int, tuple[float, float]]:
+    trace = figure.data[POINTS_TRACE]  # type: ignore[attr-defined]
+    return {
+        int(c): (float(x), float(y))
+        for c, x, y in zip(trace.customdata, trace.x, trace.y, strict=True)
+    }
+
+
+def test_a_new_round_keeps_the_map_and_its_zoom_until_the_researcher_refits(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session_id, candidates = judged_session(state, tiny_config)
+    before = space_figure(state, session_id, "session", "round")
+    submit_feedback(state.workspace, session_id, {"mode": "winner", "winner": candidates[5].id})
+    blank_round(state.workspace, session_id)
+    after = space_figure(state, session_id, "session", "round")
+    # Every candidate already on the map stays where it was.
+    old, new = _places(before), _places(after)
+    assert len(new) == len(old) + 4
+    for candidate, place in old.items():
+        np.testing.assert_allclose(new[candidate], place, rtol=1e-6)
+    # Plotly keeps the researcher's zoom while `uirevision` is unchanged and the figure
+    # leaves the axis ranges to it.
+    assert after.layout.uirevision == before.layout.uirevision
+    for figure in (before, after):
+        assert figure.layout.xaxis.range is None and figure.layout.yaxis.range is None
+    # "Refit map": a new plane (through the new incumbent), and the zoom starts afresh.
+    refitted = space_figure(state, session_id, "session", "round", refit=True)
+    assert refitted.layout.uirevision != after.layout.uirevision
+    moved = _places(refitted)
+    assert any(not np.allclose(moved[c], new[c]) for c in new)
+    # ...and that plane is kept in turn.
+    again = space_figure(state, session_id, "session", "round")
+    assert again.layout.uirevision == refitted.layout.uirevision
+    assert _places(again) == moved
+
+
+def test_the_heat_map_has_a_titled_colour_scale(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session_id, _ = judged_session(state, tiny_config)
+    heat = space_figure(state, session_id, "session", "label").data[HEAT_TRACE]
+    assert heat.showscale is True
+    assert "predicted utility" in heat.colorbar.title.text
+
+
+def test_more_like_these_starts_a_round_around_the_lasso_selection(
+    state: DashboardState, tiny_config: SessionConfig
+) -> None:
+    session_id, candidates = judged_session(state, tiny_config)
+    chosen = [candidates[1].id, candidates[6].id]
+    selection = {
+        "points": [
+            {"curveNumber": POINTS_TRACE, "customdata": chosen[0]},
+            {"curveNumber": POINTS_TRACE, "customdata": chosen[1]},
+            {"curveNumber": 2, "customdata": [chosen[1], 1]},  # the incumbent path's step
+        ]
+    }
+    job, message = more_like_these(state, session_id, selection)
+    assert "job_id" in job and "Next round" in str(message)
+    assert state.worker.snapshot(job["job_id"]).kind == "round"
+    # Nothing selected: it says how to select, and starts nothing.
+    job, message = more_like_these(state, session_id, {"points": []})
+    assert job is no_update and "lasso" in str(message)
+    # Another session's points only: a clear message.
+    other, others = judged_session(state, tiny_config)
+    job, message = more_like_these(state, session_id, {"points": [{"customdata": others[1].id}]})
+    assert job is no_update and "belongs to session" in str(message)
+    assert get_candidate(state.workspace, others[1].id).session_id == other
