@@ -194,7 +194,8 @@ def main() -> None:
             page.goto(server.url + "/")
             page.fill("#setup-prompt", "a red circle on a blue background")
             page.click("#setup-start")
-            page.wait_for_function(GRID_LOADED, arg=0, timeout=180_000)
+            # The first round loads the model: minutes on a busy machine.
+            page.wait_for_function(GRID_LOADED, arg=0, timeout=900_000)
             session_id = page.evaluate("document.querySelector('.candidate-grid').dataset.session")
             loads = first_loads(
                 browser,

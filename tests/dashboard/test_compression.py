@@ -1,16 +1,16 @@
 """Compressed responses: plotly.js and the other bundles in the encoding the browser accepts,
-compressed once and cached by the browser for a year; JSON replies compressed afresh."""
+compressed once, and a reload does not fetch them again; JSON replies compressed afresh."""
 
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import brotli
 import plotly
 import pytest
 from backports import zstd
-from dash.fingerprint import build_fingerprint
 from flask_compress import flask_compress
 
 from dashboard.app import create_app
@@ -20,10 +20,8 @@ from steering_core.sessions import create_session
 from tests.steering_core.helpers import blank_round
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-# As Dash names it in the page: the version in the name, so the browser may keep it.
-PLOTLY_URL = "/_dash-component-suites/plotly/" + build_fingerprint(
-    "package_data/plotly.min.js", plotly.__version__, 1
-)
+# As dcc.Graph asks for it (loaded when the first graph is drawn; no version in the name).
+PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 DECODE = {"gzip": gzip.decompress, "br": brotli.decompress, "zstd": zstd.decompress}
 
 
@@ -41,9 +39,26 @@ def test_plotly_js_is_compressed_when_the_browser_accepts_it(client: object, enc
     assert reply.headers["Content-Encoding"] == encoding
     assert len(reply.data) < PLOTLY_JS.stat().st_size / 2
     assert DECODE[encoding](reply.data) == PLOTLY_JS.read_bytes()
-    # A reload takes it from the browser's cache: its name changes with its version.
-    assert reply.cache_control.max_age == 31536000
     assert "Accept-Encoding" in reply.headers["Vary"]
+
+
+def test_a_reload_does_not_fetch_plotly_js_again(client: object) -> None:
+    # The browser keeps it with its ETag and asks again with If-None-Match: nothing is sent.
+    accepts = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    first = client.get(PLOTLY_URL, headers=accepts)
+    etag = first.headers["ETag"]
+    again = client.get(PLOTLY_URL, headers={**accepts, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_bundles_named_with_their_version_are_kept_for_a_year(client: object) -> None:
+    page = client.get("/").get_data(as_text=True)
+    bundles = re.findall(r'src="(/_dash-component-suites/[^"]+\.v[^"]+\.js)"', page)
+    assert bundles
+    for url in bundles:
+        reply = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert reply.headers["Content-Encoding"] == "zstd", url
+        assert reply.cache_control.max_age == 31536000, url
 
 
 def test_chromiums_accept_encoding_gets_zstd_and_none_gets_plain_js(client: object) -> None:
