@@ -52,11 +52,17 @@ class Transfer:
     wire: dict[str, int] = field(default_factory=dict)
     decoded: dict[str, int] = field(default_factory=dict)
 
-    def listen(self, cdp: Any) -> None:
-        cdp.on("Network.responseReceived", self._response)
-        cdp.on("Network.requestServedFromCache", lambda e: self.from_cache.add(e["requestId"]))
-        cdp.on("Network.dataReceived", self._data)
-        cdp.on("Network.loadingFinished", self._finished)
+    def handlers(self) -> dict[str, Any]:
+        """The CDP events this listens to, with their handlers."""
+        return {
+            "Network.responseReceived": self._response,
+            "Network.requestServedFromCache": self._cached,
+            "Network.dataReceived": self._data,
+            "Network.loadingFinished": self._finished,
+        }
+
+    def _cached(self, event: dict[str, Any]) -> None:
+        self.from_cache.add(event["requestId"])
 
     def _response(self, event: dict[str, Any]) -> None:
         response = event["response"]
@@ -80,8 +86,9 @@ class Transfer:
         return sum(self.decoded.get(rid, 0) for rid in self.wire)
 
     def largest(self, n: int = 4) -> list[str]:
-        """The `n` largest responses, as `name wire/decoded encoding` lines."""
-        ranked = sorted(self.wire, key=lambda rid: self.decoded.get(rid, 0), reverse=True)
+        """The `n` responses with the most bytes on the wire, as `name wire/decoded encoding`
+        lines."""
+        ranked = sorted(self.wire, key=lambda rid: self.wire[rid], reverse=True)
         lines = []
         for rid in ranked[:n]:
             name = self.urls.get(rid, "?").split("?")[0].rsplit("/", 1)[-1] or "/"
@@ -138,12 +145,13 @@ def on_screen(page: Any) -> dict[str, str]:
     return verdicts
 
 
-def measure(page: Any, cdp: Any, url: str, screenshot: str | None = None) -> Load:
-    """Load `url` in `page` (navigation or reload), until a key press is handled and the
-    plots are drawn; the draft is cleared again so nothing is stored."""
+def measure(page: Any, cdp: Any, url: str, reload: bool, screenshot: str | None = None) -> Load:
+    """Load `url` in `page` (or reload it), until a key press is handled and the plots are
+    drawn; the draft is cleared again so nothing is stored."""
     transfer = Transfer()
-    transfer.listen(cdp)
-    if page.url == url:
+    for event, handler in transfer.handlers().items():
+        cdp.on(event, handler)
+    if reload:
         page.reload(wait_until="commit")
     else:
         page.goto(url, wait_until="commit")
@@ -160,6 +168,8 @@ def measure(page: Any, cdp: Any, url: str, screenshot: str | None = None) -> Loa
     verdicts = on_screen(page)
     if screenshot:
         page.screenshot(path=screenshot)
+    for event, handler in transfer.handlers().items():
+        cdp.remove_listener(event, handler)
     return Load(transfer, grid_ready, interactive, plots, verdicts)
 
 
@@ -179,7 +189,7 @@ def first_loads(browser: Any, url: str, sizes: list[tuple[int, int]], shots: str
         cdp.send("Network.enable")
         for which in ("first load", "reload"):
             shot = f"{shots}/first-load-{width}x{height}.png" if which == "first load" else None
-            load = measure(page, cdp, url, shot)
+            load = measure(page, cdp, url, reload=which == "reload", screenshot=shot)
             lines.append(
                 f"| {width}x{height} | {which} | {kb(load.transfer.total_wire())} |"
                 f" {kb(load.transfer.total_decoded())} | {load.grid_ready_ms:.0f} |"
