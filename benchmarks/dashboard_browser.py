@@ -5,10 +5,14 @@ Measures, on a real `steer dashboard` process with the built-in model:
 - judgment acknowledged: Enter pressed -> the browser's outbox is empty again;
 - scatter point clicked -> inspector image shown;
 - first render of a 60,000-point steering space ("all sessions") and a colour-mode change;
-- bytes sent per poll while idle.
+- bytes sent per poll while idle;
+- the first load at 1440x900 and 1280x720 (benchmarks/first_load.py): bytes on the wire and
+  decoded, time to interactive (navigation start -> grid and action bar shown and a key press
+  handled), the same on reload, and whether grid, action bar, steering space and curves fit
+  in the window without scrolling (pass/fail each; screenshots under --shots).
 
 Usage: python benchmarks/dashboard_browser.py [--rounds 12] [--acks 60] [--clicks 30]
-       [--points 60000]
+       [--points 60000] [--first-load-only] [--shots DIR]
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.first_load import first_loads
 from steering_core.config import make_config
 from steering_core.rounds import RoundPlan, store_round
 from steering_core.samplers.base import Proposal
@@ -166,6 +171,10 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=30)
     parser.add_argument("--points", type=int, default=60_000)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--first-load-only", action="store_true", help="measure only the first load"
+    )
+    parser.add_argument("--shots", default="", help="folder for the first-load screenshots")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -173,6 +182,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
     server = DashboardServer(folder / "data").start()
     rows: list[str] = []
+    shots = Path(args.shots or folder / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    idle = ""
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -182,8 +194,18 @@ def main() -> None:
             page.goto(server.url + "/")
             page.fill("#setup-prompt", "a red circle on a blue background")
             page.click("#setup-start")
-            page.wait_for_function(GRID_LOADED, arg=0, timeout=180_000)
+            # The first round loads the model: minutes on a busy machine.
+            page.wait_for_function(GRID_LOADED, arg=0, timeout=900_000)
             session_id = page.evaluate("document.querySelector('.candidate-grid').dataset.session")
+            loads = first_loads(
+                browser,
+                f"{server.url}/?session={session_id}",
+                [(1440, 900), (1280, 720)],
+                str(shots),
+            )
+            if args.first_load_only:
+                browser.close()
+                return report(rows, idle, loads)
 
             # Feedback -> next grid visible (k = 8, 20 steps, built-in model, warm).
             waits = []
@@ -258,16 +280,23 @@ def main() -> None:
             browser.close()
     finally:
         server.stop()
+    report(rows, idle, loads)
 
+
+def report(rows: list[str], idle: str, loads: list[str]) -> None:
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, Chromium via Playwright (headless)"
     )
-    print("| what | n | median ms | p95 ms | max ms |")
-    print("|---|---:|---:|---:|---:|")
-    for row in rows:
-        print(row)
-    print(idle)
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+    if rows:
+        print("| what | n | median ms | p95 ms | max ms |")
+        print("|---|---:|---:|---:|---:|")
+        for row in rows:
+            print(row)
+        print(idle)
+        print()
+    print("\n".join(loads))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dash
 
-from dashboard import api, ids
+from dashboard import api, compression, ids
 from dashboard.callbacks import (
     diagnostics,
     experiments,
@@ -56,6 +56,8 @@ def create_app(state: DashboardState) -> dash.Dash:
         "{%scripts%}", f"<script>{ids.javascript()}</script>\n{{%scripts%}}"
     )
     app.layout = shell
+    # Not Dash's `compress=True`: it compresses plotly.js (4.8 MB) again for every page load.
+    compression.compress(app.server)
     api.register(app.server, state)
     concerns = (navigation, session, judging, progress, diagnostics, space, experiments, identity)
     for concern in concerns:
