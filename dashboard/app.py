@@ -13,6 +13,7 @@ from dashboard.callbacks import (
     experiments,
     judging,
     navigation,
+    plots,
     progress,
     session,
     space,
@@ -56,7 +57,16 @@ def create_app(state: DashboardState) -> dash.Dash:
     )
     app.layout = shell
     api.register(app.server, state)
-    for concern in (navigation, session, judging, progress, diagnostics, space, experiments):
+    for concern in (
+        navigation,
+        session,
+        judging,
+        progress,
+        diagnostics,
+        space,
+        plots,
+        experiments,
+    ):
         concern.register(app, state)
     return app
 

@@ -91,6 +91,13 @@ INSPECTOR_MESSAGE = "inspector-message"
 CURVES = "curves"
 LABEL_STATS = "label-stats"
 
+# --- the steering page: its arrangement on one screen ----------------------------------
+STEER_LAYOUT = "steer-layout"
+SETUP_TOGGLE = "setup-toggle"
+PLOTS = "plots-column"
+EXPAND_PLOTS = "expand-plots"
+KEY_CURVES = "key-curves"
+
 # --- other pages --------------------------------------------------------------------------
 REPLAY = "replay"
 EXPERIMENTS = "experiments"

@@ -8,6 +8,7 @@ in-progress judgment; the grid itself is rebuilt only when the round or the mode
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ SHORTCUTS = [
     ("s", "select the focused image (for cannot decide)"),
     ("x c", "reject all, cannot decide"),
     ("Alt+← Alt+→", "previous / next round"),
+    ("m", "expand the plots: the large steering space and every curve (m or Esc closes)"),
 ]
 
 
@@ -49,7 +51,7 @@ def mode_banner(mode: str) -> dbc.Alert:
     return dbc.Alert(
         [html.Strong(mode.replace("_", " ").upper() + "  "), MODE_TITLES.get(mode, "")],
         color="info",
-        className=f"mode-banner mode-{mode} py-2 mb-2",
+        className=f"mode-banner mode-{mode} py-1 px-2 mb-1",
     )
 
 
@@ -118,9 +120,11 @@ def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str
             ),
             image,
             *controls,
+            # Over the image's corner (when the card is hovered or focused), not in a row of
+            # its own: a row less per card, so larger images on one screen.
             html.Button(
                 "inspect",
-                className="btn btn-link btn-sm inspect-link",
+                className="btn btn-sm inspect-link",
                 **{"data-action": "inspect", "data-candidate": str(candidate.id)},
             ),
         ],
@@ -128,6 +132,18 @@ def candidate_card(candidate: CandidateRecord, mode: str, received: Sequence[str
         className="candidate-card",
         **{"data-slot": str(candidate.slot), "data-candidate": str(candidate.id)},
     )
+
+
+def grid_shape(k: int) -> tuple[int, int]:
+    """(columns, rows) of a round of k cards: one row up to 4, two rows up to 12 (k = 8:
+    4 x 2), then about 3 columns for every 2 rows; the CSS scales the thumbnails to fit."""
+    if k <= 4:
+        columns = max(k, 1)
+    elif k <= 12:
+        columns = math.ceil(k / 2)
+    else:
+        columns = math.ceil(math.sqrt(k * 1.5))
+    return columns, math.ceil(max(k, 1) / columns)
 
 
 def candidate_grid(
@@ -141,9 +157,11 @@ def candidate_grid(
     """The round's cards in a responsive grid; `received`: what each candidate id received,
     in the words of `steering_core.views.judgment_words.received_labels`."""
     received = received or {}
+    columns, rows = grid_shape(len(candidates))
     return html.Div(
         [candidate_card(c, mode, received.get(c.id, ())) for c in candidates],
         className="candidate-grid",
+        style={"--columns": str(columns), "--rows": str(rows)},
         **{
             "data-session": session_id,
             "data-round": str(round_index),

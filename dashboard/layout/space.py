@@ -10,7 +10,7 @@ import numpy as np
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.figures.space import COLOUR_MODES, SPACE_HEIGHT
+from dashboard.figures.space import COLOUR_MODES
 from steering_core.feedback import CRITIQUE_TAGS
 from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
@@ -56,9 +56,9 @@ def space_panel() -> dbc.Card:
                 )
             ),
             dbc.CardBody(
-                dcc.Graph(
-                    id=ids.SPACE, config=SPACE_GRAPH_CONFIG, style={"height": f"{SPACE_HEIGHT}px"}
-                ),
+                # Responsive: the page's CSS sets its height (compact beside the grid, large
+                # when the plots are expanded), whatever height the figure names.
+                dcc.Graph(id=ids.SPACE, config=SPACE_GRAPH_CONFIG, responsive=True),
                 className="p-1",
             ),
         ]
@@ -73,8 +73,8 @@ def curves_panel() -> dbc.Card:
             dbc.CardHeader(html.Strong("How the model learns")),
             dbc.CardBody(
                 [
-                    # The figure sets its own height (one row of panels per two curves).
-                    dcc.Graph(id=ids.CURVES, config=GRAPH_CONFIG),
+                    # Responsive: shown only in the expanded plots, whose CSS sets its height.
+                    dcc.Graph(id=ids.CURVES, config=GRAPH_CONFIG, responsive=True),
                     html.Div(id=ids.LABEL_STATS, className="mt-2"),
                 ],
                 className="p-1",
