@@ -803,6 +803,7 @@
       d.confidence = Math.round(Math.min(1, Math.max(0, (d.confidence ?? 1) + step)) * 10) / 10;
     }),
     round: (draft, key) => clickButton(key === "Alt+ArrowLeft" ? IDS.ROUND_PREV : IDS.ROUND_NEXT),
+    plots: () => window.togglePlots && window.togglePlots(),
     shortcuts: () => {
       const list = document.getElementById(IDS.SHORTCUTS);
       if (list) list.open = !list.open;

@@ -14,6 +14,7 @@ from dashboard.callbacks import (
     identity,
     judging,
     navigation,
+    plots,
     progress,
     session,
     space,
@@ -59,7 +60,17 @@ def create_app(state: DashboardState) -> dash.Dash:
     # Not Dash's `compress=True`: it compresses plotly.js (4.8 MB) again for every page load.
     compression.compress(app.server)
     api.register(app.server, state)
-    concerns = (navigation, session, judging, progress, diagnostics, space, experiments, identity)
+    concerns = (
+        navigation,
+        session,
+        judging,
+        progress,
+        diagnostics,
+        space,
+        plots,
+        experiments,
+        identity,
+    )
     for concern in concerns:
         concern.register(app, state)
     return app

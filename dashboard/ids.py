@@ -118,6 +118,13 @@ CURVES_CSV = "curves-csv"  # the button: every curve's values as CSV files in a 
 CURVES_DOWNLOAD = "curves-download"
 LABEL_STATS = "label-stats"
 
+# --- the steering page: its arrangement on one screen ----------------------------------
+STEER_LAYOUT = "steer-layout"
+SETUP_TOGGLE = "setup-toggle"
+PLOTS = "plots-column"
+EXPAND_PLOTS = "expand-plots"
+KEY_CURVES = "key-curves"
+
 # --- other pages --------------------------------------------------------------------------
 REPLAY = "replay"
 EXPERIMENTS = "experiments"

@@ -8,6 +8,7 @@ in-progress judgment; the grid itself is rebuilt only when the round or the mode
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("l", ("l",), "more-like-this", "more like this: a round around the focused image"),
     Shortcut("n", ("n",), "advance", "next round"),
     Shortcut("Alt+← Alt+→", ("Alt+ArrowLeft", "Alt+ArrowRight"), "round", "previous / next round"),
+    Shortcut(
+        "p",
+        ("p",),
+        "plots",
+        "expand the plots: the large steering space and every curve (p or Esc closes)",
+    ),
     Shortcut("?", ("?",), "shortcuts", "show / hide this list"),
 )
 
@@ -101,7 +108,7 @@ def mode_banner(mode: str) -> dbc.Alert:
     return dbc.Alert(
         [html.Strong(mode.replace("_", " ").upper() + "  "), MODE_TITLES.get(mode, "")],
         color="info",
-        className=f"mode-banner mode-{mode} py-2 mb-2",
+        className=f"mode-banner mode-{mode} py-1 px-2 mb-1",
     )
 
 
@@ -174,9 +181,11 @@ def candidate_card(
             image,
             *([html.Div(kept, className="kept-note small")] if kept else []),
             *controls,
+            # Over the image's corner (when the card is hovered or focused), not in a row of
+            # its own: a row less per card, so larger images on one screen.
             html.Button(
                 "inspect",
-                className="btn btn-link btn-sm inspect-link",
+                className="btn btn-sm inspect-link",
                 **{"data-action": "inspect", "data-candidate": str(candidate.id)},
             ),
         ],
@@ -185,6 +194,18 @@ def candidate_card(
         tabIndex="-1",  # the keys' place: Esc and a new round bring the focus back here
         **{"data-slot": str(candidate.slot), "data-candidate": str(candidate.id)},
     )
+
+
+def grid_shape(k: int) -> tuple[int, int]:
+    """(columns, rows) of a round of k cards: one row up to 4, two rows up to 12 (k = 8:
+    4 x 2), then about 3 columns for every 2 rows; the CSS scales the thumbnails to fit."""
+    if k <= 4:
+        columns = max(k, 1)
+    elif k <= 12:
+        columns = math.ceil(k / 2)
+    else:
+        columns = math.ceil(math.sqrt(k * 1.5))
+    return columns, math.ceil(max(k, 1) / columns)
 
 
 def candidate_grid(
@@ -204,12 +225,14 @@ def candidate_grid(
     received = received or {}
     # A round of two judged as a pair: the two images side by side, large.
     pair = mode == "pairwise" and len(candidates) == 2
+    columns, rows = (2, 1) if pair else grid_shape(len(candidates))
     return html.Div(
         [
             candidate_card(c, mode, received.get(c.id, ()), kept if c.slot == 0 else "")
             for c in candidates
         ],
         className="candidate-grid pair-round" if pair else "candidate-grid",
+        style={"--columns": str(columns), "--rows": str(rows)},
         **{
             "data-session": session_id,
             "data-round": str(round_index),

@@ -10,7 +10,7 @@ import numpy as np
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.figures.space import COLOUR_MODES, SPACE_HEIGHT
+from dashboard.figures.space import COLOUR_MODES
 from steering_core.feedback import CRITIQUE_TAGS
 from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
@@ -74,17 +74,15 @@ def space_panel() -> dbc.Card:
             ),
             dbc.CardBody(
                 [
-                    dcc.Graph(
-                        id=ids.SPACE,
-                        config=SPACE_GRAPH_CONFIG,
-                        style={"height": f"{SPACE_HEIGHT}px"},
-                    ),
+                    # Responsive: the page's CSS sets its height (compact beside the grid,
+                    # large when the plots are expanded), whatever height the figure names.
+                    dcc.Graph(id=ids.SPACE, config=SPACE_GRAPH_CONFIG, responsive=True),
                     html.Div(id=ids.SPACE_MESSAGE, className="small px-2"),
                     # Filled and placed by assets/inspector.js while the pointer rests on a
                     # point: that candidate's image, from its URL (nothing in the figure).
                     html.Img(id=ids.SPACE_HOVER, className="space-hover", alt=""),
                 ],
-                className="p-1 position-relative",
+                className="p-1 position-relative space-body",
             ),
         ]
     )

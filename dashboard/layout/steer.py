@@ -1,5 +1,5 @@
-"""The steering page: setup, the round's grid and its judging controls, the worker's
-progress, the steering space and the live curves."""
+"""The steering page on one screen: setup (folded while a session is open), the round's
+grid with its toolbar and action bar, and the plots beside it (steering space, key curves)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from dashboard import ids
 from dashboard.layout import setup_defaults as defaults
 from dashboard.layout.grid import shortcuts_list
 from dashboard.layout.identity import fork_dialog, picker_label, rename_field
+from dashboard.layout.plots import plots_column
 from dashboard.layout.replay import counted
-from dashboard.layout.space import curves_panel, inspector, space_panel
+from dashboard.layout.space import inspector
 from steering_core.config import PRESETS
 from steering_core.feedback import CRITIQUE_TAGS, SESSION_MODES
 from steering_core.hyperparameters import describe_parameters, example_settings, parameter_help
@@ -356,6 +357,58 @@ def round_toolbar(mode: str | None) -> html.Div:
     )
 
 
+def setup_column(setup: dbc.Accordion, folded: bool) -> html.Aside:
+    """The setup (new session, open a session, settings), in a column that folds to a
+    narrow rail so that the round has the width."""
+    return html.Aside(
+        [
+            html.Button(
+                "⚙ Setup",
+                id=ids.SETUP_TOGGLE,
+                className="btn btn-sm btn-light setup-toggle",
+                title="show or hide the setup: new session, open a session, settings",
+                **{"data-layout": "toggle-setup"},
+            ),
+            html.Div(setup, className="setup-body"),
+        ],
+        className="setup-column",
+    )
+
+
+def round_column(title: str, mode: str | None) -> html.Main:
+    """The round: title and progress, the toolbar, the mode, the grid (which takes the height
+    that is left, its thumbnails scaled to fit) and the action bar below it, always in view."""
+    return html.Main(
+        [
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.H5(title, id=ids.SESSION_TITLE, className="mb-0"),
+                            html.Div(id=ids.SESSION_STATUS, className="session-status small"),
+                        ],
+                        className="round-title",
+                    ),
+                    # Folded to one line; open (? or a click), it lies over the grid.
+                    shortcuts_list(),
+                    progress_panel(),
+                ],
+                className="round-head",
+            ),
+            html.Div(round_toolbar(mode), className="round-toolbar"),
+            html.Div(id=ids.MODE_BANNER),
+            dcc.Loading(
+                html.Div(id=ids.GRID),
+                type="dot",
+                delay_show=400,
+                parent_className="grid-slot",
+            ),
+            html.Div(judging_bar(), className="action-bar"),
+        ],
+        className="round-column",
+    )
+
+
 def steer_page(
     session_id: str | None,
     title: str,
@@ -363,8 +416,10 @@ def steer_page(
     mode: str | None = None,
     round_index: int | None = None,
 ) -> html.Div:
-    """The whole steering page, showing `round_index` (None: the latest); the grid, figures
-    and progress fill in by callbacks."""
+    """The whole steering page, showing `round_index` (None: the latest), on one screen:
+    setup (folded while a session is open), the round, and the plots beside it; the grid,
+    figures and progress fill in by callbacks."""
+    folded = session_id is not None
     return html.Div(
         [
             dcc.Store(id=ids.SESSION, data={"session_id": session_id}),
@@ -380,32 +435,10 @@ def steer_page(
             dcc.Store(id=ids.FUNNEL_BEFORE, storage_type="session"),
             dcc.Store(id=ids.MORE_LIKE_REQUEST, data=None),
             dcc.Interval(id=ids.POLL, interval=2000),
-            dbc.Row(
-                [
-                    dbc.Col(setup, lg=3, className="setup-column"),
-                    dbc.Col(
-                        [
-                            html.H5(title, id=ids.SESSION_TITLE, className="mb-0"),
-                            html.Div(id=ids.SESSION_STATUS, className="session-status small"),
-                            progress_panel(),
-                            round_toolbar(mode),
-                            html.Div(id=ids.MODE_BANNER),
-                            dcc.Loading(
-                                html.Div(id=ids.GRID, className="grid-slot"),
-                                type="dot",
-                                delay_show=400,
-                            ),
-                            judging_bar(),
-                            shortcuts_list(),
-                        ],
-                        lg=9,
-                    ),
-                ],
-                className="g-3",
-            ),
-            dbc.Row(
-                [dbc.Col(space_panel(), lg=6), dbc.Col(curves_panel(), lg=6)],
-                className="g-3 mt-1 mb-4",
+            html.Div(
+                [setup_column(setup, folded), round_column(title, mode), plots_column()],
+                id=ids.STEER_LAYOUT,
+                className="steer-layout" + (" setup-folded" if folded else ""),
             ),
             inspector(),
             fork_dialog(),
