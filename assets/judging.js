@@ -937,6 +937,9 @@
           summary = raw ? "Ready: " + describe(raw) + " — Enter submits" : missing(draft);
           if (draft.selected && draft.selected.length)
             summary += " · selected for cannot-decide: " + draft.selected.map((s) => s + 1).join(", ");
+          // The keys (- +) change it without a look at the slider: the summary says it.
+          const confidence = draft.confidence ?? 1;
+          if (confidence < 1) summary += " · confidence " + Math.round(confidence * 100) + " %";
         }
         return [classes, marks, summary];
       },

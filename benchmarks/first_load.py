@@ -16,7 +16,7 @@ ON_SCREEN = {
     "grid": ".candidate-grid",
     "action bar": ".judging-bar",
     "steering space": "#space-graph",
-    "curves": "#curves",
+    "curves": "#key-curves",
 }
 # Ready to judge: the round's images loaded and the action bar drawn.
 GRID_READY = (
@@ -36,7 +36,7 @@ KEY_HANDLED = (
 )
 # The plots drawn: plotly.js loaded and both graphs rendered.
 PLOTS_DRAWN = (
-    "() => ['space-graph', 'curves'].every((id) => {"
+    "() => ['space-graph', 'key-curves'].every((id) => {"
     " const e = document.getElementById(id);"
     " return e && e.querySelector('.js-plotly-plot .main-svg'); })"
 )

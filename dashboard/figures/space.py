@@ -61,20 +61,20 @@ MISSING_NAMES = {
 # as long as the other both ways the plane then shrank to a third of the panel.
 SPACE_HEIGHT = 460
 HEAT_COLOURSCALE = [[0.0, "#ffffff"], [1.0, "#9ecae1"]]
-# The heat map's scale lies under the plot, so that the points' own scale (in a continuous
-# colour mode) keeps the right-hand side; the utility has no unit of its own: it is the
-# preference model's scale, where only differences between places mean something.
+# The utility has no unit of its own: it is the preference model's scale, where only
+# differences between places mean something.
+# Both colour scales stand at the plot's right, the points' in the upper half and the heat
+# map's in the lower, so the figure reads in the steering page's narrow side column as well
+# as expanded (a horizontal bar below the x axis took a third of the compact plot's height).
 HEAT_COLOURBAR: dict[str, Any] = {
-    "title": {"text": "predicted utility (model scale, higher = preferred)", "side": "top"},
-    "orientation": "h",
-    "thickness": 10,
-    "len": 0.6,
-    "x": 0.5,
-    "xanchor": "center",
-    "y": -0.16,
-    "yanchor": "top",
-    "tickfont": {"size": 10},
-    "title_font": {"size": 11},
+    "title": {"text": "predicted utility", "side": "right"},
+    "orientation": "v",
+    "thickness": 8,
+    "len": 0.48,
+    "y": 0.0,
+    "yanchor": "bottom",
+    "tickfont": {"size": 9},
+    "title_font": {"size": 10},
 }
 
 HEAT_TRACE = 0
@@ -139,7 +139,15 @@ def marker_colours(points: SpacePoints, colour_by: str) -> dict[str, Any]:
         mixed = values.astype(object)
         mixed[~present] = MISSING_COLOUR
         colour = mixed.tolist()
-    colorbar: dict[str, Any] = {"title": {"text": COLOUR_MODES[colour_by], "side": "right"}}
+    colorbar: dict[str, Any] = {
+        "title": {"text": COLOUR_MODES[colour_by], "side": "right", "font": {"size": 10}},
+        "thickness": 10,
+        "tickfont": {"size": 9},
+        # The upper half: the heat map's scale takes the lower (HEAT_COLOURBAR).
+        "len": 0.48,
+        "y": 1.0,
+        "yanchor": "top",
+    }
     if colour_by == "rating":
         colorbar.update(tickvals=[1, 2, 3, 4, 5], ticktext=["1 ★", "2", "3", "4", "5 ★"])
     return {
@@ -334,12 +342,16 @@ def steering_space_figure(
     # per update; the traces are built here, and the tests check what they hold.
     figure = go.Figure(data=traces, _validate=False)
     figure.update_layout(
+        # Short, small print: the panel's header already says "Steering space".
         title={
-            "text": f"Steering space · {len(points):,} candidates{where} · d = {points.d}, {plane}",
+            "text": f"{len(points):,} candidates{where} · d = {points.d}, {plane}",
             "x": 0.01,
             "xanchor": "left",
-            "font": {"size": 15},
+            "y": 0.99,
+            "yanchor": "top",
+            "font": {"size": 11},
         },
+        font={"size": 10},
         template=pio.templates["plotly_white"],
         uirevision=uirevision,
         height=SPACE_HEIGHT,
@@ -347,15 +359,18 @@ def steering_space_figure(
         # A click is handled by assets/inspector.js; Plotly's own click event (and the
         # graph's `clickData` update it brings) only cost time.
         clickmode="none",
-        # Below the x axis's title: the heat map's colour scale, when there is one.
-        margin={"l": 60, "r": 20, "t": 80, "b": 55 if heat is None else 115},
+        # Plotly widens the margins for the colour bars itself (automargin).
+        margin={"l": 48, "r": 10, "t": 26, "b": 40},
+        # Inside the plot's top left corner: above the plot, a legend that wraps in a narrow
+        # column ran over the title.
         legend={
-            "orientation": "h",
+            "orientation": "v",
             "x": 0.0,
             "xanchor": "left",
             "y": 1.0,
-            "yanchor": "bottom",
-            "bgcolor": "rgba(255,255,255,0.8)",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.75)",
+            "font": {"size": 9},
         },
         # No fixed range: Plotly fits the points and the heat map. A range that grew with
         # each round's points was a new value on every update, and Plotly keeps a zoom

@@ -262,14 +262,6 @@ def judging_bar() -> html.Div:
                     html.Div(id=ids.MODE_CONTROLS, className="d-flex gap-2"),
                     html.Button("Clear (Esc)", className="btn btn-light", **_act("clear")),
                     html.Button("Undo step ⌫", className="btn btn-light", **_act("undo")),
-                    # Its label names the judgment it withdraws (callbacks/judging.py).
-                    html.Button(
-                        "Undo judgment",
-                        id=ids.UNDO_JUDGMENT,
-                        className="btn btn-outline-danger",
-                        disabled=True,
-                        **_act("withdraw"),
-                    ),
                 ],
                 className="d-flex flex-wrap gap-2 mt-2",
             ),
@@ -350,6 +342,15 @@ def round_toolbar(mode: str | None) -> html.Div:
                         **_act("next-stage"),
                     ),
                 ]
+            ),
+            # Its label names the stored judgment it withdraws (callbacks/judging.py); here,
+            # beside the round's other actions, so the action bar keeps to two lines.
+            html.Button(
+                "Undo judgment",
+                id=ids.UNDO_JUDGMENT,
+                className="btn btn-sm btn-outline-danger",
+                disabled=True,
+                **_act("withdraw"),
             ),
             html.Span(id=ids.ROUND_MESSAGE, className="small"),
         ],
