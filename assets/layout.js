@@ -55,7 +55,8 @@
     if (key === shown) return;
     shown = key;
     if (!grid) return;
-    const slot = grid.closest(".grid-slot");
+    // The scrolling slot (dcc.Loading gives its parent_className to an inner box as well).
+    const slot = grid.closest(".round-column > .grid-slot");
     if (slot) slot.scrollTop = 0;
     const top = (slot || grid).getBoundingClientRect().top;
     if (top < 0 || top > window.innerHeight - 120) window.scrollBy(0, top - 8);
