@@ -131,6 +131,10 @@ class Study:
         page = self.page
         page.goto(self.server.url + "/")
         page.wait_for_selector("#setup-prompt", state="attached")
+        # With a session open, the setup is folded into its rail, and "New session" may be
+        # a closed section of it.
+        if not page.is_visible("#setup-prompt") and page.is_visible("#setup-toggle"):
+            page.click("#setup-toggle")
         if not page.is_visible("#setup-prompt"):
             page.get_by_role("button", name="New session").click()
         page.fill("#setup-prompt", prompt)
@@ -157,8 +161,15 @@ class Study:
         for key in keys:
             self.page.keyboard.press(key)
 
+    def undo_label(self) -> str:
+        """What the Undo judgment button says it withdraws, once it names a round."""
+        self.page.wait_for_function(
+            "document.getElementById('undo-judgment').textContent.startsWith('Undo round')"
+        )
+        return self.page.inner_text("#undo-judgment")
+
     def undo_judgment(self) -> None:
-        self.page.click("[data-action='undo-judgment']")
+        self.press(["u"])  # the key of the Undo judgment button
 
     # --- one session ----------------------------------------------------------------------
     def run_session(self, index: int) -> SessionResult:
@@ -200,17 +211,20 @@ class Study:
                 given[round_index] = raw
             result.rounds_judged += 1
             if round_index + 1 < args.rounds:
-                self.next_round(round_index + 1)
+                self.next_round(round_index + 1, mode)
         self.check_stored(session_id, given, result)
         result.seconds = time.monotonic() - started
         return result
 
-    def next_round(self, round_index: int) -> None:
-        """Auto-advance brings the next round; without it, ask for one."""
+    def next_round(self, round_index: int, mode: str) -> None:
+        """Auto-advance brings the next round; pairwise (several pairs a round) and a page
+        without it ask for one with the key n."""
+        if mode == "pairwise":
+            self.press(["n"])
         try:
             self.wait_for_round(round_index)
         except Exception:  # no auto-advance: ask for the round
-            self.page.click("#next-round")
+            self.press(["n"])
             self.wait_for_round(round_index)
 
     def check_backspace(self, session_id: str, presses: list[str], result: SessionResult) -> None:
@@ -234,6 +248,9 @@ class Study:
         result.undo_checks += 1
         judged = self.in_force(session_id)
         last = judged[-1]
+        label = self.undo_label()
+        if not label.startswith(f"Undo round {round_index}'s judgment"):
+            result.undo_failures.append(f"round {round_index}: the button said {label!r}")
         self.undo_judgment()
         self.page.wait_for_function(GRID_LOADED, arg=round_index, timeout=30_000)
         self.page.wait_for_timeout(1500)  # a round that should not exist has time to appear
