@@ -152,7 +152,9 @@ def inspector() -> dbc.Offcanvas:
         ],
         id=ids.INSPECTOR,
         title="Candidate",
-        placement="end",
+        # At the start: the map is in the right-hand column, and a click on its next point
+        # must reach it (the panel at the end covered the map).
+        placement="start",
         is_open=False,
         scrollable=True,
         # No backdrop: a click on the next point reaches the map and shows that candidate

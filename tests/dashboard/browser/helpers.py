@@ -42,6 +42,13 @@ def wait_until_stored(page: Any, timeout_ms: int = 30_000) -> None:
     )
 
 
+def show_setup(page: Any) -> None:
+    """Unfold the setup rail (folded while a session is open)."""
+    page.wait_for_selector(".steer-layout.setup-folded")
+    page.click("#setup-toggle")
+    page.wait_for_selector(".steer-layout:not(.setup-folded) .setup-body", state="visible")
+
+
 def workspace_of(server: DashboardServer) -> Workspace:
     return Workspace.open(server.data_root)
 

@@ -23,6 +23,7 @@ from steering_core.sessions import (
 )
 from tests.dashboard.browser.conftest import DashboardServer
 from tests.dashboard.browser.helpers import (
+    show_setup,
     stored_judgments,
     wait_for_round,
     wait_until_stored,
@@ -68,13 +69,6 @@ def wait_for_text(page: Any, selector: str, text: str, timeout_ms: int = 30_000)
         arg=[selector, text],
         timeout=timeout_ms,
     )
-
-
-def show_setup(page: Any) -> None:
-    """Unfold the setup rail (folded while a session is open)."""
-    page.wait_for_selector(".steer-layout.setup-folded")
-    page.click("#setup-toggle")
-    page.wait_for_selector(".steer-layout:not(.setup-folded) .setup-body", state="visible")
 
 
 def test_first_visit_a_rendered_round_its_progress_undo_and_backspace(

@@ -7,7 +7,12 @@ from typing import Any
 
 from steering_core.sessions import get_session, list_sessions
 from tests.dashboard.browser.conftest import DashboardServer
-from tests.dashboard.browser.helpers import wait_for_round, wait_until_stored, workspace_of
+from tests.dashboard.browser.helpers import (
+    show_setup,
+    wait_for_round,
+    wait_until_stored,
+    workspace_of,
+)
 
 
 def test_a_named_session_its_state_line_a_kept_incumbent_and_a_named_fork(
@@ -40,7 +45,8 @@ def test_a_named_session_its_state_line_a_kept_incumbent_and_a_named_fork(
     )
     assert page.locator(".kept-note").count() == 1
 
-    # Rename it in "Open a session".
+    # Rename it in "Open a session", on the setup rail (folded while a session is open).
+    show_setup(page)
     page.fill("#setup-rename-name", "circles")
     page.click("#setup-rename")
     page.wait_for_function(

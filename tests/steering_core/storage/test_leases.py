@@ -128,7 +128,7 @@ def test_cli_commands_that_write_to_a_session_hold_its_lease(
     session_id = sessions.create_session(workspace, make_config({"prompt": "a red circle"})).id
     blank_round(workspace, session_id)
     seen: list[set[str]] = []
-    for name in ("submit_feedback", "undo_last_feedback"):
+    for name in ("submit_feedback", "withdraw_last_judgment"):
         original = getattr(sessions, name)
 
         def spy(*args: object, original=original, **kwargs: object) -> object:  # noqa: ANN001
