@@ -101,6 +101,7 @@ SPACE_SCOPE = "space-scope"
 SPACE_REFIT = "space-refit"  # "Refit map": fit the projection anew
 SPACE_MORE_LIKE_THESE = "space-more-like-these"  # a round around the lasso's candidates
 SPACE_MESSAGE = "space-message"
+SPACE_ZOOM = "space-zoom"  # the researcher's zoom on the map, kept across rounds
 SPACE_HOVER = "space-hover"  # the thumbnail inspector.js shows beside a hovered point
 INSPECTOR = "inspector"
 INSPECTOR_BODY = "inspector-body"

@@ -43,9 +43,11 @@ def space_figure(
     scope: str,
     colour_by: str,
     refit: bool = False,
+    zoom: dict | None = None,
 ) -> Any:
     """The whole steering-space figure of a session (or of all sessions of its `d`), in the
-    session's kept projection (`refit`: fit it anew, the researcher asked)."""
+    session's kept projection (`refit`: fit it anew, the researcher asked), showing the
+    researcher's `zoom` (axis ranges) while it was made on this same map."""
     if not session_id:
         return empty_space_figure("No session yet")
     try:
@@ -60,9 +62,16 @@ def space_figure(
         return empty_space_figure(str(error))
     # The zoom is kept while the session, scope and projection are: a refit resets it.
     revision = f"{session_id}-{scope}-{kept.revision}"
-    return steering_space_figure(
+    figure = steering_space_figure(
         points, kept.projection, colour_by, heat=heat, path=path, uirevision=revision
     )
+    # Plotly alone keeps a zoom under an unchanged `uirevision`, but dcc.Graph re-plots its
+    # own figure right after a zoom, which empties Plotly's record of it: so the zoom is
+    # kept here and sent back with the new round's points.
+    if zoom and zoom.get("revision") == revision:
+        figure.update_xaxes(range=zoom["x"], autorange=False)
+        figure.update_yaxes(range=zoom["y"], autorange=False)
+    return figure
 
 
 def recolour(state: DashboardState, session_id: str | None, scope: str, colour_by: str) -> Any:
@@ -218,15 +227,42 @@ def register(app: Dash, state: DashboardState) -> None:
         Input(ids.SPACE_COLOUR, "value"),
         Input(ids.SPACE_REFIT, "n_clicks"),
         State(ids.SESSION, "data"),
+        State(ids.SPACE_ZOOM, "data"),
     )
     def space(
-        version: str | None, scope: str, colour_by: str, _: int | None, session: dict | None
+        version: str | None,
+        scope: str,
+        colour_by: str,
+        _: int | None,
+        session: dict | None,
+        zoom: dict | None,
     ) -> Any:
         session_id = (session or {}).get("session_id")
         if ctx.triggered_id == ids.SPACE_COLOUR:
             return recolour(state, session_id, scope, colour_by)
         refit = ctx.triggered_id == ids.SPACE_REFIT
-        return space_figure(state, session_id, scope, colour_by, refit=refit)
+        return space_figure(state, session_id, scope, colour_by, refit=refit, zoom=zoom)
+
+    # The researcher's zoom (or pan) on the map, with the map it was made on (its
+    # `uirevision`); the autoscale and reset buttons forget it. Other relayouts (a resize)
+    # leave it as it is.
+    app.clientside_callback(
+        """(relayout, figure) => {
+            const keep = window.dash_clientside.no_update;
+            if (!relayout) return keep;
+            if (relayout['xaxis.autorange'] || relayout['yaxis.autorange']) return null;
+            const range = (axis) => relayout[axis + '.range'] ||
+                [relayout[axis + '.range[0]'], relayout[axis + '.range[1]']];
+            const x = range('xaxis');
+            const y = range('yaxis');
+            if (x.concat(y).some((v) => typeof v !== 'number')) return keep;
+            return {revision: figure && figure.layout && figure.layout.uirevision, x: x, y: y};
+        }""",
+        Output(ids.SPACE_ZOOM, "data"),
+        Input(ids.SPACE, "relayoutData"),
+        State(ids.SPACE, "figure"),
+        prevent_initial_call=True,
+    )
 
     # A click on a point (or "inspect" on a card) opens the inspector in the browser
     # (assets/inspector.js): the image at once, and the candidate named in INSPECTED, from

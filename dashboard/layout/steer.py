@@ -430,6 +430,7 @@ def steer_page(
             dcc.Store(id=ids.DRAFT, data=None),
             dcc.Store(id=ids.OUTBOX, data=None),
             dcc.Store(id=ids.INSPECTED, data=None),
+            dcc.Store(id=ids.SPACE_ZOOM, data=None),
             dcc.Store(id=ids.INSPECTOR_DETAILS, data=None),
             dcc.Store(id=ids.FUNNEL_REQUEST, data=None),
             # The mode in use before a funnel, for its end (survives a reload of this tab).

@@ -342,14 +342,6 @@ def axis_ranges(page: Any) -> list[float]:
     )
 
 
-# Known open (issue 15, build 6): the figure keeps its `uirevision`, yet right after a box
-# zoom dcc.Graph (Dash 4.4.1) re-plots its own figure, now holding the zoomed range, which
-# empties Plotly's record of the user's edit (`_fullLayout._preGUI` is {}); the next figure,
-# with autorange, then fits all points. A bare Dash app with one dcc.Graph does the same.
-@pytest.mark.xfail(
-    strict=True,
-    reason="zoom is not kept across rounds: dcc.Graph forgets the user's zoom (known open)",
-)
 def test_a_new_round_keeps_the_spaces_zoom(page: Any, server: DashboardServer) -> None:
     """Defect 10, zoom: a box zoom on the steering space stays when a round comes in."""
     page.set_viewport_size(WIDE)

@@ -151,6 +151,17 @@ def test_a_new_round_keeps_the_map_and_its_zoom_until_the_researcher_refits(
     assert again.layout.uirevision == refitted.layout.uirevision
     assert _places(again) == moved
 
+    # The researcher's zoom, made on this map, comes back with the next round's figure; a
+    # zoom made on another map (before the refit) does not.
+    zoom = {"revision": again.layout.uirevision, "x": [-0.1, 0.2], "y": [-0.3, 0.0]}
+    zoomed = space_figure(state, session_id, "session", "round", zoom=zoom)
+    assert list(zoomed.layout.xaxis.range) == [-0.1, 0.2]
+    assert list(zoomed.layout.yaxis.range) == [-0.3, 0.0]
+    assert zoomed.layout.xaxis.autorange is False
+    stale = {**zoom, "revision": after.layout.uirevision}
+    unzoomed = space_figure(state, session_id, "session", "round", zoom=stale)
+    assert unzoomed.layout.xaxis.range is None and unzoomed.layout.xaxis.autorange is True
+
 
 def test_the_heat_map_has_a_titled_colour_scale(
     state: DashboardState, tiny_config: SessionConfig
