@@ -18,6 +18,7 @@ Writes test-artifacts/page_study.json and prints a markdown table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -161,11 +162,17 @@ class Study:
         for key in keys:
             self.page.keyboard.press(key)
 
-    def undo_label(self) -> str:
-        """What the Undo judgment button says it withdraws, once it names a round."""
-        self.page.wait_for_function(
-            "document.getElementById('undo-judgment').textContent.startsWith('Undo round')"
-        )
+    def undo_label(self, round_index: int) -> str:
+        """What the Undo judgment button says it withdraws, once it names `round_index` (it
+        follows the store a poll after the judgment is acknowledged), or after 10 s."""
+        # A timeout is reported by the caller, with what the button said.
+        with contextlib.suppress(Exception):
+            self.page.wait_for_function(
+                "(r) => document.getElementById('undo-judgment').textContent"
+                ".startsWith(`Undo round ${r}'s judgment`)",
+                arg=round_index,
+                timeout=10_000,
+            )
         return self.page.inner_text("#undo-judgment")
 
     def undo_judgment(self) -> None:
@@ -205,7 +212,9 @@ class Study:
             if round_index % 4 == 2:
                 self.check_undo(session_id, round_index, result)
                 raw = user.judge(shown, mode, round_index, rng)
-                self.press(keys_for(raw, ids))
+                # Undo brings the withdrawn judgment back as the draft; the user judges
+                # afresh, so they clear it first (Esc), as the action bar says.
+                self.press(["Escape", *keys_for(raw, ids)])
                 result.judgments_given += 1
                 self.page.wait_for_function(OUTBOX_EMPTY, timeout=30_000)
                 given[round_index] = raw
@@ -248,7 +257,7 @@ class Study:
         result.undo_checks += 1
         judged = self.in_force(session_id)
         last = judged[-1]
-        label = self.undo_label()
+        label = self.undo_label(round_index)
         if not label.startswith(f"Undo round {round_index}'s judgment"):
             result.undo_failures.append(f"round {round_index}: the button said {label!r}")
         self.undo_judgment()
