@@ -21,7 +21,8 @@
     set(IDS.INSPECTOR_IMAGE, {src: `/api/candidates/${id}/image`});
     // The previous candidate's details go: the panel opens with the image alone.
     set(IDS.INSPECTOR_BODY, {children: null});
-    set(IDS.INSPECTOR, {is_open: true, title: `Candidate ${id}`});
+    // The title ("Candidate 3 of round 4") comes with the details, from the server.
+    set(IDS.INSPECTOR, {is_open: true, title: "Candidate"});
     set(IDS.INSPECTED, {data: {candidate_id: id, at: Date.now()}});
   };
 

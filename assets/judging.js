@@ -160,6 +160,13 @@
     if (at >= 0) list.splice(at, 1); else list.push(value);
   }
 
+  // A rank in words (1st, 2nd, 3rd, 11th, 21st): "#1" read as a candidate's number.
+  function ordinal(place) {
+    const teen = place % 100 >= 10 && place % 100 <= 20;
+    const suffix = teen ? "th" : ({1: "st", 2: "nd", 3: "rd"}[place % 10] || "th");
+    return place + suffix;
+  }
+
   // --- what each click or key does to the draft ------------------------------------------
   function pick(draft, slot, shift) {
     if (slot < 0 || slot >= draft.k) return;
@@ -920,7 +927,7 @@
             if (draft.winner === slot) { names.push("picked"); mark = draft.mode === "critique" ? "critique" : "winner"; }
             if (draft.ratings && draft.ratings[slot]) { names.push("rated"); mark = "★".repeat(draft.ratings[slot]); }
             const rank = draft.order ? draft.order.indexOf(slot) : -1;
-            if (rank >= 0) { names.push("ranked"); mark = "#" + (rank + 1); }
+            if (rank >= 0) { names.push("ranked"); mark = ordinal(rank + 1); }
             const side = draft.pair ? draft.pair.indexOf(slot) : -1;
             if (side >= 0) { names.push("paired"); mark = side === 0 ? "A" : "B"; }
             if (draft.approved && draft.approved.includes(slot)) { names.push("approved"); mark = "✓"; }

@@ -42,6 +42,7 @@ def session_status(workspace: Workspace, session_id: str | None = None) -> dict[
             "candidate_id": origin.id,
             "session_id": origin.session_id,
             "round_index": origin.round_index,
+            "number": origin.slot + 1,  # its card number in that round
         },
         "rounds": len(rounds),
         "latest_round": rounds[-1].round_index if rounds else None,
@@ -61,6 +62,7 @@ def session_status(workspace: Workspace, session_id: str | None = None) -> dict[
         status["incumbent"] = {
             "candidate_id": incumbent.id,
             "round_index": incumbent.round_index,
+            "number": incumbent.slot + 1,  # its card number in that round
             "steering_vector": [round(v, 4) for v in incumbent.steering_vector.tolist()],
             "distance_from_prompt": float(np.linalg.norm(incumbent.steering_vector)),
             "predicted_utility": float(mean[0]),

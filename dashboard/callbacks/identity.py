@@ -96,7 +96,7 @@ def open_fork_dialog(state: DashboardState, candidate_id: int | None) -> tuple[A
     except SteeringError as error:
         return no_update, no_update, no_update, no_update, no_update, error_message(error)
     title = (
-        f"Fork from candidate #{candidate.id} · round {candidate.round_index} "
+        f"Fork from candidate {candidate.slot + 1} of round {candidate.round_index} "
         f"of #{candidate.session_id}"
     )
     return True, title, parent.prompt, "", {"candidate_id": candidate.id}, None

@@ -12,7 +12,7 @@ from dashboard import ids
 from dashboard.callbacks.session import error_message
 from dashboard.figures.curves import curves_figure, empty_curves_figure, graph_config
 from dashboard.figures.space import colour_patch, empty_space_figure, steering_space_figure
-from dashboard.layout.space import candidate_details
+from dashboard.layout.space import candidate_details, card_name
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
@@ -83,10 +83,10 @@ def recolour(state: DashboardState, session_id: str | None, scope: str, colour_b
 
 
 def inspect(state: DashboardState, candidate_id: int | None) -> Any:
-    """The inspector's details of a candidate (the browser opens the panel, with its title
-    and image: assets/inspector.js)."""
+    """The inspector's details of a candidate and its title, "Candidate 3 of round 4" (the
+    browser opens the panel with its image: assets/inspector.js)."""
     if candidate_id is None:
-        return no_update
+        return no_update, no_update
     try:
         candidate = get_candidate(state.workspace, int(candidate_id))
         session = get_session(state.workspace, candidate.session_id)
@@ -98,8 +98,9 @@ def inspect(state: DashboardState, candidate_id: int | None) -> Any:
         received = received_labels(events, slots).get(candidate.id, [])
         chain = list(reversed(lineage(state.workspace, candidate.id)))
     except SteeringError as error:
-        return [error_message(error)]
-    return candidate_details(candidate, chain, received, session.prompt)
+        return [error_message(error)], "Candidate"
+    title = card_name(candidate).capitalize()
+    return candidate_details(candidate, chain, received, session.prompt), title
 
 
 def mark_best(state: DashboardState, candidate_id: int | None) -> Any:
@@ -187,7 +188,7 @@ def more_like_these(
         job_id = state.start_round(session_id, around=around)
     except SteeringError as error:
         return no_update, error_message(error)
-    names = ", ".join(f"#{c}" for c in around)
+    names = ", ".join(card_name(get_candidate(state.workspace, c)) for c in around)
     message = dbc.Alert(
         f"Next round: variations of {names}, spread over the {len(selected)} selected.",
         color="success",
@@ -282,12 +283,14 @@ def register(app: Dash, state: DashboardState) -> None:
 
     @app.callback(
         Output(ids.INSPECTOR_BODY, "children"),
+        Output(ids.INSPECTOR, "title"),
         Output(ids.INSPECTOR_MESSAGE, "children"),
         Input(ids.INSPECTOR_DETAILS, "data"),
         prevent_initial_call=True,
     )
     def open_inspector(inspected: dict | None) -> Any:
-        return inspect(state, (inspected or {}).get("candidate_id")), None
+        body, title = inspect(state, (inspected or {}).get("candidate_id"))
+        return body, title, None
 
     @app.callback(
         Output(ids.INSPECTOR_MESSAGE, "children", allow_duplicate=True),

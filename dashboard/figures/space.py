@@ -172,15 +172,16 @@ def _keys_shown(points: SpacePoints, colour_by: str) -> tuple[list[bool], str, b
     return shown, MISSING_NAMES.get(colour_by, ""), missing
 
 
-# Beyond this many points, other sessions' candidates hover with their id only: their hover
-# text would be megabytes on every update, and a click opens the inspector with everything.
+# Beyond this many points, other sessions' candidates hover with no text (their image still
+# shows beside the pointer): their hover text would be megabytes on every update, and a
+# click opens the inspector with everything.
 CONTEXT_TEXT_LIMIT = 20_000
 
 
 def _hover(points: SpacePoints) -> tuple[list[int], list[str]]:
     """Per point: `customdata`, the candidate id (a click reads it), and a short hover
-    `text` (judgment, stars, prediction, round and image and, for another session's
-    candidate, its session). Kept small: at 60,000 points every byte per point is 60 kB
+    `text` (its card number and round, judgment, stars, prediction and, for another
+    session's candidate, its session). Kept small: at 60,000 points every byte per point is 60 kB
     on each figure update. The ids are a plain 1-D list: Plotly would send a NumPy array in
     binary, which Dash drops from click events."""
     customdata = points.candidate_id.tolist()
@@ -196,9 +197,10 @@ def _hover(points: SpacePoints) -> tuple[list[int], list[str]]:
         where = ""
         if points.session_id[i] != points.focus_session_id:
             where = f"<br>session {points.session_id[i]} ({points.source[i]})"
+        # One number per candidate: its card number in its round, as the grid shows it.
         text[i] = (
-            f"{shown_role(points.role[i])}, {points.label[i]}{stars}{predicted}"
-            f"<br>round {points.round_index[i]}, image {points.slot[i] + 1}{where}"
+            f"<b>candidate {points.slot[i] + 1} of round {points.round_index[i]}</b>"
+            f"<br>{shown_role(points.role[i])}, {points.label[i]}{stars}{predicted}{where}"
         )
     return customdata, text
 
@@ -286,7 +288,7 @@ def steering_space_figure(
             showlegend=False,
             customdata=customdata,
             text=text,
-            hovertemplate="<b>candidate #%{customdata}</b><br>%{text}<extra></extra>",
+            hovertemplate="%{text}<extra></extra>",
             marker={
                 **colours,
                 # Other sessions' candidates (scope "all") are context: smaller and paler.
@@ -320,9 +322,9 @@ def steering_space_figure(
                     "line": {"color": "#222", "width": 1.5},
                 },
                 customdata=np.column_stack([path.candidate_id, path.round_index]).tolist(),
+                # A round's incumbent is always its card 1.
                 hovertemplate=(
-                    "<b>incumbent of round %{customdata[1]}</b><br>candidate #%{customdata[0]}"
-                    "<extra></extra>"
+                    "<b>incumbent of round %{customdata[1]}</b><br>its candidate 1<extra></extra>"
                 ),
             )
         )

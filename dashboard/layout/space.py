@@ -164,6 +164,11 @@ def inspector() -> dbc.Offcanvas:
     )
 
 
+def card_name(candidate: CandidateRecord) -> str:
+    """One number per candidate: its card number in its round, as the grid shows it."""
+    return f"candidate {candidate.slot + 1} of round {candidate.round_index}"
+
+
 def candidate_details(
     candidate: CandidateRecord,
     chain: Sequence[CandidateRecord],
@@ -181,8 +186,8 @@ def candidate_details(
                     color=role_colour(shown_role(candidate.role)),
                 ),
                 html.Span(
-                    f" candidate {candidate.id} · round {candidate.round_index} · "
-                    f"image {candidate.slot + 1} · seed {candidate.seed}",
+                    f" card {candidate.slot + 1} of round {candidate.round_index} · "
+                    f"seed {candidate.seed}",
                     className="small",
                 ),
             ],
@@ -222,7 +227,7 @@ def candidate_details(
                         html.Img(
                             src=f"/{ancestor.image_path}" if ancestor.image_path else "",
                             className="lineage-thumb",
-                            title=f"candidate {ancestor.id}, round {ancestor.round_index}",
+                            title=card_name(ancestor),
                             **{"data-action": "inspect", "data-candidate": str(ancestor.id)},
                         ),
                         html.Figcaption(f"r{ancestor.round_index}", className="small"),

@@ -1,5 +1,5 @@
-"""`steer feedback` and `steer undo`: judging a round by slot, with the flags read from one
-table (`FEEDBACK_FLAGS`)."""
+"""`steer feedback` and `steer undo`: judging a round by card number (1..k, as the dashboard
+numbers its images), with the flags read from one table (`FEEDBACK_FLAGS`)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ import click
 from steering_core.cli.app import cli, hold_lease, print_json, workspace_of
 from steering_core.cli.params import (
     ID_RANGE,
+    CardNumber,
+    CardNumbers,
+    CardStars,
     Confidence,
     CritiqueTags,
     Pairwise,
     SessionId,
-    Slot,
-    SlotList,
-    SlotStars,
 )
 from steering_core.errors import InvalidInput
 
-# Turns slots into candidate ids, naming the flag when a slot is not in the round.
+# Turns card numbers into candidate ids, naming the flag when a number is not in the round.
 Ids = Callable[[list[int], str], list[int]]
 
 
@@ -47,10 +47,10 @@ class FeedbackFlag:
 
 def _rate(raw: dict[str, Any], ratings: tuple[tuple[int, int], ...], ids: Ids) -> None:
     stars_of: dict[int, int] = {}
-    for slot, stars in ratings:
-        (candidate,) = ids([slot], "--rate")
+    for number, stars in ratings:
+        (candidate,) = ids([number], "--rate")
         if candidate in stars_of:
-            raise InvalidInput(f"--rate: slot {slot} is rated twice")
+            raise InvalidInput(f"--rate: candidate {number} is rated twice")
         stars_of[candidate] = stars
     raw["ratings"] = stars_of
 
@@ -62,7 +62,7 @@ def _pairwise(raw: dict[str, Any], value: tuple[int, int, str], ids: Ids) -> Non
 
 
 def _into(key: str, flag: str, single: bool = False) -> Callable[[dict, Any, Ids], None]:
-    """A flag whose slots become candidate ids under `key` of the raw judgment."""
+    """A flag whose card numbers become candidate ids under `key` of the raw judgment."""
 
     def fill(raw: dict[str, Any], value: Any, ids: Ids) -> None:
         found = ids([value] if single else value, flag)
@@ -82,36 +82,36 @@ def _as_is(key: str) -> Callable[[dict, Any, Ids], None]:
 
 FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
     FeedbackFlag(
-        "rate", "SLOT=STARS, 1-5 (repeatable).", SlotStars(), "rating", multiple=True, fill=_rate
+        "rate", "NUMBER=STARS, 1-5 (repeatable).", CardStars(), "rating", multiple=True, fill=_rate
     ),
     FeedbackFlag(
-        "pairwise", "A>B, A<B or A=B (tie), by slot.", Pairwise(), "pairwise", fill=_pairwise
+        "pairwise", "A>B, A<B or A=B (tie), by number.", Pairwise(), "pairwise", fill=_pairwise
     ),
     FeedbackFlag(
         "rank",
-        "Slots best first, e.g. 3,0,5 (top-k).",
-        SlotList(),
+        "Candidate numbers best first, e.g. 3,1,5 (top-k).",
+        CardNumbers(),
         "ranking",
         fill=_into("order", "--rank"),
     ),
     FeedbackFlag(
         "winner",
-        "Slot of the best candidate.",
-        Slot(),
+        "Number of the best candidate (as on its card).",
+        CardNumber(),
         "winner",
         fill=_into("winner", "--winner", single=True),
     ),
     FeedbackFlag(
         "approve",
-        "Slots approved, e.g. 1,4.",
-        SlotList(),
+        "Numbers approved, e.g. 1,4.",
+        CardNumbers(),
         "approve_reject",
         fill=_into("approved", "--approve"),
     ),
     FeedbackFlag(
         "reject",
-        "Slots rejected, e.g. 2,6.",
-        SlotList(),
+        "Numbers rejected, e.g. 2,6.",
+        CardNumbers(),
         "approve_reject",
         fill=_into("rejected", "--reject"),
     ),
@@ -134,16 +134,16 @@ FEEDBACK_FLAGS: tuple[FeedbackFlag, ...] = (
     ),
     FeedbackFlag(
         "candidate",
-        "Slot the critique is about (default: the round).",
-        Slot(),
+        "Number of the candidate the critique is about (default: the round).",
+        CardNumber(),
         goes_with="critique",
         fill=_into("candidate", "--candidate", single=True),
     ),
     FeedbackFlag("cannot_decide", "No preference this round.", mode="cannot_decide", is_flag=True),
     FeedbackFlag(
         "between",
-        "Slots you cannot choose between (with --cannot-decide), e.g. 2,5.",
-        SlotList(),
+        "Numbers you cannot choose between (with --cannot-decide), e.g. 2,5.",
+        CardNumbers(),
         goes_with="cannot_decide",
         fill=_into("between", "--between"),
     ),
@@ -159,7 +159,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def _given(value: Any) -> bool:
-    # Slot 0 is a valid --winner: compare with None/()/False by identity, not equality.
+    # Compare with None/()/False by identity, not equality (0 == False).
     return not (value is None or value is False or value == ())
 
 
@@ -173,18 +173,19 @@ def _modes_named() -> str:
     return ", ".join(entries[:-1]) + " or " + entries[-1]
 
 
-def feedback_from_flags(options: dict[str, Any], slot_to_id: dict[int, int]) -> dict[str, Any]:
-    """The one feedback mode the flags express, with slots turned into candidate ids."""
+def feedback_from_flags(options: dict[str, Any], number_to_id: dict[int, int]) -> dict[str, Any]:
+    """The one feedback mode the flags express, with card numbers turned into candidate ids."""
 
-    def ids(slots: list[int], flag: str) -> list[int]:
-        for index, slot in enumerate(slots):
-            if slot not in slot_to_id:
+    def ids(numbers: list[int], flag: str) -> list[int]:
+        for index, number in enumerate(numbers):
+            if number not in number_to_id:
                 raise InvalidInput(
-                    f"{flag}: slot {slot} is not in this round (slots 0-{len(slot_to_id) - 1})"
+                    f"{flag}: candidate {number} is not in this round "
+                    f"(candidates 1-{len(number_to_id)})"
                 )
-            if slot in slots[:index]:
-                raise InvalidInput(f"{flag}: slot {slot} is named twice")
-        return [slot_to_id[slot] for slot in slots]
+            if number in numbers[:index]:
+                raise InvalidInput(f"{flag}: candidate {number} is named twice")
+        return [number_to_id[number] for number in numbers]
 
     selecting = [f for f in FEEDBACK_FLAGS if f.mode and _given(options.get(f.name))]
     modes = list(dict.fromkeys(f.mode for f in selecting))
@@ -235,14 +236,14 @@ def feedback_command(
     as_json: bool,
     **options: Any,
 ) -> None:
-    """Judge a round: exactly one mode per call; candidates are named by slot."""
+    """Judge a round: exactly one mode per call; candidates are named by card number (1..k)."""
     from steering_core.sessions import get_round, get_session, submit_feedback
 
     workspace = workspace_of(ctx)
     record = get_session(workspace, session_id)
     hold_lease(ctx, record.id)
     round_record, candidates = get_round(workspace, record.id, round_index)
-    raw = feedback_from_flags(options, {c.slot: c.id for c in candidates})
+    raw = feedback_from_flags(options, {c.slot + 1: c.id for c in candidates})
     event = submit_feedback(
         workspace, record.id, raw, round_index=round_record.round_index, source="cli"
     )

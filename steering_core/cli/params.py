@@ -146,12 +146,12 @@ class RegisteredName(click.ParamType):
         return value
 
 
-def _max_slot() -> int:
-    """The highest slot a round can have: one less than the config's largest k."""
+def _max_number() -> int:
+    """The highest card number a round can have: the config's largest k."""
     from annotated_types import Le
 
     maximum = next(m.le for m in _config_field("k").metadata if isinstance(m, Le))
-    return int(maximum) - 1
+    return int(maximum)
 
 
 def _ascii_digits(text: str) -> bool:
@@ -160,68 +160,74 @@ def _ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def _slot(text: str) -> int | None:
-    """A slot number from text, or None when it is not one (too large for any round too)."""
+def _number(text: str) -> int | None:
+    """A card number (1..k, as the dashboard numbers a round's images) from text, or None
+    when it is not one (too large for any round too)."""
     text = text.strip()
-    if not _ascii_digits(text) or len(text) > 6 or int(text) > _max_slot():
+    if not _ascii_digits(text) or len(text) > 6 or not 1 <= int(text) <= _max_number():
         return None
     return int(text)
 
 
-class Slot(click.ParamType):
-    """One slot of a round (0..k-1); whether the round has it is checked against the round."""
+class CardNumber(click.ParamType):
+    """One candidate of a round by its card number (1..k); whether the round has it is
+    checked against the round."""
 
-    name = "slot"
+    name = "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int):
             return value
-        slot = _slot(value)
-        if slot is None:
-            _fail(f"expected a slot number from 0 to {_max_slot()} (got {value!r})", param, ctx)
-        return slot
+        number = _number(value)
+        if number is None:
+            _fail(
+                f"expected a candidate number from 1 to {_max_number()} (got {value!r})",
+                param,
+                ctx,
+            )
+        return number
 
 
-class SlotList(click.ParamType):
-    """Comma-separated slots, e.g. `1,4`; at least one."""
+class CardNumbers(click.ParamType):
+    """Comma-separated card numbers, e.g. `1,4`; at least one."""
 
-    name = "slots"
+    name = "numbers"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, list):
             return value
-        slots = [_slot(part) for part in value.split(",") if part.strip() != ""]
-        if None in slots:
+        numbers = [_number(part) for part in value.split(",") if part.strip() != ""]
+        if None in numbers:
             _fail(
-                f"expected comma-separated slot numbers, 0 to {_max_slot()} (got {value!r})",
+                f"expected comma-separated candidate numbers, 1 to {_max_number()} (got {value!r})",
                 param,
                 ctx,
             )
-        if not slots:
-            _fail("name at least one slot, e.g. 1,4", param, ctx)
-        return slots
+        if not numbers:
+            _fail("name at least one candidate, e.g. 1,4", param, ctx)
+        return numbers
 
 
-class SlotStars(click.ParamType):
-    """`SLOT=STARS`, a rating of 1-5 stars."""
+class CardStars(click.ParamType):
+    """`NUMBER=STARS`, a rating of 1-5 stars for the candidate with that card number."""
 
-    name = "slot=stars"
+    name = "number=stars"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
-        slot_text, sep, stars_text = value.partition("=")
-        slot = _slot(slot_text)
-        if not (sep and slot is not None and _ascii_digits(stars_text.strip())):
-            _fail(f"expected SLOT=STARS (got {value!r})", param, ctx)
+        number_text, sep, stars_text = value.partition("=")
+        number = _number(number_text)
+        if not (sep and number is not None and _ascii_digits(stars_text.strip())):
+            _fail(f"expected NUMBER=STARS, e.g. 3=5 (got {value!r})", param, ctx)
         stars = int(stars_text.strip()[:6])
         if not 1 <= stars <= 5:
-            _fail(f"stars must be 1-5 (got {stars} for slot {slot})", param, ctx)
-        return slot, stars
+            _fail(f"stars must be 1-5 (got {stars} for candidate {number})", param, ctx)
+        return number, stars
 
 
 class Pairwise(click.ParamType):
-    """`A>B`, `A<B` or `A=B` (a tie), by slot: (first, second, choice)."""
+    """`A>B`, `A<B` or `A=B` (a tie), by card number: (first, second, choice)."""
 
     name = "a>b"
     _CHOICES: typing.ClassVar[dict[str, str]] = {">": "first", "<": "second", "=": "tie"}
@@ -232,7 +238,7 @@ class Pairwise(click.ParamType):
         text = value.replace(" ", "")
         symbol = next((s for s in "><=" if s in text), None)
         first, _, second = text.partition(symbol or "><=")
-        pair = (_slot(first), _slot(second))
+        pair = (_number(first), _number(second))
         if symbol is None or None in pair:
             _fail(f"expected A>B, A<B or A=B (got {text!r})", param, ctx)
         return *pair, self._CHOICES[symbol]  # type: ignore[index]

@@ -9,19 +9,22 @@ from typing import Any
 import click
 
 from steering_core.cli.app import cli, hold_lease, print_json, workspace_of
-from steering_core.cli.params import ID_RANGE, ConfigValue, SessionId, SlotList
+from steering_core.cli.params import ID_RANGE, CardNumbers, ConfigValue, SessionId
 from steering_core.errors import InvalidInput, JobCancelled, SteeringError
 
 
 def echo_candidates(rows: list[dict]) -> None:
     """The rows of `views.show.round_rows`, one line per candidate, with what it received."""
-    # Slots count from 0 as stored; the dashboard numbers the same images from 1.
-    click.echo(f"round {rows[0]['round_index']} ([slot], 0..k-1; dashboard image = slot + 1):")
+    # One number per candidate: its card number, as the dashboard shows it and as the
+    # flags of `steer feedback` and `steer round --around` take it.
+    click.echo(f"round {rows[0]['round_index']} (candidates by card number):")
     for row in rows:
         choice = "  <- final choice" if row["final_choice"] else ""
         click.echo(
-            f"  [{row['slot']}] #{row['candidate_id']:<5} {row['role']:<10} "
-            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  {row['image']}{choice}"
+            f"  {row['number']:>2}  {row['role']:<10} "
+            f"|w|={row['distance_from_prompt']:.3f} seed={row['seed']}  "
+            # The stored id, labelled: `steer fork` takes it.
+            f"id={row['candidate_id']}  {row['image']}{choice}"
         )
         if row["received"]:
             click.echo(f"      received: {'; '.join(row['received'])}")
@@ -47,24 +50,24 @@ def _round_request(
     if not get_rounds(workspace, session_id):
         raise InvalidInput(f"--around: session {session_id} has no rounds yet")
     record, candidates = get_round(workspace, session_id)
-    slot_to_id = {c.slot: c.id for c in candidates}
-    for index, slot in enumerate(around):
-        if slot not in slot_to_id:
+    number_to_id = {c.slot + 1: c.id for c in candidates}
+    for index, number in enumerate(around):
+        if number not in number_to_id:
             raise InvalidInput(
-                f"--around: slot {slot} is not in round {record.round_index} "
-                f"(slots 0-{len(slot_to_id) - 1})"
+                f"--around: candidate {number} is not in round {record.round_index} "
+                f"(candidates 1-{len(number_to_id)})"
             )
-        if slot in around[:index]:
-            raise InvalidInput(f"--around: slot {slot} is named twice")
-    return [slot_to_id[slot] for slot in around], k, None
+        if number in around[:index]:
+            raise InvalidInput(f"--around: candidate {number} is named twice")
+    return [number_to_id[number] for number in around], k, None
 
 
 @cli.command("round")
 @click.argument("session_id", type=SessionId(), required=False)
 @click.option(
     "--around",
-    type=SlotList(),
-    help="Slots of the latest round to keep and vary, e.g. 1,4 ('more like this').",
+    type=CardNumbers(),
+    help="Card numbers of the latest round to keep and vary, e.g. 1,4 ('more like this').",
 )
 @click.option(
     "--k",
@@ -111,10 +114,19 @@ def round_command(
         print_json(payload)
         return
     if step is not None and step.finished:
-        click.echo(f"funnel finished: kept #{step.kept[0]}, the incumbent now; normal rounds go on")
+        (kept,) = card_names(workspace, session_record.id, step.kept[:1])
+        click.echo(f"funnel finished: kept {kept}, the incumbent now; normal rounds go on")
     elif step is not None and step.kept:
-        click.echo(f"funnel: kept {', '.join(f'#{c}' for c in step.kept)}")
+        click.echo(f"funnel: kept {', '.join(card_names(workspace, session_record.id, step.kept))}")
     echo_candidates(rows)
+
+
+def card_names(workspace: Any, session_id: str, candidate_ids: list[int]) -> list[str]:
+    """Candidates as the dashboard names them: "candidate 3 of round 4" (its card number)."""
+    from steering_core.sessions import get_candidates
+
+    by_id = {c.id: c for c in get_candidates(workspace, session_id)}
+    return [f"candidate {by_id[i].slot + 1} of round {by_id[i].round_index}" for i in candidate_ids]
 
 
 def _run_round(

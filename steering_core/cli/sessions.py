@@ -216,7 +216,7 @@ def sessions_command(ctx: click.Context, as_json: bool) -> None:
             f"judgments={item['judgments']:<4} "
             + (f"{item['name']!r}  " if item["name"] else "")
             + f"{item['prompt'][:60]!r}"
-            + (f"  ({fork}, candidate #{item['forked_from_candidate_id']})" if fork else "")
+            + (f"  ({fork}; id {item['forked_from_candidate_id']})" if fork else "")
         )
 
 
@@ -238,8 +238,8 @@ def status_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
     if status["forked_from"]:
         origin = status["forked_from"]
         click.echo(
-            f"{fork_label(origin['session_id'], origin['round_index'])} "
-            f"(candidate #{origin['candidate_id']})"
+            f"{fork_label(origin['session_id'], origin['round_index'])}, "
+            f"candidate {origin['number']} (id {origin['candidate_id']})"
         )
     click.echo(
         f"rounds: {status['rounds']}  judgments: {status['judgments']} "
@@ -250,8 +250,7 @@ def status_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
     if incumbent:
         utility = incumbent["predicted_utility"]
         click.echo(
-            f"incumbent: candidate #{incumbent['candidate_id']} from round "
-            f"{incumbent['round_index']}, "
+            f"incumbent: candidate {incumbent['number']} of round {incumbent['round_index']}, "
             f"distance from prompt {incumbent['distance_from_prompt']:.3f}"
             + (f", predicted utility {utility:.3f}" if utility is not None else "")
         )
@@ -275,7 +274,8 @@ def status_command(ctx: click.Context, session_id: str | None, as_json: bool) ->
 def fork_command(
     ctx: click.Context, candidate_id: int, name: str, as_json: bool, **options: Any
 ) -> None:
-    """Start a new session from any past candidate (by its #id); lineage is kept."""
+    """Start a new session from any past candidate, by its id (`steer show` lists it as
+    id=N); lineage is kept."""
     from steering_core.sessions import fork_origin, fork_session
 
     overrides = config_overrides(options)
@@ -296,6 +296,7 @@ def fork_command(
     else:
         click.echo(
             f"session {session_label(record.id, record.name)}: "
-            f"{fork_label(origin.session_id, origin.round_index)} (candidate #{candidate_id})"
+            f"{fork_label(origin.session_id, origin.round_index)}, "
+            f"candidate {origin.slot + 1} (id {candidate_id})"
         )
         click.echo(f"next: steer round {record.id}")

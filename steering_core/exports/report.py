@@ -145,9 +145,7 @@ def _card_facts(candidate: CandidateRecord) -> str:
             f"predicted {number_text(metadata['predicted_utility'])} ± "
             f"{number_text(metadata.get('uncertainty'), 2)}"
         )
-    return " · ".join(
-        part for part in (f"#{candidate.id}", f"seed {candidate.seed}", predicted) if part
-    )
+    return " · ".join(part for part in (f"seed {candidate.seed}", predicted) if part)
 
 
 def _card_notes(entry: CandidateView) -> list[tuple[str, str]]:
@@ -167,7 +165,8 @@ def _card_notes(entry: CandidateView) -> list[tuple[str, str]]:
                 )
             )
         else:
-            notes.append((f"from candidate #{origin.candidate_id} of the parent session", ""))
+            # Named in the settings ("Forked from"): its card number in the parent's round.
+            notes.append(("from the session this one was forked from", ""))
     return notes
 
 

@@ -72,6 +72,13 @@ def slot_name(slots: dict[int, int], candidate_id: int) -> str:
     return str(slot + 1) if slot is not None else f"#{candidate_id}"
 
 
+def ordinal(place: int) -> str:
+    """A rank in words: 1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st (never `#1`, which
+    reads as a candidate's number)."""
+    suffix = "th" if 10 <= place % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(place % 10, "th")
+    return f"{place}{suffix}"
+
+
 def slot_names(slots: dict[int, int], candidates: Sequence[int]) -> str:
     return ", ".join(slot_name(slots, c) for c in candidates)
 

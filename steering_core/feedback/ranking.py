@@ -8,7 +8,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from steering_core.feedback.base import Comparison, FeedbackBase, Perception, slot_name
+from steering_core.feedback.base import (
+    Comparison,
+    FeedbackBase,
+    Perception,
+    ordinal,
+    slot_name,
+)
 
 
 class RankingFeedback(FeedbackBase):
@@ -39,7 +45,9 @@ class RankingFeedback(FeedbackBase):
     @classmethod
     def received(cls, raw: dict[str, Any], slots: dict[int, int]) -> dict[int, list[str]]:
         order = [int(c) for c in raw["order"]]
-        words = {c: [f"ranked {place} of {len(order)}"] for place, c in enumerate(order, 1)}
+        words = {
+            c: [f"ranked {ordinal(place)} of {len(order)}"] for place, c in enumerate(order, 1)
+        }
         for candidate in slots:
             if candidate not in order:
                 words[candidate] = [f"not in the top {len(order)}"]

@@ -37,7 +37,7 @@ def _qualifiers(event: FeedbackEventRecord) -> str:
 
 def received(event: FeedbackEventRecord, slots: dict[int, int]) -> dict[int, list[str]]:
     """What one judgment said about each candidate of the round, in words
-    (candidate id -> phrases): "rated 4/5", "won vs 3", "ranked 2 of 3", "approved"..."""
+    (candidate id -> phrases): "rated 4/5", "won vs 3", "ranked 2nd of 3", "approved"..."""
     mode = MODES_BY_NAME.get(event.mode)
     words = mode.received(event.raw, slots) if mode else {}
     if event.confidence < 1:

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from steering_core.sessions import setting_changes
+from steering_core.sessions import fork_origin, setting_changes
 from steering_core.space_view import label_statistics
-from steering_core.storage.records import SessionRecord
+from steering_core.storage.records import CandidateRecord, SessionRecord
 from steering_core.storage.workspace import Workspace
 from steering_core.views.curve_tables import curve_series
 from steering_core.views.curve_values import VERDICT_COLOURS
@@ -88,7 +88,9 @@ def _plugin(config: dict[str, Any], key: str) -> str:
     return text
 
 
-def _settings(session: SessionRecord, rounds: int, judgments: int) -> list[tuple[str, str]]:
+def _settings(
+    session: SessionRecord, rounds: int, judgments: int, origin: CandidateRecord | None = None
+) -> list[tuple[str, str]]:
     """The settings table after the session's id: (name, value) as text."""
     config = portable_config(session.config)
     generator = config.get("generator") or {}
@@ -117,8 +119,18 @@ def _settings(session: SessionRecord, rounds: int, judgments: int) -> list[tuple
         ("Seeds", f"{config.get('seed_policy')} from seed {config.get('seed')}"),
         ("Rounds · judgments", f"{rounds} · {judgments}"),
     ]
-    if session.forked_from_candidate_id is not None:
-        rows.append(("Forked from", f"candidate #{session.forked_from_candidate_id}"))
+    if origin is not None:  # one number per candidate: its card number in its round
+        rows.append(
+            (
+                "Forked from",
+                f"candidate {origin.slot + 1} of round {origin.round_index} of session "
+                f"#{origin.session_id}",
+            )
+        )
+    elif session.forked_from_candidate_id is not None:  # its parent is gone
+        rows.append(
+            ("Forked from", f"a candidate no longer stored (id {session.forked_from_candidate_id})")
+        )
     return rows
 
 
@@ -195,7 +207,14 @@ def report_data(workspace: Workspace, session_id: str | None) -> SessionReport:
     config = portable_config(session.config)
     return SessionReport(
         view=view,
-        settings=tuple(_settings(session, len(view.rounds), statistics["judgments"])),
+        settings=tuple(
+            _settings(
+                session,
+                len(view.rounds),
+                statistics["judgments"],
+                fork_origin(workspace, session),
+            )
+        ),
         negative_prompt=str(config.get("negative_prompt") or ""),
         changes=changes,
         full_config=json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False),

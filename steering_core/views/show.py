@@ -12,15 +12,17 @@ from steering_core.views.session_view import session_view
 def round_rows(
     workspace: Workspace, session_id: str | None, round_index: int | None = None
 ) -> list[dict[str, Any]]:
-    """One row per candidate of a round (default: the latest) in slot order: slot, id,
-    role, seed, distance from the prompt, parent, image path, the sampler's why, what it
-    received (undone judgments left out) and whether it is the session's final choice."""
+    """One row per candidate of a round (default: the latest) in card order: its card number
+    (slot + 1, the one number the dashboard and the CLI's flags use), slot, id, role, seed,
+    distance from the prompt, parent, image path, the sampler's why, what it received
+    (undone judgments left out) and whether it is the session's final choice."""
     shown = session_view(workspace, session_id).round(round_index)
     rows = []
     for entry in shown.candidates:
         candidate = entry.candidate
         rows.append(
             {
+                "number": candidate.slot + 1,
                 "slot": candidate.slot,
                 "candidate_id": candidate.id,
                 "round_index": shown.round_index,

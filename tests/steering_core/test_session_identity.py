@@ -80,6 +80,7 @@ def test_a_fork_knows_the_session_and_round_it_came_from(
         "candidate_id": round1[2].id,
         "session_id": parent.id,
         "round_index": 1,
+        "number": 3,
     }
     assert fork_label(parent.id, 1) == f"fork of #{parent.id}, round 1"
     assert session_label(fork.id, "green") == f"green (#{fork.id})"

@@ -30,13 +30,13 @@ def test_a_judgment_from_the_cli_shows_up_in_the_open_page(
             "feedback",
             session_id,
             "--winner",
-            "2",
+            "3",
         ],
         check=True,
         capture_output=True,
         cwd=ROOT,
     )
-    # Slot 2 is the third image; its card shows the judgment within one idle poll.
+    # Candidate 3 is card 3 (slot 2); it shows the judgment within one idle poll.
     page.wait_for_selector(".candidate-card[data-slot='2'] .badges :text('winner')", timeout=10_000)
     assert [e.source for e in stored_judgments(server, session_id)] == ["cli"]
 

@@ -64,14 +64,15 @@ def test_hover_thumbnail_inspector_follows_clicks_and_the_map_keeps_its_shape(
         arg=ids[1],
     )
 
-    # A click opens the inspector; a click on another point shows that one, still open.
+    # A click opens the inspector; a click on another point shows that one, still open,
+    # named by its card number as the grid shows it.
+    number = {c.id: c.slot + 1 for c in shown}
     for candidate in (ids[1], ids[2]):
         place = first[candidate]
         page.mouse.click(place["px"], place["py"])
         page.wait_for_function(
-            "(id) => document.querySelector('#inspector .offcanvas-title')?.innerText"
-            " === `Candidate ${id}`",
-            arg=candidate,
+            "(title) => document.querySelector('#inspector .offcanvas-title')?.innerText === title",
+            arg=f"Candidate {number[candidate]} of round 0",
         )
         assert page.locator("#inspector").is_visible()
     page.keyboard.press("Escape")

@@ -81,7 +81,7 @@ def test_forking_asks_for_a_prompt_and_a_name_and_opens_the_fork(
     _, round0 = blank_round(state.workspace, parent.id)
     is_open, title, prompt, name, chosen, _ = open_fork_dialog(state, round0[3].id)
     assert is_open is True and prompt == tiny_config.prompt and name == ""
-    assert title == f"Fork from candidate #{round0[3].id} · round 0 of #{parent.id}"
+    assert title == f"Fork from candidate 4 of round 0 of #{parent.id}"
     search, message, still_open = confirm_fork(state, chosen, "a green square", " greener ")
     (fork,) = [s for s in list_sessions(state.workspace) if s["id"] != parent.id]
     assert search == f"?session={fork['id']}" and still_open is False and message is None

@@ -57,10 +57,13 @@ def test_the_inspector_shows_the_candidate_and_its_lineage(
 ) -> None:
     _, candidates = judged_session(state, tiny_config)
     incumbent = candidates[4]  # round 1's slot 0: round 0's winner re-shown
-    text = str(inspect(state, incumbent.id))
-    assert f"candidate {incumbent.id} · round 1" in text
+    body, title = inspect(state, incumbent.id)
+    # One number per candidate: its card number in its round, never its stored id.
+    assert title == "Candidate 1 of round 1"
+    text = str(body)
+    assert "card 1 of round 1" in text and f"candidate {incumbent.id}" not in text
     assert "r0" in text and "r1" in text  # lineage back to round 0
-    assert "no candidate" in str(inspect(state, 10**6))
+    assert "no candidate" in str(inspect(state, 10**6)[0])
 
 
 def test_inspector_actions_store_judgments_and_fork(
@@ -107,7 +110,7 @@ def test_the_inspector_lists_what_the_hover_labels(
     labels = candidate_labels(state.workspace, session.id)
     assert labels  # the judgment labelled someone
     for candidate in shown:
-        details = str(inspect(state, candidate.id))
+        details = str(inspect(state, candidate.id)[0])
         if candidate.id in labels:
             assert "none yet" not in details, (labels[candidate.id], details)
         if labels.get(candidate.id) == "lost":

@@ -18,22 +18,24 @@ from tests.steering_core.helpers import stored_state
 
 def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session_id: str) -> None:
     feedback = [
-        ["--winner", "2"],
-        ["--rate", "0=1", "--rate", "1=4", "--rate", "2=5", "--rate", "3=2", "--confidence", "0.8"],
-        ["--pairwise", "1>0"],
-        ["--rank", "3,1,0"],
-        ["--approve", "2", "--reject", "1,3"],
+        # Candidates by card number (1..k), as the dashboard numbers them.
+        ["--winner", "3"],
+        ["--rate", "1=1", "--rate", "2=4", "--rate", "3=5", "--rate", "4=2", "--confidence", "0.8"],
+        ["--pairwise", "2>1"],
+        ["--rank", "4,2,1"],
+        ["--approve", "3", "--reject", "2,4"],
     ]
     incumbents = []
     for flags in feedback:
         rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
+        assert [r["number"] for r in rows] == [1, 2, 3, 4]
         assert [r["slot"] for r in rows] == [0, 1, 2, 3]
         assert all(Path(r["image"]).exists() for r in rows)
         incumbents.append(rows[0]["candidate_id"])
         ok(steer(tmp_path, "feedback", session_id, *flags))
     ok(steer(tmp_path, "feedback", session_id, "--reject-all", "--reason", "all too dark"))
     ok(steer(tmp_path, "feedback", session_id, "--critique", "lighting,colour", "--text", "flat"))
-    ok(steer(tmp_path, "feedback", session_id, "--cannot-decide", "--between", "1,3"))
+    ok(steer(tmp_path, "feedback", session_id, "--cannot-decide", "--between", "2,4"))
     ok(steer(tmp_path, "undo", session_id))
 
     workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
@@ -57,13 +59,13 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert [len(e.comparisons) for e in events[:6]] == [3, 6, 1, 6, 5, 4]
     assert events[1].raw["confidence"] == 0.8
     stored = workspace.db.query_one("SELECT COUNT(*) FROM comparisons")[0]
-    # "Cannot decide between 1 and 3": they tie, and each beats the other two.
+    # "Cannot decide between 2 and 4": they tie, and each beats the other two.
     assert stored == 3 + 6 + 1 + 6 + 5 + 4 + 1 + 4
 
     # The best of each round, by each mode, is re-shown as the next round's incumbent, and
     # every candidate of a round descends from that incumbent's candidate.
     candidates = {c.id: c for c in get_candidates(workspace, session_id)}
-    best_slot = {0: 2, 1: 2, 2: 1, 3: 3}  # winner 2; 5 stars on 2; 1>0; rank 3 first
+    best_slot = {0: 2, 1: 2, 2: 1, 3: 3}  # winner 3; 5 stars on 3; 2>1; rank 4 first
     for round_index, slot in best_slot.items():
         best = next(
             c for c in candidates.values() if c.round_index == round_index and c.slot == slot
@@ -89,15 +91,15 @@ def test_five_rounds_with_a_different_feedback_mode_each(tmp_path: Path, session
     assert ok(steer(tmp_path, "verify", session_id)).output.strip().endswith("ok")
 
 
-def test_winner_slot_zero_keeps_the_incumbent(tmp_path: Path, session_id: str) -> None:
+def test_winner_one_keeps_the_incumbent(tmp_path: Path, session_id: str) -> None:
     first = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
-    stored = ok(steer(tmp_path, "feedback", session_id, "--winner", "0")).stdout
+    stored = ok(steer(tmp_path, "feedback", session_id, "--winner", "1")).stdout
     assert "winner" in stored and "3 comparisons" in stored
     status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
     assert status["incumbent"]["candidate_id"] == first[0]["candidate_id"]
-    ok(steer(tmp_path, "feedback", session_id, "--pairwise", "2>1"))
+    ok(steer(tmp_path, "feedback", session_id, "--pairwise", "3>2"))
     # The pairwise winner never lost; the incumbent did not lose either: the model decides,
-    # and a candidate that just lost (slot 1) is never promoted.
+    # and a candidate that just lost (card 2) is never promoted.
     status = json.loads(ok(steer(tmp_path, "status", session_id, "--json")).stdout)
     assert status["incumbent"]["candidate_id"] in {
         first[0]["candidate_id"],
@@ -108,11 +110,13 @@ def test_winner_slot_zero_keeps_the_incumbent(tmp_path: Path, session_id: str) -
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--rate", "0=7"], "--rate: stars must be 1-5 (got 7 for slot 0)"),
-        (["--rank", "1,2,1"], "--rank: slot 1 is named twice"),
-        (["--approve", "1,1"], "--approve: slot 1 is named twice"),
-        (["--reject", "2,2,2"], "--reject: slot 2 is named twice"),
-        (["--winner", "9"], "--winner: slot 9 is not in this round"),
+        (["--rate", "1=7"], "--rate: stars must be 1-5 (got 7 for candidate 1)"),
+        (["--rank", "1,2,1"], "--rank: candidate 1 is named twice"),
+        (["--approve", "1,1"], "--approve: candidate 1 is named twice"),
+        (["--reject", "2,2,2"], "--reject: candidate 2 is named twice"),
+        (["--winner", "9"], "--winner: candidate 9 is not in this round (candidates 1-4)"),
+        (["--winner", "0"], "--winner: expected a candidate number from 1 to"),
+        (["--rank", "0,1"], "--rank: expected comma-separated candidate numbers, 1 to"),
         (["--winner", "1", "--cannot-decide"], "give exactly one feedback mode"),
         (["--cannot-decide", "--between", "1"], "between: name at least two"),
         (["--winner", "1", "--between", "1,2"], "--between goes with --cannot-decide"),
@@ -169,12 +173,13 @@ def test_cli_undo_says_which_judgment_of_which_round_and_what_it_discarded(
     tmp_path: Path, session_id: str
 ) -> None:
     ok(steer(tmp_path, "round", session_id))
-    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "3"))
     ok(steer(tmp_path, "round", session_id))
     output = ok(steer(tmp_path, "undo", session_id)).output
+    # One number per candidate: the CLI's --winner 3 is the dashboard's card 3.
     assert "withdrew round 0's judgment #1 (winner: 3)" in output
     assert "discarded round 1, planned from it" in output
-    ok(steer(tmp_path, "feedback", session_id, "--winner", "1"))  # round 0 is open again
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))  # round 0 is open again
     reply = json.loads(ok(steer(tmp_path, "undo", session_id, "--json")).stdout)
     assert reply["round_index"] == 0 and reply["discarded_rounds"] == []
     assert reply["judgment"] == "winner: 2"

@@ -17,22 +17,22 @@ def test_the_funnel_and_more_like_this_from_the_cli(tmp_path: Path, session_id: 
     wide = json.loads(ok(steer(tmp_path, "round", session_id, "--k", "6", "--json")).stdout)
     assert len(wide["candidates"]) == 6
     # The funnel: a round of 6 lets one keep 3; they are re-shown beside a variation each.
-    ok(steer(tmp_path, "feedback", session_id, "--approve", "1,3,4", "--reject", "0,2,5"))
+    ok(steer(tmp_path, "feedback", session_id, "--approve", "2,4,5", "--reject", "1,3,6"))
     stage = json.loads(ok(steer(tmp_path, "round", session_id, "--funnel", "--json")).stdout)
     kept = [wide["candidates"][s]["candidate_id"] for s in (1, 3, 4)]
     assert stage["funnel"] == {"kept": kept, "finished": False}
     assert len(stage["candidates"]) == 7
     assert {r["parent_candidate_id"] for r in stage["candidates"][1:]} == set(kept)
-    ok(steer(tmp_path, "feedback", session_id, "--approve", "5"))
+    ok(steer(tmp_path, "feedback", session_id, "--approve", "6"))
     chosen = stage["candidates"][5]["candidate_id"]
     finished = ok(steer(tmp_path, "round", session_id, "--funnel"))
-    assert f"funnel finished: kept #{chosen}" in finished.output
+    assert "funnel finished: kept candidate 6 of round 1" in finished.output
     normal = json.loads(ok(steer(tmp_path, "show", session_id, "--json")).stdout)
     assert len(normal) == 4 and normal[0]["parent_candidate_id"] == chosen
 
-    # "More like this" on slots 1 and 3 of that round, in a round of 5.
+    # "More like this" on cards 2 and 4 (slots 1 and 3) of that round, in a round of 5.
     around = json.loads(
-        ok(steer(tmp_path, "round", session_id, "--around", "1,3", "--k", "5", "--json")).stdout
+        ok(steer(tmp_path, "round", session_id, "--around", "2,4", "--k", "5", "--json")).stdout
     )["candidates"]
     assert [r["role"] for r in around] == ["incumbent", "kept", "kept", "variation", "variation"]
     ids = [normal[s]["candidate_id"] for s in (0, 1, 3, 1, 3)]
@@ -43,11 +43,12 @@ def test_the_funnel_and_more_like_this_from_the_cli(tmp_path: Path, session_id: 
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        (["--around", "9"], "--around: slot 9 is not in round 0 (slots 0-3)"),
-        (["--around", "1,1"], "--around: slot 1 is named twice"),
-        (["--around", "1,x"], "--around: expected comma-separated slot numbers"),
-        (["--around", ","], "--around: name at least one slot"),
-        (["--around", "0,1,2,3", "--k", "3"], "around: 4 candidates do not fit"),
+        (["--around", "9"], "--around: candidate 9 is not in round 0 (candidates 1-4)"),
+        (["--around", "1,1"], "--around: candidate 1 is named twice"),
+        (["--around", "1,x"], "--around: expected comma-separated candidate numbers"),
+        (["--around", "0"], "--around: expected comma-separated candidate numbers, 1 to"),
+        (["--around", ","], "--around: name at least one candidate"),
+        (["--around", "1,2,3,4", "--k", "3"], "around: 4 candidates do not fit"),
         (["--k", "1"], "k: must be greater than or equal to 2 (got 1)"),
         (["--k", "40"], "k: must be less than or equal to 32 (got 40)"),
         (["--k", "many"], "--k: expected a whole number of candidates (got 'many')"),
@@ -72,7 +73,7 @@ def test_corrupt_incumbent_png_stops_the_round_with_its_name(
     tmp_path: Path, session_id: str
 ) -> None:
     rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
-    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "3"))
     Path(rows[2]["image"]).write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
     workspace = Workspace.open(tmp_path / "data", tmp_path / "labels")
     before = stored_state(workspace)
@@ -87,11 +88,11 @@ def test_show_says_what_each_candidate_received_in_the_replay_pages_words(
     tmp_path: Path, session_id: str
 ) -> None:
     rows = json.loads(ok(steer(tmp_path, "round", session_id, "--json")).stdout)["candidates"]
-    ok(steer(tmp_path, "feedback", session_id, "--winner", "2"))
+    ok(steer(tmp_path, "feedback", session_id, "--winner", "3"))
     shown = json.loads(ok(steer(tmp_path, "show", session_id, "--json")).stdout)
     assert [row["candidate_id"] for row in shown] == [row["candidate_id"] for row in rows]
     assert shown[2]["received"] == ["winner"]
-    assert shown[0]["received"] == ["lost to 3"]  # the dashboard's image number
+    assert shown[0]["received"] == ["lost to 3"]  # its card number, as --winner named it
     assert sum(row["final_choice"] for row in shown) == 1
     text = ok(steer(tmp_path, "show", session_id)).output
     assert "received: winner" in text and "received: lost to 3" in text

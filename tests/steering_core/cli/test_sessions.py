@@ -222,7 +222,8 @@ def test_sessions_are_named_renamed_and_forks_say_where_they_came_from(
     assert f"fork of #{session_id}, round 0" in listing
     status = ok(steer(tmp_path, "status", fork["session_id"])).output
     assert status.startswith(f"session blue (#{fork['session_id']}): 'a blue circle'")
-    assert f"fork of #{session_id}, round 0 (candidate #{rows[2]['candidate_id']})" in status
+    # Named by its card number (3), as the dashboard numbers it; the id is for `steer fork`.
+    assert f"fork of #{session_id}, round 0, candidate 3 (id {rows[2]['candidate_id']})" in status
     by_id = {s["id"]: s for s in json.loads(ok(steer(tmp_path, "sessions", "--json")).stdout)}
     assert by_id[session_id]["name"] == "warm cats"
     assert by_id[fork["session_id"]]["prompt"] == "a blue circle"

@@ -110,7 +110,7 @@ def test_judgments_are_described_in_words(workspace: Workspace, session_id: str)
     assert "pair 2 vs 5: 5 is better" in round2
     assert "won vs 2" in round2 and "lost vs 5" in round2
     assert "<del>ranking: 4 &gt; 2</del>" in round2  # undone, struck through
-    assert "<del>ranked 1 of 2</del>" in round2
+    assert "<del>ranked 1st of 2</del>" in round2
     assert "approved 3; rejected 1" in round2
     assert "rejected the whole round: “all too red”" in round3
     assert round3.count("rejected with the whole round: “all too red”") == 5
@@ -186,8 +186,10 @@ def test_a_forks_report_shows_its_origin_without_reading_the_parent_session(
     page = render_report(workspace, fork.id)
     # Round 0 re-shows the candidate it was forked from: the parent session's image.
     assert tags(page).of("img", "image")[0]["src"] == origin.image_path
-    assert f"from candidate #{origin.id} of the parent session" in page
-    assert f"forked from (candidate #{origin.id})" in page
+    # Named as the grid numbered it: its card number in the parent's round.
+    assert "from the session this one was forked from" in page
+    named = f"candidate {origin.slot + 1} of round {origin.round_index} of session #{session_id}"
+    assert named in page
 
 
 def test_no_absolute_path_inside(workspace: Workspace, session_id: str, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def test_judgments_and_received_words_with_undone_ones_marked(workspace: Workspa
     fourth = view.round(2).candidates[3]
     # Unmarked by "approved 3; rejected 1": below 3, above 1.
     assert [(p.text, p.undone) for p in fourth.received] == [
-        ("ranked 1 of 2", True),
+        ("ranked 1st of 2", True),
         ("lost to 3", False),
         ("beat 1", False),
     ]
