@@ -89,9 +89,11 @@ def test_each_point_sits_at_its_candidates_projection() -> None:
     expected = projection.transform(points.steering_vectors[rows])
     np.testing.assert_allclose(np.column_stack([trace.x, trace.y]), expected, rtol=1e-5, atol=1e-6)
     assert figure.layout.uirevision == "steering-space"
-    # Hover says what the candidate is: its role, judgment, stars and prediction.
+    # Hover says which candidate it is (its card number in its round, as the grid numbers
+    # it), then its role, judgment, stars and prediction.
     first = rows[0]
-    assert trace.text[0].startswith(f"{points.role[first]}, {points.label[first]}")
+    name = f"<b>candidate {points.slot[first] + 1} of round {points.round_index[first]}</b>"
+    assert trace.text[0].startswith(f"{name}<br>{points.role[first]}, {points.label[first]}")
     assert f"predicted {points.utility_mean[first]:.2g}" in trace.text[0]
     assert ("session other" in trace.text[0]) == (points.session_id[first] == "other")
     assert figure.layout.xaxis.title.text == projection.axis_titles[0]
