@@ -33,6 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.first_load import first_loads
+from dashboard import ids
 from steering_core.config import make_config
 from steering_core.rounds import RoundPlan, store_round
 from steering_core.samplers.base import Proposal
@@ -257,6 +258,12 @@ def main() -> None:
             page.reload()
             page.wait_for_function(GRID_LOADED, arg=args.rounds, timeout=60_000)
             page.wait_for_timeout(1500)
+            # A researcher looks through 60,000 points in the expanded map (key p): in the
+            # compact side column they lie too close for a click to pick one of the open
+            # session's own.
+            page.click(f"#{ids.EXPAND_PLOTS}")
+            page.wait_for_selector(f"#{ids.PLOTS}.expanded")
+            page.wait_for_timeout(1000)  # the graph takes its new size
             draws = (
                 "(n) => { const gd = document.querySelector('#space-graph .js-plotly-plot');"
                 " return gd && gd._fullData && gd._fullData.some(t => t.x && t.x.length >= n); }"
