@@ -40,14 +40,7 @@ from steering_core.samplers.base import Proposal
 from steering_core.sessions import create_session, get_session
 from steering_core.storage import Workspace
 from tests.dashboard.browser.conftest import DashboardServer, chromium_path
-
-GRID_LOADED = (
-    "(round) => { const g = document.querySelector('.candidate-grid');"
-    " return g && g.dataset.round === String(round) &&"
-    " Array.from(g.querySelectorAll('.candidate-image')).every(i => i.complete"
-    " && i.naturalWidth > 0); }"
-)
-OUTBOX_EMPTY = "JSON.parse(localStorage.getItem('steer.outbox.v1') || '[]').length === 0"
+from tests.dashboard.browser.helpers import GRID_LOADED, OUTBOX_EMPTY
 
 
 def percentile(values: list[float], q: float) -> float:

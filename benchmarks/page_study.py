@@ -39,6 +39,7 @@ from steering_core.sessions import get_feedback_events, get_round, get_rounds  #
 from steering_core.storage import Workspace  # noqa: E402
 from steering_core.synthetic.users import AnchorUser, NoiseModel, Shown  # noqa: E402
 from tests.dashboard.browser.conftest import DashboardServer, chromium_path  # noqa: E402
+from tests.dashboard.browser.helpers import GRID_LOADED, OUTBOX_EMPTY  # noqa: E402
 
 MODES = ["winner", "ranking", "rating", "pairwise", "approve_reject"]
 PROMPTS = [
@@ -48,13 +49,6 @@ PROMPTS = [
     "a purple ring on an orange background",
     "a teal cross on a black background",
 ]
-GRID_LOADED = (
-    "(round) => { const g = document.querySelector('.candidate-grid');"
-    " return g && g.dataset.round === String(round) &&"
-    " Array.from(g.querySelectorAll('.candidate-image')).every(i => i.complete"
-    " && i.naturalWidth > 0); }"
-)
-OUTBOX_EMPTY = "JSON.parse(localStorage.getItem('steer.outbox.v1') || '[]').length === 0"
 ROUND_TIMEOUT_MS = 120_000
 
 

@@ -20,13 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.dashboard.browser.conftest import DashboardServer, chromium_path  # noqa: E402
+from tests.dashboard.browser.helpers import GRID_LOADED  # noqa: E402
 
-GRID_LOADED = (
-    "(round) => { const g = document.querySelector('.candidate-grid');"
-    " return g && g.dataset.round === String(round) &&"
-    " Array.from(g.querySelectorAll('.candidate-image')).every(i => i.complete"
-    " && i.naturalWidth > 0); }"
-)
 # The picks of each round (card numbers): a researcher who keeps to one direction.
 PICKS = ["3", "2", "5", "2", "4", "3", "2", "6"]
 

@@ -10,6 +10,15 @@ from steering_core.storage.workspace import Workspace
 from tests.dashboard.browser.conftest import DashboardServer
 
 ROUND_TIMEOUT_MS = 120_000
+# The grid shows round `round` (the function's argument) with every image loaded.
+GRID_LOADED = (
+    "(round) => { const g = document.querySelector('.candidate-grid');"
+    " return g && g.dataset.round === String(round) &&"
+    " Array.from(g.querySelectorAll('.candidate-image')).every(i => i.complete"
+    " && i.naturalWidth > 0); }"
+)
+# The browser's outbox is empty: every judgment acknowledged.
+OUTBOX_EMPTY = "JSON.parse(localStorage.getItem('steer.outbox.v1') || '[]').length === 0"
 
 
 def start_session(page: Any, server: DashboardServer, mode: str = "winner", k: int = 4) -> str:
@@ -36,10 +45,7 @@ def wait_for_round(page: Any, round_index: int) -> None:
 
 def wait_until_stored(page: Any, timeout_ms: int = 30_000) -> None:
     """Wait until the browser's outbox is empty (every judgment acknowledged)."""
-    page.wait_for_function(
-        "JSON.parse(localStorage.getItem('steer.outbox.v1') || '[]').length === 0",
-        timeout=timeout_ms,
-    )
+    page.wait_for_function(OUTBOX_EMPTY, timeout=timeout_ms)
 
 
 def show_setup(page: Any) -> None:
