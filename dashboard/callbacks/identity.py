@@ -22,6 +22,7 @@ from steering_core.sessions import (
     latest_round_index,
     rename_session,
 )
+from steering_core.views.judgment_words import card_name
 
 RUNNING = ("queued", "running")
 
@@ -95,10 +96,7 @@ def open_fork_dialog(state: DashboardState, candidate_id: int | None) -> tuple[A
         parent = get_session(state.workspace, candidate.session_id)
     except SteeringError as error:
         return no_update, no_update, no_update, no_update, no_update, error_message(error)
-    title = (
-        f"Fork from candidate {candidate.slot + 1} of round {candidate.round_index} "
-        f"of #{candidate.session_id}"
-    )
+    title = f"Fork from {card_name(candidate)} of #{candidate.session_id}"
     return True, title, parent.prompt, "", {"candidate_id": candidate.id}, None
 
 

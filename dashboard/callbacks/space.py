@@ -12,7 +12,7 @@ from dashboard import ids
 from dashboard.callbacks.session import error_message
 from dashboard.figures.curves import curves_figure, empty_curves_figure, graph_config
 from dashboard.figures.space import colour_patch, empty_space_figure, steering_space_figure
-from dashboard.layout.space import candidate_details, card_name
+from dashboard.layout.space import candidate_details
 from dashboard.layout.stats import label_stats_table
 from dashboard.state import DashboardState
 from steering_core.errors import SteeringError
@@ -34,7 +34,7 @@ from steering_core.space_view import (
     session_projection,
 )
 from steering_core.views.curve_tables import curve_series, curve_tables, curves_zip
-from steering_core.views.judgment_words import received_labels
+from steering_core.views.judgment_words import card_name, received_labels
 
 
 def space_figure(
@@ -119,7 +119,7 @@ def mark_best(state: DashboardState, candidate_id: int | None) -> Any:
     except SteeringError as error:
         return error_message(error)
     return dbc.Alert(
-        f"Stored: candidate {candidate.id} is the best of round {candidate.round_index}.",
+        f"Stored: {card_name(candidate)} is the best of its round.",
         color="success",
         className="py-1",
     )

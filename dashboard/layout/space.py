@@ -14,6 +14,7 @@ from dashboard.figures.space import COLOUR_MODES
 from steering_core.feedback import CRITIQUE_TAGS
 from steering_core.samplers.base import shown_role
 from steering_core.storage.records import CandidateRecord
+from steering_core.views.judgment_words import card_name
 from steering_core.views.roles import role_colour
 
 GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True}
@@ -162,11 +163,6 @@ def inspector() -> dbc.Offcanvas:
         backdrop=False,
         style={"width": "420px"},
     )
-
-
-def card_name(candidate: CandidateRecord) -> str:
-    """One number per candidate: its card number in its round, as the grid shows it."""
-    return f"candidate {candidate.slot + 1} of round {candidate.round_index}"
 
 
 def candidate_details(

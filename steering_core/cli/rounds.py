@@ -124,9 +124,10 @@ def round_command(
 def card_names(workspace: Any, session_id: str, candidate_ids: list[int]) -> list[str]:
     """Candidates as the dashboard names them: "candidate 3 of round 4" (its card number)."""
     from steering_core.sessions import get_candidates
+    from steering_core.views.judgment_words import card_name
 
     by_id = {c.id: c for c in get_candidates(workspace, session_id)}
-    return [f"candidate {by_id[i].slot + 1} of round {by_id[i].round_index}" for i in candidate_ids]
+    return [card_name(by_id[i]) for i in candidate_ids]
 
 
 def _run_round(

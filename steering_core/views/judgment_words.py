@@ -11,7 +11,13 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from steering_core.feedback import MODES_BY_NAME
-from steering_core.storage.records import FeedbackEventRecord
+from steering_core.storage.records import CandidateRecord, FeedbackEventRecord
+
+
+def card_name(candidate: CandidateRecord) -> str:
+    """A candidate as every reader names it: its card number in its round, "candidate 3 of
+    round 4" (one number per candidate; the stored id only where a command takes it)."""
+    return f"candidate {candidate.slot + 1} of round {candidate.round_index}"
 
 
 def judgment_line(event: FeedbackEventRecord, slots: dict[int, int]) -> str:

@@ -15,6 +15,7 @@ from steering_core.storage.records import CandidateRecord, SessionRecord
 from steering_core.storage.workspace import Workspace
 from steering_core.views.curve_tables import curve_series
 from steering_core.views.curve_values import VERDICT_COLOURS
+from steering_core.views.judgment_words import card_name
 from steering_core.views.report_curves import Curve, report_curves
 from steering_core.views.session_view import SessionView, session_view
 
@@ -123,8 +124,7 @@ def _settings(
         rows.append(
             (
                 "Forked from",
-                f"candidate {origin.slot + 1} of round {origin.round_index} of session "
-                f"#{origin.session_id}",
+                f"{card_name(origin)} of session #{origin.session_id}",
             )
         )
     elif session.forked_from_candidate_id is not None:  # its parent is gone
